@@ -1,0 +1,431 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Per-G thread control blocks on glibc 2.36 (x86_64).
+ *
+ * glibc's own pthread_create() places a struct pthread at the top of the
+ * thread's stack with the static TLS blocks right below it, lets ld.so's
+ * _dl_allocate_tls() build the DTV and copy the TLS images, and fills in a
+ * dozen fields. We do the same for each G (recipe, with the failure seen for
+ * each field left wrong: shared/notes/glibc-tls.md).
+ *
+ * Three things glibc does only for threads it knows:
+ *  - static TLS of a module dlopen'ed later is initialised for the threads
+ *    on GL(dl_stack_used) and GL(dl_stack_user) only;
+ *  - the setxid broadcast and dlclose's wait for the global scope walk
+ *    the same lists;
+ * so every TCB is linked into GL(dl_stack_user), the list of threads with
+ * caller-supplied stacks, under GL(dl_stack_cache_lock), and stays there for
+ * good (TCBs are recycled, never freed). The broadcast's tgkill() to a fake
+ * tid fails with ESRCH, which glibc ignores.
+ *
+ * Recycling: a new thread must see every static TLS block as its module's
+ * initialisation image, except libc's own block, which holds the tcache
+ * pointer and other state whose cleanup glibc does not export. A template
+ * TCB, built once and kept on the list so that late dlopens initialise it
+ * too, is copied over the recycled TLS area around libc's block. Dynamic TLS
+ * blocks (modules dlopen'ed with the general-dynamic model) are freed and
+ * left for __tls_get_addr() to allocate again.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <link.h>
+#include <locale.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+
+#include "glibc_pthread.h"
+#include "tcb.h"
+#include "../sched/arch/x86_64/sys.h"
+
+#define PID_MAX_LIMIT 0x400000 /* 2^22: no kernel tid reaches it */
+
+static struct {
+	void *(*allocate_tls)(void *mem);
+	void (*ctype_init)(void);
+	void (*call_tls_dtors)(void);
+	size_t static_size, static_align;
+	size_t reserve;	    /* roundup(static_size, static_align) */
+	ptrdiff_t resp_off; /* libc's __resp, from the TCB */
+	ptrdiff_t libc_lo;  /* libc's static TLS block, from the TCB */
+	ptrdiff_t libc_hi;
+	uintptr_t stack_guard, pointer_guard;
+	unsigned int feature_1;
+	long robust_futex_offset;
+	struct glibc_list *stack_user; /* GL(dl_stack_user) */
+	int *stack_cache_lock;	       /* GL(dl_stack_cache_lock) */
+	struct glibc_pthread *template;
+} glibc;
+
+static void *sym(const char *name)
+{
+	return dlsym(RTLD_DEFAULT, name);
+}
+
+static void *private_sym(const char *name)
+{
+	return dlvsym(RTLD_DEFAULT, name, "GLIBC_PRIVATE");
+}
+
+/* _thread_db_* descriptors are {bits, count, offset} triples. */
+static bool db_offset_is(const char *name, size_t offset)
+{
+	const uint32_t *d = sym(name);
+	return d && d[2] == offset;
+}
+
+/* glibc's low-level lock (lll_lock): 0 free, 1 taken, 2 taken with waiters. */
+static void lll_lock(int *f)
+{
+	int c = 0;
+	if (__atomic_compare_exchange_n(f, &c, 1, false, __ATOMIC_ACQUIRE,
+					__ATOMIC_RELAXED))
+		return;
+	while (__atomic_exchange_n(f, 2, __ATOMIC_ACQUIRE) != 0)
+		sys_futex_wait((uint32_t *)f, 2);
+}
+
+static void lll_unlock(int *f)
+{
+	if (__atomic_exchange_n(f, 0, __ATOMIC_RELEASE) == 2)
+		sys_futex_wake((uint32_t *)f, 1);
+}
+
+static void list_add_user(struct glibc_pthread *pd)
+{
+	struct glibc_list *head = glibc.stack_user;
+
+	lll_lock(glibc.stack_cache_lock);
+	pd->list.next = head->next;
+	pd->list.prev = head;
+	head->next->prev = &pd->list;
+	head->next = &pd->list;
+	lll_unlock(glibc.stack_cache_lock);
+}
+
+static bool on_user_list(struct glibc_pthread *pd)
+{
+	struct glibc_list *l;
+	bool found = false;
+
+	lll_lock(glibc.stack_cache_lock);
+	for (l = glibc.stack_user->next; l != glibc.stack_user; l = l->next)
+		found |= l == &pd->list;
+	lll_unlock(glibc.stack_cache_lock);
+	return found;
+}
+
+static int find_libc_tls(struct dl_phdr_info *info, size_t size, void *data)
+{
+	char *err = data, *block = info->dlpi_tls_data;
+	int i;
+
+	(void)size;
+	if (!block)
+		return 0;
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type == PT_TLS && err >= block &&
+		    err < block + ph->p_memsz) {
+			glibc.libc_lo = block - (char *)tcb_current();
+			glibc.libc_hi = glibc.libc_lo + (ptrdiff_t)ph->p_memsz;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int check_layout(const char **why)
+{
+	const uint32_t *size = sym("_thread_db_sizeof_pthread");
+	const ptrdiff_t *rseq_offset = sym("__rseq_offset");
+
+	if (!size || *size != sizeof(struct glibc_pthread)) {
+		*why = "libc's struct pthread has an unknown size";
+		return -1;
+	}
+	if (!db_offset_is("_thread_db_pthread_tid",
+			  offsetof(struct glibc_pthread, tid)) ||
+	    !db_offset_is("_thread_db_pthread_list",
+			  offsetof(struct glibc_pthread, list)) ||
+	    !db_offset_is("_thread_db_pthread_specific",
+			  offsetof(struct glibc_pthread, specific)) ||
+	    !db_offset_is("_thread_db_pthread_cancelhandling",
+			  offsetof(struct glibc_pthread, cancelhandling)) ||
+	    !db_offset_is("_thread_db_pthread_schedpolicy",
+			  offsetof(struct glibc_pthread, schedpolicy)) ||
+	    !db_offset_is("_thread_db_pthread_dtvp",
+			  offsetof(struct glibc_pthread, header.dtv))) {
+		*why = "libc's struct pthread has an unknown layout";
+		return -1;
+	}
+	if (!rseq_offset ||
+	    *rseq_offset !=
+		    (ptrdiff_t)offsetof(struct glibc_pthread, rseq_area)) {
+		*why = "libc's rseq area is not where expected";
+		return -1;
+	}
+	return 0;
+}
+
+static int find_stack_lists(const char **why)
+{
+	char *rtld_global = private_sym("_rtld_global");
+	const uint32_t *d = sym("_thread_db_rtld_global__dl_stack_user");
+
+	if (!rtld_global || !d) {
+		*why = "ld.so's thread lists are not found";
+		return -1;
+	}
+	/*
+	 * ldsodefs.h: _dl_stack_user, _dl_stack_cache (two lists),
+	 * _dl_stack_cache_actsize, _dl_in_flight_stack, _dl_stack_cache_lock.
+	 * The initial thread is on the user list: finding it there confirms
+	 * both the list and the lock.
+	 */
+	glibc.stack_user = (struct glibc_list *)(rtld_global + d[2]);
+	glibc.stack_cache_lock =
+		(int *)((char *)glibc.stack_user +
+			2 * sizeof(struct glibc_list) + 2 * sizeof(size_t));
+	if (!on_user_list(tcb_current())) {
+		*why = "ld.so's thread lists have an unknown layout";
+		return -1;
+	}
+	return 0;
+}
+
+int tcb_setup(const char **why)
+{
+	void (*static_info)(size_t *, size_t *);
+	struct glibc_pthread *self = tcb_current();
+	void *resp, *mem;
+	size_t len;
+
+	glibc.allocate_tls = private_sym("_dl_allocate_tls");
+	glibc.ctype_init = private_sym("__ctype_init");
+	glibc.call_tls_dtors = private_sym("__call_tls_dtors");
+	static_info = private_sym("_dl_get_tls_static_info");
+	resp = sym("__resp");
+	if (!glibc.allocate_tls || !glibc.ctype_init || !glibc.call_tls_dtors ||
+	    !static_info || !resp) {
+		*why = "a private libc symbol is missing";
+		return -1;
+	}
+	if (check_layout(why) || find_stack_lists(why))
+		return -1;
+	static_info(&glibc.static_size, &glibc.static_align);
+	if (glibc.static_align < 64)
+		glibc.static_align = 64;
+	glibc.reserve = (glibc.static_size + glibc.static_align - 1) &
+			~(glibc.static_align - 1);
+	glibc.resp_off = (char *)resp - (char *)self;
+	glibc.stack_guard = self->header.stack_guard;
+	glibc.pointer_guard = self->header.pointer_guard;
+	glibc.feature_1 = self->header.feature_1;
+	glibc.robust_futex_offset = self->robust_head.futex_offset;
+	if (!dl_iterate_phdr(find_libc_tls, &errno)) {
+		*why = "libc's TLS block is not found";
+		return -1;
+	}
+
+	len = (glibc.reserve + glibc.static_align + 4095) & ~4095ul;
+	mem = sys_mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS);
+	if (sys_mmap_failed(mem)) {
+		*why = "out of memory";
+		return -1;
+	}
+	glibc.template =
+		tcb_create((char *)mem + len, PID_MAX_LIMIT, NULL, 0, 0);
+	if (!glibc.template) {
+		*why = "out of memory";
+		return -1;
+	}
+	return 0;
+}
+
+size_t tcb_reserve(void)
+{
+	return glibc.reserve + glibc.static_align - 64;
+}
+
+void tcb_set_stack(void *tcb, void *stack_lo, size_t stack_size, size_t guard)
+{
+	struct glibc_pthread *pd = tcb;
+
+	/* pthread_getattr_np() and __libc_alloca_cutoff() read these. */
+	pd->stackblock = (char *)stack_lo - guard;
+	pd->stackblock_size = stack_size + guard;
+	pd->guardsize = guard;
+	pd->reported_guardsize = guard;
+}
+
+static void init_fields(struct glibc_pthread *pd)
+{
+	struct glibc_pthread *self = tcb_current();
+
+	pd->header.tcb = pd;
+	pd->header.self = pd;
+	pd->header.multiple_threads = 1;
+	pd->header.stack_guard = glibc.stack_guard;
+	pd->header.pointer_guard = glibc.pointer_guard;
+	pd->header.feature_1 = glibc.feature_1;
+	pd->robust_prev = &pd->robust_head;
+	pd->robust_head.list.next = (struct robust_list *)&pd->robust_head;
+	pd->robust_head.futex_offset = glibc.robust_futex_offset;
+	pd->robust_head.list_op_pending = NULL;
+	pd->specific[0] = pd->specific_1stblock;
+	pd->user_stack = true;
+	pd->schedpolicy = self->schedpolicy;
+	pd->schedparam = self->schedparam;
+	/* The kernel updates only the area its own thread registered. */
+	pd->rseq_area.cpu_id = GLIBC_RSEQ_CPU_ID_FAILED;
+	*(void **)((char *)pd + glibc.resp_off) = &pd->res;
+}
+
+void *tcb_create(void *top, uint32_t tid, void *stack_lo, size_t stack_size,
+		 size_t guard)
+{
+	struct glibc_pthread *pd;
+
+	pd = (void *)(((uintptr_t)top - sizeof(*pd)) &
+		      ~(glibc.static_align - 1));
+	/* Copies every static module's TLS image; takes dl_load_tls_lock. */
+	if (!glibc.allocate_tls(pd))
+		return NULL;
+	init_fields(pd);
+	pd->tid = (int32_t)(PID_MAX_LIMIT + tid);
+	tcb_set_stack(pd, stack_lo, stack_size, guard);
+	list_add_user(pd);
+	return pd;
+}
+
+/* Free dynamic TLS blocks; __tls_get_addr() allocates fresh ones. */
+static void reset_dynamic_tls(struct glibc_pthread *pd)
+{
+	union glibc_dtv *dtv = pd->header.dtv;
+	char *lo = (char *)pd + sizeof(*pd) - glibc.reserve;
+	size_t i, n = dtv[-1].counter;
+
+	for (i = 1; i <= n; i++) {
+		char *val = dtv[i].pointer.val;
+		if (val == GLIBC_TLS_DTV_UNALLOCATED ||
+		    (val >= lo && val < (char *)pd))
+			continue;
+		free(dtv[i].pointer.to_free);
+		dtv[i].pointer.val = GLIBC_TLS_DTV_UNALLOCATED;
+		dtv[i].pointer.to_free = NULL;
+	}
+}
+
+void tcb_recycle(void *tcb)
+{
+	struct glibc_pthread *pd = tcb, *t = glibc.template;
+	ptrdiff_t lo = (ptrdiff_t)sizeof(*pd) - (ptrdiff_t)glibc.reserve;
+
+	memcpy((char *)pd + lo, (char *)t + lo, (size_t)(glibc.libc_lo - lo));
+	memcpy((char *)pd + glibc.libc_hi, (char *)t + glibc.libc_hi,
+	       (size_t)-glibc.libc_hi);
+	reset_dynamic_tls(pd);
+
+	pd->cleanup = NULL;
+	pd->cleanup_jmp_buf = NULL;
+	pd->cancelhandling = 0;
+	pd->flags = 0;
+	pd->result = NULL;
+	pd->joinid = NULL;
+	pd->exiting = false;
+	pd->c11 = false;
+	init_fields(pd);
+}
+
+void *tcb_tls_addr(void *tcb, void *var)
+{
+	return (char *)tcb + ((char *)var - (char *)tcb_current());
+}
+
+void *tcb_run(void *(*fn)(void *), void *arg)
+{
+	struct glibc_pthread *self = tcb_current();
+	__pthread_unwind_buf_t buf;
+
+	glibc.ctype_init();
+	uselocale(LC_GLOBAL_LOCALE);
+	memset(buf.__pad, 0, sizeof(buf.__pad));
+	/* pthread_exit() and cancellation unwind to here (start_thread). */
+	if (__sigsetjmp_cancel(buf.__cancel_jmp_buf, 0))
+		return ((struct glibc_pthread *)tcb_current())->result;
+	self->cleanup_jmp_buf = &buf;
+	return fn(arg);
+}
+
+void tcb_exit(void)
+{
+	glibc.call_tls_dtors();
+}
+
+void tcb_adopt(void)
+{
+	struct glibc_pthread *self = tcb_current();
+	extern const unsigned int __rseq_size;
+
+	/*
+	 * The kernel writes the CPU number into the rseq area its thread
+	 * registered. A TCB that moves between Ms must not have one.
+	 */
+	if (__rseq_size)
+		sys4(SYS_rseq, (long)&self->rseq_area, sizeof(self->rseq_area),
+		     1 /* RSEQ_FLAG_UNREGISTER */, GLIBC_RSEQ_SIG);
+	self->rseq_area.cpu_id = GLIBC_RSEQ_CPU_ID_FAILED;
+}
+
+static void (*exit_landing)(void);
+
+/* Entered by longjmp: align the stack as a call would. */
+void tcb_exit_landed(void);
+__asm__(".text\n"
+	".type tcb_exit_landing_stub, @function\n"
+	"tcb_exit_landing_stub:\n"
+	"	and $-16, %rsp\n"
+	"	call tcb_exit_landed\n"
+	"	ud2\n"
+	".size tcb_exit_landing_stub, .-tcb_exit_landing_stub\n");
+void tcb_exit_landing_stub(void);
+
+__attribute__((visibility("hidden"), used)) void tcb_exit_landed(void)
+{
+	exit_landing();
+	__builtin_trap();
+}
+
+static uintptr_t ptr_mangle(uintptr_t p)
+{
+	p ^= glibc.pointer_guard;
+	return (p << 17) | (p >> (64 - 17));
+}
+
+void tcb_redirect_exit(void (*landing)(void))
+{
+	struct glibc_pthread *self = tcb_current();
+	__pthread_unwind_buf_t *buf = self->cleanup_jmp_buf, *prev;
+
+	if (!buf)
+		return;
+	/* The oldest buffer is __libc_start_call_main()'s. */
+	while ((prev = buf->__pad[0]) != NULL)
+		buf = prev;
+	exit_landing = landing;
+	buf->__cancel_jmp_buf[0].__cancel_jmp_buf[GLIBC_JB_PC] =
+		(long)ptr_mangle((uintptr_t)tcb_exit_landing_stub);
+}
+
+void *tcb_stack(void *tcb, size_t *size, size_t *guard)
+{
+	struct glibc_pthread *pd = tcb;
+
+	*size = pd->stackblock_size - pd->guardsize;
+	*guard = pd->guardsize;
+	return pd->stackblock ? (char *)pd->stackblock + pd->guardsize : NULL;
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Thread control blocks: the one door to libc's idea of a thread.
+ *
+ * Every G runs with its own libc TCB and static TLS block, so errno,
+ * __thread variables, the malloc tcache, the stack-protector canary and the
+ * stdio lock owner all belong to the G. The FS base points at the TCB and is
+ * changed only by the context switch (sched/arch). Nothing outside compat/
+ * knows what a TCB contains.
+ *
+ * TCBs are never freed: libc's per-thread cleanup (tcache, resolver state)
+ * is not exported, so a dead G's TCB is recycled for the next G instead.
+ */
+#ifndef SPROUT_COMPAT_TCB_H
+#define SPROUT_COMPAT_TCB_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Resolve libc's private entry points and check its thread descriptor
+ * against ours. Returns 0, or -1 with *why set to a one-line reason; then
+ * the runtime must not start.
+ */
+int tcb_setup(const char **why);
+
+/* Bytes a TCB and its static TLS take at the top of a G's memory. */
+size_t tcb_reserve(void);
+
+/*
+ * Build a TCB in the tcb_reserve() bytes below top (64-byte aligned) for a
+ * thread whose stack is [stack_lo, stack_lo + stack_size) with a guard of
+ * guard bytes below it. tid is the G's fake kernel thread id: unique, stable,
+ * above PID_MAX_LIMIT. Returns the FS base, or NULL when memory ran out.
+ */
+void *tcb_create(void *top, uint32_t tid, void *stack_lo, size_t stack_size,
+		 size_t guard);
+
+/* Record a new stack for tcb (a caller-supplied one, for instance). */
+void tcb_set_stack(void *tcb, void *stack_lo, size_t stack_size, size_t guard);
+
+/* Make a dead thread's TCB look new to the next thread that gets it. */
+void tcb_recycle(void *tcb);
+
+/* The address in tcb's TLS of the calling thread's TLS variable var. */
+void *tcb_tls_addr(void *tcb, void *var);
+
+/* The FS base of the calling thread. */
+static inline void *tcb_current(void)
+{
+	void *tp;
+	__asm__("mov %%fs:0, %0" : "=r"(tp));
+	return tp;
+}
+
+/*
+ * Run fn(arg) as the body of a new thread on the current TCB, as libc's
+ * start_thread() would: per-thread ctype tables, the global locale, and the
+ * landing buffer of pthread_exit() and cancellation. Returns fn's result or
+ * the value given to pthread_exit().
+ */
+void *tcb_run(void *(*fn)(void *), void *arg);
+
+/* Run the C++ thread_local destructors of the calling thread. */
+void tcb_exit(void);
+
+/* Make the calling kernel thread's own TCB able to move between Ms. */
+void tcb_adopt(void);
+
+/*
+ * pthread_exit() of the initial thread unwinds to libc's start code, which
+ * would then end the kernel thread. Redirect that last landing to
+ * landing(), which runs on the initial thread's stack and never returns.
+ */
+void tcb_redirect_exit(void (*landing)(void));
+
+/* libc's pthread_t for a TCB, for libc calls about a thread of its own. */
+static inline pthread_t tcb_pthread(void *tcb)
+{
+	return (pthread_t)tcb;
+}
+
+/* The stack a TCB records (initial thread: NULL, libc finds it itself). */
+void *tcb_stack(void *tcb, size_t *size, size_t *guard);
+
+#endif
