@@ -1,0 +1,656 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The scheduler: Go's G/M/P model (runtime/proc.go) for C threads.
+ *
+ * G: a green thread; M: a kernel thread; P: the right to run Gs. An M runs
+ * Gs only while it holds a P, and there are nprocs Ps (SPROUT_PROCS). Each
+ * M has a g0: its scheduler context, with a stack and TCB of its own. A G
+ * gives up its M with mcall(fn): it saves its registers, switches to g0,
+ * and g0 runs fn(g), which says what becomes of the G (parked, queued, dead)
+ * and may name the G to run next; otherwise g0 looks for one in
+ * findrunnable(). Doing this on g0 means a G is never queued while it still
+ * runs on its stack, so another M cannot resume it too early.
+ *
+ * Worker thread parking and unparking follow Go's protocol. An M is
+ * "spinning" while it holds a P but no G and looks for work. New work
+ * (gostart(), goready()) calls wakep(), which starts a spinning M only if
+ * there is an idle P and no M spinning already. A spinning M that finds work
+ * calls resetspinning(), which wakes another: work arriving in bursts gets
+ * Ms one by one and idle Ms cost nothing. An M that finds no work drops its
+ * P, stops spinning and then checks every run queue once more before it
+ * sleeps: that re-check pairs with the load of nmspinning in wakep(), so
+ * either the M sees the new G or the creator of the G sees no spinning M and
+ * wakes one.
+ *
+ * Where this differs from Go: gosched() puts the G on its own P's queue,
+ * not the global one (Go's global queue keeps goroutines fair against a
+ * tight loop of yields; here the local tail does that without the lock, and
+ * stealing spreads the load). There are no timers, netpoller or sysmon yet:
+ * a G blocked in the kernel holds its M and P.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/prctl.h>
+
+#include "runtime.h"
+#include "arch/x86_64/sys.h"
+#include "../compat/tcb.h"
+
+#define G0_STACK    (256 * 1024)
+#define M_STACK	    (256 * 1024)
+#define STEAL_TRIES 4
+
+struct schedt sched;
+struct p *allp;
+int nprocs;
+__thread struct g *cur_g __attribute__((tls_model("initial-exec")));
+
+static struct m m0;
+static struct g g_main;
+static int (*thread_create)(pthread_t *, const pthread_attr_t *,
+			    void *(*)(void *), void *);
+
+static uint32_t fastrand(struct m *mp)
+{
+	uint32_t x = mp->rand;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return mp->rand = x;
+}
+
+/* Ps and the idle lists. */
+
+static void acquirep(struct m *mp, struct p *pp)
+{
+	if (pp->m || pp->status != P_IDLE)
+		fatal("acquirep: P is in use");
+	mp->p = pp;
+	pp->m = mp;
+	pp->status = P_RUNNING;
+}
+
+static struct p *releasep(struct m *mp)
+{
+	struct p *pp = mp->p;
+
+	pp->m = NULL;
+	pp->status = P_IDLE;
+	mp->p = NULL;
+	return pp;
+}
+
+/* sched.lock held. */
+static void pidleput(struct p *pp)
+{
+	if (!runqempty(pp))
+		fatal("pidleput: P has a non-empty run queue");
+	pp->link = sched.pidle;
+	sched.pidle = pp;
+	atomic_fetch_add(&sched.npidle, 1);
+}
+
+/* sched.lock held. */
+static struct p *pidleget(void)
+{
+	struct p *pp = sched.pidle;
+
+	if (pp) {
+		sched.pidle = pp->link;
+		atomic_fetch_sub(&sched.npidle, 1);
+	}
+	return pp;
+}
+
+/* sched.lock held. */
+static void mput(struct m *mp)
+{
+	mp->schedlink = sched.midle;
+	sched.midle = mp;
+	sched.nmidle++;
+}
+
+/* sched.lock held. */
+static struct m *mget(void)
+{
+	struct m *mp = sched.midle;
+
+	if (mp) {
+		sched.midle = mp->schedlink;
+		sched.nmidle--;
+	}
+	return mp;
+}
+
+/* Running Gs. */
+
+static void execute(struct m *mp, struct g *gp)
+{
+	mp->curg = gp;
+	gp->m = mp;
+	atomic_store_explicit(&gp->status, G_RUNNING, memory_order_relaxed);
+	mp->p->schedtick++;
+	ctx_switch(&mp->g0->sp, gp->sp, gp->tcb);
+}
+
+/*
+ * Switch from the calling G to its M's g0 and run fn(m, g) there. fn says
+ * what the G is now and returns a G to run next, or NULL. The call returns
+ * when the G is resumed, on any M.
+ */
+static void mcall(struct g *(*fn)(struct m *, struct g *))
+{
+	struct g *gp = getg();
+	struct m *mp = gp->m;
+
+	mp->mcall_fn = fn;
+	ctx_switch(&gp->sp, mp->g0->sp, mp->g0->tcb);
+}
+
+static void stopm(struct m *mp)
+{
+	if (mp->p)
+		fatal("stopm: M holds a P");
+	if (mp->spinning)
+		fatal("stopm: M is spinning");
+	lock(&sched.lock);
+	mput(mp);
+	unlock(&sched.lock);
+	notesleep(&mp->park);
+	noteclear(&mp->park);
+	acquirep(mp, mp->nextp);
+	mp->nextp = NULL;
+}
+
+static void *mstart(void *arg);
+
+static void newm(struct p *pp, bool spinning)
+{
+	static _Atomic bool warned;
+	struct m *mp = calloc(1, sizeof(*mp));
+	pthread_attr_t attr;
+	pthread_t t;
+	int r = EAGAIN;
+
+	if (mp) {
+		mp->nextp = pp;
+		mp->spinning = spinning;
+		pthread_attr_init(&attr);
+		pthread_attr_setstacksize(&attr, M_STACK);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		lock(&sched.lock);
+		mp->id = ++sched.mnext;
+		unlock(&sched.lock);
+		mp->rand = (uint32_t)mp->id * 2654435761u + 1;
+		r = thread_create(&t, &attr, mstart, mp);
+		pthread_attr_destroy(&attr);
+	}
+	if (r == 0)
+		return;
+	/* The work stays queued for the Ms that exist. */
+	free(mp);
+	if (!atomic_exchange(&warned, true))
+		warn("cannot create another kernel thread; going on with "
+		     "those there are");
+	lock(&sched.lock);
+	pidleput(pp);
+	unlock(&sched.lock);
+	if (spinning)
+		atomic_fetch_sub(&sched.nmspinning, 1);
+}
+
+/*
+ * Get an M to run pp (or an idle P, if pp is NULL): wake an idle M or
+ * create one. With spinning, the caller has counted the M in nmspinning.
+ */
+static void startm(struct p *pp, bool spinning)
+{
+	struct m *mp;
+
+	lock(&sched.lock);
+	if (!pp) {
+		pp = pidleget();
+		if (!pp) {
+			unlock(&sched.lock);
+			if (spinning)
+				atomic_fetch_sub(&sched.nmspinning, 1);
+			return;
+		}
+	}
+	mp = mget();
+	unlock(&sched.lock);
+	if (!mp) {
+		newm(pp, spinning);
+		return;
+	}
+	if (mp->spinning || mp->nextp)
+		fatal("startm: idle M is spinning or holds a P");
+	mp->spinning = spinning;
+	mp->nextp = pp;
+	notewakeup(&mp->park);
+}
+
+/* Try to add one more M to run Gs: there is new work. */
+void wakep(void)
+{
+	int zero = 0;
+
+	/* Pairs with the re-check of the run queues in findrunnable(). */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load(&sched.npidle) == 0)
+		return;
+	if (atomic_load(&sched.nmspinning) != 0 ||
+	    !atomic_compare_exchange_strong(&sched.nmspinning, &zero, 1))
+		return;
+	startm(NULL, true);
+}
+
+static void resetspinning(struct m *mp)
+{
+	mp->spinning = false;
+	if (atomic_fetch_sub(&sched.nmspinning, 1) <= 0)
+		fatal("resetspinning: negative nmspinning");
+	/* We found work; there may be more: let another M look. */
+	wakep();
+}
+
+static struct g *stealwork(struct m *mp)
+{
+	struct p *pp = mp->p;
+	struct g *gp;
+	int i, j, start;
+
+	for (i = 0; i < STEAL_TRIES; i++) {
+		bool last = i == STEAL_TRIES - 1;
+
+		start = (int)(fastrand(mp) % (uint32_t)nprocs);
+		for (j = 0; j < nprocs; j++) {
+			struct p *p2 = &allp[(start + j) % nprocs];
+			if (p2 == pp)
+				continue;
+			gp = runqsteal(pp, p2, last);
+			if (gp)
+				return gp;
+		}
+	}
+	return NULL;
+}
+
+/* Some P other than those idle with a non-empty queue? */
+static bool any_runq_work(void)
+{
+	int i;
+
+	for (i = 0; i < nprocs; i++)
+		if (!runqempty(&allp[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Find a runnable G: local queue, global queue, other Ps' queues. If there
+ * is none, give up the P and sleep until startm() hands one over. Returns
+ * with mp->p set.
+ */
+static struct g *findrunnable(struct m *mp)
+{
+	struct p *pp;
+	struct g *gp;
+	bool was_spinning;
+
+top:
+	pp = mp->p;
+	/* Now and then the global queue first, so that it is not starved. */
+	if (pp->schedtick % 61 == 0 && atomic_load(&sched.runqsize) > 0) {
+		lock(&sched.lock);
+		gp = globrunqget(pp, 1);
+		unlock(&sched.lock);
+		if (gp)
+			return gp;
+	}
+	gp = runqget(pp);
+	if (gp)
+		return gp;
+	if (atomic_load(&sched.runqsize) > 0) {
+		lock(&sched.lock);
+		gp = globrunqget(pp, 0);
+		unlock(&sched.lock);
+		if (gp)
+			return gp;
+	}
+
+	/* Limit spinning Ms to half the busy Ps: stealing burns CPU. */
+	if (mp->spinning || 2 * atomic_load(&sched.nmspinning) <
+				    nprocs - atomic_load(&sched.npidle)) {
+		if (!mp->spinning) {
+			mp->spinning = true;
+			atomic_fetch_add(&sched.nmspinning, 1);
+		}
+		gp = stealwork(mp);
+		if (gp)
+			return gp;
+	}
+
+	lock(&sched.lock);
+	if (atomic_load(&sched.runqsize) > 0) {
+		gp = globrunqget(pp, 0);
+		unlock(&sched.lock);
+		return gp;
+	}
+	pidleput(releasep(mp));
+	unlock(&sched.lock);
+
+	was_spinning = mp->spinning;
+	if (was_spinning) {
+		mp->spinning = false;
+		if (atomic_fetch_sub(&sched.nmspinning, 1) <= 0)
+			fatal("findrunnable: negative nmspinning");
+		/* Pairs with the fence in wakep(); see the top of the file. */
+		lock(&sched.lock);
+		if (atomic_load(&sched.runqsize) > 0 || any_runq_work()) {
+			pp = pidleget();
+			unlock(&sched.lock);
+			if (pp) {
+				acquirep(mp, pp);
+				mp->spinning = true;
+				atomic_fetch_add(&sched.nmspinning, 1);
+				goto top;
+			}
+		} else {
+			unlock(&sched.lock);
+		}
+	}
+	stopm(mp);
+	goto top;
+}
+
+/*
+ * The scheduler loop of an M, on its g0. With from_mcall, g0 was entered by
+ * mcall() of the current G and finishes that first.
+ */
+static __attribute__((noreturn)) void g0_loop(struct m *mp, bool from_mcall)
+{
+	struct g *gp = NULL, *prev;
+
+	for (;;) {
+		if (from_mcall) {
+			prev = mp->curg;
+			mp->curg = NULL;
+			prev->m = NULL;
+			gp = mp->mcall_fn(mp, prev);
+		}
+		if (!gp) {
+			gp = findrunnable(mp);
+			if (mp->spinning)
+				resetspinning(mp);
+		}
+		execute(mp, gp);
+		from_mcall = true;
+		gp = NULL;
+	}
+}
+
+static void *mstart(void *arg)
+{
+	struct m *mp = arg;
+	struct g *g0 = &mp->g0_own;
+
+	mp->tid = (pid_t)sys_gettid();
+	g0->flags = G_G0;
+	g0->tcb = tcb_current();
+	g0->m = mp;
+	atomic_store(&g0->status, G_RUNNING);
+	mp->g0 = g0;
+	cur_g = g0;
+	stack_m_init(mp);
+	acquirep(mp, mp->nextp);
+	mp->nextp = NULL;
+	g0_loop(mp, false);
+}
+
+/* M0's g0 starts when the initial thread's G first gives up M0. */
+static void m0_g0_main(void *arg)
+{
+	g0_loop(arg, true);
+}
+
+/* The G interface. */
+
+static void gentry(void *arg)
+{
+	struct g *gp = arg;
+
+	gp->fn(gp->arg);
+	fatal("a G's function returned");
+}
+
+/*
+ * A new G, not yet runnable: a stack of stack_size bytes above guard bytes,
+ * or the program's stack at user_stack. NULL with *err EINVAL or EAGAIN.
+ */
+struct g *gnew(size_t stack_size, size_t guard, void *user_stack, int *err)
+{
+	struct g *gp;
+
+	if (user_stack)
+		gp = stack_gget_user(user_stack, stack_size, err);
+	else
+		gp = stack_gget(getp(), stack_size, guard, err);
+	if (!gp)
+		return NULL;
+	*(struct g **)tcb_tls_addr(gp->tcb, &cur_g) = gp;
+	return gp;
+}
+
+/* Make gp run fn(arg): it runs next on the caller's P. */
+void gostart(struct g *gp, void (*fn)(void *), void *arg)
+{
+	gp->fn = fn;
+	gp->arg = arg;
+	gp->sp = ctx_init(gp->stack_hi, gentry, gp);
+	goready(gp);
+}
+
+void goready(struct g *gp)
+{
+	struct p *pp;
+
+	if (gp->flags & G_LOCKED) {
+		atomic_store(&gp->status, G_RUNNABLE);
+		sys_futex_wake((uint32_t *)&gp->status, 1);
+		return;
+	}
+	atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
+	pp = getp();
+	if (pp) {
+		runqput(pp, gp, true);
+	} else {
+		lock(&sched.lock);
+		globrunqput(gp);
+		unlock(&sched.lock);
+	}
+	wakep();
+}
+
+static struct g *park_m(struct m *mp, struct g *gp)
+{
+	bool (*unlockf)(struct g *, void *) = mp->waitunlockf;
+
+	atomic_store_explicit(&gp->status, G_WAITING, memory_order_relaxed);
+	if (unlockf) {
+		mp->waitunlockf = NULL;
+		if (!unlockf(gp, mp->waitlock)) {
+			atomic_store(&gp->status, G_RUNNABLE);
+			return gp;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Park the calling G until goready(). unlockf(gp, lk) runs once the G is off
+ * its stack; if it returns false the G resumes at once. A waker that finds
+ * the G through whatever unlockf releases therefore never readies a G that
+ * is still running.
+ */
+void gopark(bool (*unlockf)(struct g *, void *), void *lk,
+	    enum waitreason reason)
+{
+	struct g *gp = getg();
+
+	gp->waitreason = reason;
+	if (gp->flags & G_LOCKED) {
+		/* A kernel thread of its own: sleep it. */
+		atomic_store(&gp->status, G_WAITING);
+		if (!unlockf || unlockf(gp, lk))
+			while (atomic_load(&gp->status) == G_WAITING)
+				sys_futex_wait((uint32_t *)&gp->status,
+					       G_WAITING);
+		atomic_store(&gp->status, G_RUNNING);
+	} else {
+		gp->m->waitunlockf = unlockf;
+		gp->m->waitlock = lk;
+		mcall(park_m);
+	}
+	gp->waitreason = WAIT_NONE;
+}
+
+static struct g *gosched_m(struct m *mp, struct g *gp)
+{
+	atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
+	runqput(mp->p, gp, false);
+	return NULL;
+}
+
+/* Yield the P to the other runnable Gs. */
+void gosched(void)
+{
+	struct g *gp = getg();
+
+	if (gp->flags & G_LOCKED)
+		sys0(SYS_sched_yield);
+	else
+		mcall(gosched_m);
+}
+
+static struct g *goexit0(struct m *mp, struct g *gp)
+{
+	struct g *joiner;
+	bool detached;
+
+	(void)mp;
+	lock(&gp->lock);
+	atomic_store(&gp->status, G_DEAD);
+	joiner = gp->joiner;
+	detached = gp->detached;
+	unlock(&gp->lock);
+	if (detached)
+		gfree(gp);
+	else if (joiner)
+		goready(joiner);
+	return NULL;
+}
+
+/*
+ * End the calling G. A detached G is freed at once; a joinable one stays
+ * G_DEAD, with its stack and retval, until gfree() by its joiner.
+ */
+void goexit(void)
+{
+	mcall(goexit0);
+	fatal("goexit: a dead G was resumed");
+}
+
+/* Give back a G's memory. The G is dead, or a locked G's thread ended. */
+void gfree(struct g *gp)
+{
+	if (gp->flags & G_LOCKED)
+		free(gp);
+	else if (gp->pool)
+		stack_gput(getp(), gp);
+}
+
+/* A G for a kernel thread that the shim did not create. */
+struct g *lockedg_new(void)
+{
+	struct g *gp = calloc(1, sizeof(*gp));
+
+	if (!gp)
+		return NULL;
+	gp->flags = G_LOCKED;
+	gp->tcb = tcb_current();
+	gp->id = atomic_fetch_add(&sched.gnext, 1) + 1;
+	atomic_store(&gp->status, G_RUNNING);
+	cur_g = gp;
+	return gp;
+}
+
+/* Start-up. */
+
+static int m0_init(void)
+{
+	struct g *g0;
+	int err;
+
+	m0.tid = (pid_t)sys_gettid();
+	m0.rand = 0x9e3779b9u;
+	g0 = gnew(G0_STACK, 4096, NULL, &err);
+	if (!g0)
+		return -err;
+	g0->flags |= G_G0;
+	g0->m = &m0;
+	atomic_store(&g0->status, G_RUNNING);
+	g0->sp = ctx_init(g0->stack_hi, m0_g0_main, &m0);
+	m0.g0 = g0;
+	stack_m_init(&m0);
+	return 0;
+}
+
+/*
+ * Start the runtime on the calling thread, which becomes M0 running the
+ * initial thread's G with P 0. Returns 0, or -1 with *why set.
+ */
+int schedinit(const struct runtime_config *cfg, const char **why)
+{
+	int i;
+
+	if (tcb_setup(why))
+		return -1;
+	if (stack_setup(cfg->stack_size, cfg->guard_size)) {
+		*why = "out of memory";
+		return -1;
+	}
+	ctx_use_wrfsbase(getauxval(AT_HWCAP2) & 2 /* HWCAP2_FSGSBASE */);
+	thread_create = cfg->thread_create;
+	nprocs = cfg->procs;
+	allp = calloc((size_t)nprocs, sizeof(*allp));
+	if (!allp) {
+		*why = "out of memory";
+		return -1;
+	}
+
+	g_main.flags = G_MAIN;
+	g_main.tcb = tcb_current();
+	g_main.id = atomic_fetch_add(&sched.gnext, 1) + 1;
+	g_main.m = &m0;
+	atomic_store(&g_main.status, G_RUNNING);
+	prctl(PR_GET_NAME, g_main.name);
+	cur_g = &g_main;
+	if (m0_init()) {
+		*why = "out of memory";
+		return -1;
+	}
+	tcb_adopt();
+
+	for (i = 0; i < nprocs; i++)
+		allp[i].id = i;
+	for (i = nprocs - 1; i > 0; i--)
+		pidleput(&allp[i]);
+	acquirep(&m0, &allp[0]);
+	m0.curg = &g_main;
+	atomic_store(&sched.nlive, 1);
+	return 0;
+}

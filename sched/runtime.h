@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The runtime: Gs (green threads), Ms (kernel threads) and Ps (logical
+ * processors), as in Go's runtime (runtime2.go, proc.go). Where a function
+ * here has a Go name, it keeps Go's contract and Go's comments describe it.
+ *
+ * Ownership in one paragraph: a G runs only on an M that holds a P. An M
+ * without a P sleeps on its note or is spinning to find work. Only code that
+ * runs on behalf of a G holding a P (or on the M's g0) touches that P.
+ *
+ * Lock order (a lock may be taken while holding those above it only):
+ *	gp->lock	one G's join/detach state
+ *	sched.lock	global run queue, idle Ms and Ps
+ *	pool->lock	free Gs of one stack size (stack.c)
+ *	ld.so's stack-list lock (compat)
+ */
+#ifndef SPROUT_SCHED_RUNTIME_H
+#define SPROUT_SCHED_RUNTIME_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <sys/types.h>
+
+#define hidden	    __attribute__((visibility("hidden")))
+#define likely(x)   __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+/*
+ * A runtime lock (Go's lock_futex): held by an M, for short sections only;
+ * never held across a switch of G except through gopark()'s unlockf.
+ */
+struct lock {
+	_Atomic uint32_t key; /* 0 unlocked, 1 locked, 2 locked with sleepers */
+};
+
+void lock(struct lock *l);
+void unlock(struct lock *l);
+
+/* A one-shot wakeup for one sleeping kernel thread (Go's note). */
+struct note {
+	_Atomic uint32_t key;
+};
+
+void notesleep(struct note *n);
+void notewakeup(struct note *n);
+void noteclear(struct note *n);
+
+enum gstatus {
+	G_IDLE,	    /* free: on a free list, no thread uses it */
+	G_RUNNABLE, /* on a run queue; not running; stack not owned */
+	G_RUNNING,  /* owns its stack; gp->m is set and gp->m->p set */
+	G_WAITING,  /* parked; reachable from whatever will ready it */
+	G_DEAD,	    /* exited and off its stack; waits to be joined */
+};
+
+enum gflags {
+	G_MAIN = 1 << 0,      /* the initial thread: its own stack and TCB */
+	G_LOCKED = 1 << 1,    /* a kernel thread the shim did not create */
+	G_G0 = 1 << 2,	      /* an M's scheduler context */
+	G_USERSTACK = 1 << 3, /* runs on a stack the program supplied */
+};
+
+enum waitreason {
+	WAIT_NONE,
+	WAIT_JOIN,
+};
+
+#define TSD_BLOCK  32 /* keys in one block of thread-specific data */
+#define TSD_BLOCKS 32 /* PTHREAD_KEYS_MAX / TSD_BLOCK */
+
+struct tsd_slot {
+	uintptr_t seq; /* the key's sequence number when data was set */
+	void *data;
+};
+
+struct stack_pool;
+
+/*
+ * A G. Gs created by the shim live at the top of their own stack slot,
+ * below the TCB and static TLS (stack.c); the initial thread's G and locked
+ * Gs are allocated apart.
+ */
+struct g {
+	void *sp;		 /* saved stack pointer while switched out */
+	void *tcb;		 /* FS base: the G's libc thread descriptor */
+	_Atomic uint32_t status; /* enum gstatus; futex word of a locked G */
+	uint32_t flags;		 /* enum gflags; set at creation */
+	struct m *m;		 /* M running it; NULL unless G_RUNNING */
+	struct g *schedlink;	 /* run queue or free list; owner of the list */
+	uint32_t id;		 /* unique, stable while allocated */
+	enum waitreason waitreason;
+
+	/* Memory: set by stack.c when the G is allocated. */
+	struct stack_pool *pool; /* where the slot goes back; NULL: not ours */
+	char *slot;	/* lowest address of the slot, guard included */
+	char *stack_lo; /* usable stack: [stack_lo, stack_hi) */
+	char *stack_hi;
+	size_t guard;
+
+	/* Entry, set by gostart(): fn(arg) runs on the G's first switch-in. */
+	void (*fn)(void *);
+	void *arg;
+
+	/* pthread state, owned by shim/. */
+	struct lock lock; /* protects detached, joiner, status G_DEAD */
+	bool detached;
+	struct g *joiner; /* a G parked in pthread_join() on this one */
+	union {		  /* the program's start routine, */
+		void *(*start)(void *);
+		int (*start_c11)(void *); /* if c11 */
+	};
+	void *start_arg; /* and its argument */
+	void *retval;
+	bool c11; /* started by thrd_create() */
+	bool tsd_used;
+	char name[16];
+	struct tsd_slot tsd[TSD_BLOCK];	       /* keys 0..31 */
+	struct tsd_slot *tsd_more[TSD_BLOCKS]; /* the others, allocated */
+};
+
+#define RUNQ_SIZE 256
+
+enum pstatus {
+	P_IDLE,	   /* on the idle list; no M */
+	P_RUNNING, /* held by an M */
+};
+
+struct p {
+	int id;
+	enum pstatus status; /* written under sched.lock or by its M */
+	struct m *m;	     /* the M holding it */
+	struct p *link;	     /* idle list; under sched.lock */
+	uint32_t schedtick;  /* incremented on every scheduler call; owner */
+
+	/*
+	 * Local run queue, Go's lock-free ring: only the owner writes the
+	 * tail; anyone may take from the head with a CAS (runq.c).
+	 */
+	_Atomic uint32_t runqhead;
+	_Atomic uint32_t runqtail;
+	_Atomic(struct g *) runq[RUNQ_SIZE];
+	/* A G readied by this P's G, run next with the rest of its slice. */
+	_Atomic(struct g *) runnext;
+
+	/* Free Gs of the default stack size, with their stacks; owner. */
+	struct g *gfree;
+	int ngfree;
+};
+
+struct m {
+	int id;
+	pid_t tid;	     /* kernel thread id */
+	struct g *g0;	     /* scheduler context: own stack, own TCB */
+	struct g *curg;	     /* G running on this M; NULL on g0 */
+	struct p *p;	     /* attached P; owner */
+	struct p *nextp;     /* P handed over by startm(); owner of note */
+	struct m *schedlink; /* idle list; under sched.lock */
+	bool spinning;	     /* looking for work while holding no G */
+	struct note park;    /* sleeps here when idle */
+
+	/* Set by a G switching to g0; run by g0 (see mcall()). */
+	struct g *(*mcall_fn)(struct m *, struct g *);
+	bool (*waitunlockf)(struct g *, void *);
+	void *waitlock;
+
+	void *altstack;	 /* sigaltstack for stack overflow reports */
+	uint32_t rand;	 /* fastrand() state; owner */
+	struct g g0_own; /* g0 of Ms other than M0 */
+};
+
+struct schedt {
+	struct lock lock;
+
+	/* Global run queue. */
+	struct g *runqhead;
+	struct g *runqtail;
+	_Atomic int runqsize;
+
+	struct m *midle; /* idle Ms waiting for work */
+	int nmidle;
+	int mnext; /* number of Ms created; next M id */
+
+	struct p *pidle; /* idle Ps */
+	_Atomic int npidle;
+	_Atomic int nmspinning; /* Ms spinning to find work */
+
+	_Atomic int nlive;	/* program threads alive (main included) */
+	_Atomic uint32_t gnext; /* next G id */
+};
+
+extern struct schedt sched hidden;
+extern struct p *allp hidden;
+extern int nprocs hidden;
+
+/* The G running on this kernel thread; per G, since TLS follows the G. */
+extern __thread struct g *cur_g __attribute__((tls_model("initial-exec")))
+hidden;
+
+static inline struct g *getg(void)
+{
+	return cur_g;
+}
+
+/* The P of the calling G, or NULL (a locked G holds none). */
+static inline struct p *getp(void)
+{
+	struct g *gp = cur_g;
+
+	return gp && gp->m ? gp->m->p : NULL;
+}
+
+/* sched/arch: save callee-saved state and rsp in *save_sp; resume sp. */
+void ctx_switch(void **save_sp, void *sp, void *fs) hidden;
+void *ctx_init(void *stack_top, void (*fn)(void *), void *arg) hidden;
+void ctx_use_wrfsbase(bool yes) hidden;
+
+/* runq.c */
+bool runqput(struct p *pp, struct g *gp, bool next) hidden;
+struct g *runqget(struct p *pp) hidden;
+struct g *runqsteal(struct p *pp, struct p *p2, bool stealrunnext) hidden;
+bool runqempty(struct p *pp) hidden;
+void globrunqput(struct g *gp) hidden;
+struct g *globrunqget(struct p *pp, int max) hidden;
+
+/* proc.c */
+struct runtime_config {
+	int procs;
+	size_t stack_size; /* default reserve of a G's stack */
+	size_t guard_size;
+	/* libc's pthread_create, to make Ms with */
+	int (*thread_create)(pthread_t *, const pthread_attr_t *,
+			     void *(*)(void *), void *);
+};
+
+int schedinit(const struct runtime_config *cfg, const char **why) hidden;
+struct g *gnew(size_t stack_size, size_t guard, void *user_stack,
+	       int *err) hidden;
+void gostart(struct g *gp, void (*fn)(void *), void *arg) hidden;
+void gopark(bool (*unlockf)(struct g *, void *), void *lk,
+	    enum waitreason reason) hidden;
+void goready(struct g *gp) hidden;
+void gosched(void) hidden;
+__attribute__((noreturn)) void goexit(void) hidden;
+void gfree(struct g *gp) hidden;
+struct g *lockedg_new(void) hidden;
+void wakep(void) hidden;
+
+/* stack.c */
+int stack_setup(size_t default_size, size_t default_guard) hidden;
+struct g *stack_gget(struct p *pp, size_t size, size_t guard, int *err) hidden;
+struct g *stack_gget_user(void *lo, size_t size, int *err) hidden;
+void stack_gput(struct p *pp, struct g *gp) hidden;
+void stack_m_init(struct m *mp) hidden;
+struct g *stack_find_g(const void *addr, bool *in_guard) hidden;
+
+/* debug.c */
+__attribute__((noreturn)) void fatal(const char *msg) hidden;
+void warn(const char *msg) hidden;
+void print(const char *s) hidden;
+char *fmt_u(char *buf, unsigned long v, int base) hidden;
+
+#endif

@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Stacks, and the memory of the Gs that live on them.
+ *
+ * C stacks cannot move (the program keeps pointers into them), so "small and
+ * growable" means a large reservation committed lazily by the kernel. Each G
+ * the shim creates owns a slot:
+ *
+ *   slot                                                    slot + size
+ *   | guard | stack, growing down ...  | struct g | static TLS | TCB |
+ *
+ * laid out as glibc lays out its own threads (TCB at the top, static TLS
+ * right below), with the G descriptor in the same pages. A new G touches
+ * only the top pages: TCB, TLS, G and its first frames.
+ *
+ * Slots are carved from arenas: one MAP_NORESERVE mapping of up to 1 GiB
+ * holds many slots, so the number of mappings stays far below
+ * vm.max_map_count. The guard at the bottom of a slot is installed with
+ * MADV_GUARD_INSTALL, which needs no mapping of its own (Linux 6.13); older
+ * kernels get mprotect(PROT_NONE), one extra mapping per slot.
+ *
+ * A dead G keeps its slot, TCB included, and goes to a free list: its P's
+ * (default size, no system call on reuse) or its pool's (one per stack and
+ * guard size). Stack pages are given back with MADV_DONTNEED when a G moves
+ * to a pool's list; the pages holding the TCB and TLS are kept, as libc's
+ * per-thread state in them (the tcache) cannot be freed.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "runtime.h"
+#include "arch/x86_64/sys.h"
+#include "../compat/tcb.h"
+
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#endif
+
+#define ARENA_BYTES	(1ul << 30)
+#define ALTSTACK_BYTES	(64 * 1024)
+#define GFREE_LOCAL_MAX 64
+
+struct arena {
+	char *base, *end;
+	size_t slot_size;
+	struct arena *next;
+};
+
+struct stack_pool {
+	size_t size; /* slot size, guard included; a multiple of the page */
+	size_t guard;
+	struct lock lock;
+	struct g *free;	  /* dead Gs with their slots; under lock */
+	char *raw;	  /* slots that never got a G; under lock */
+	char *next, *end; /* uncarved part of the newest arena; under lock */
+	struct stack_pool *link;
+};
+
+static struct {
+	struct lock lock; /* pools list */
+	struct stack_pool *pools;
+	struct stack_pool *dflt;
+	struct stack_pool *tcb_only; /* Gs on stacks the program supplied */
+	_Atomic(struct arena *) arenas;
+	size_t page;
+	bool guard_by_mprotect;
+} stacks;
+
+static size_t round_page(size_t n)
+{
+	return (n + stacks.page - 1) & ~(stacks.page - 1);
+}
+
+static struct stack_pool *pool_get(size_t size, size_t guard)
+{
+	struct stack_pool *pool;
+
+	lock(&stacks.lock);
+	for (pool = stacks.pools; pool; pool = pool->link)
+		if (pool->size == size && pool->guard == guard)
+			break;
+	if (!pool) {
+		pool = calloc(1, sizeof(*pool));
+		if (pool) {
+			pool->size = size;
+			pool->guard = guard;
+			pool->link = stacks.pools;
+			stacks.pools = pool;
+		}
+	}
+	unlock(&stacks.lock);
+	return pool;
+}
+
+/* Map a new arena for pool. pool->lock held. */
+static int arena_new(struct stack_pool *pool)
+{
+	size_t n = ARENA_BYTES / pool->size, len;
+	struct arena *a = malloc(sizeof(*a));
+	char *base;
+
+	if (!a)
+		return -ENOMEM;
+	if (n == 0)
+		n = 1;
+	len = n * pool->size;
+	base = sys_mmap(NULL, len, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
+				MAP_STACK);
+	if (sys_mmap_failed(base)) {
+		free(a);
+		return -ENOMEM;
+	}
+	a->base = base;
+	a->end = base + len;
+	a->slot_size = pool->size;
+	a->next = atomic_load(&stacks.arenas);
+	atomic_store_explicit(&stacks.arenas, a, memory_order_release);
+	pool->next = base;
+	pool->end = base + len;
+	return 0;
+}
+
+static int guard_install(char *lo, size_t len)
+{
+	if (len == 0)
+		return 0;
+	if (!stacks.guard_by_mprotect) {
+		long r = sys_madvise(lo, len, MADV_GUARD_INSTALL);
+		if (r == 0)
+			return 0;
+		if (r != -EINVAL)
+			return (int)r;
+		stacks.guard_by_mprotect = true;
+	}
+	return (int)sys_mprotect(lo, len, PROT_NONE);
+}
+
+/* Where the G of the slot ending at top lives. */
+static struct g *slot_g(char *top)
+{
+	uintptr_t at = (uintptr_t)top - tcb_reserve() - sizeof(struct g);
+
+	return (struct g *)(at & ~(uintptr_t)63);
+}
+
+/* Carve a slot and build its G: guard, TCB, static TLS. */
+static struct g *slot_new(struct stack_pool *pool, int *err)
+{
+	char *slot;
+	struct g *gp;
+	uint32_t id;
+	void *tcb;
+	int r = 0;
+
+	lock(&pool->lock);
+	if (pool->raw) {
+		slot = pool->raw;
+		pool->raw = *(char **)(slot + pool->size - sizeof(char *));
+	} else {
+		if (pool->next == pool->end)
+			r = arena_new(pool);
+		slot = pool->next;
+		if (r == 0)
+			pool->next += pool->size;
+	}
+	unlock(&pool->lock);
+	if (r == 0)
+		r = guard_install(slot, pool->guard);
+	if (r) {
+		*err = EAGAIN;
+		return NULL;
+	}
+
+	id = atomic_fetch_add(&sched.gnext, 1) + 1;
+	tcb = tcb_create(slot + pool->size, id, slot + pool->guard,
+			 pool->size - pool->guard, pool->guard);
+	if (!tcb) {
+		lock(&pool->lock);
+		*(char **)(slot + pool->size - sizeof(char *)) = pool->raw;
+		pool->raw = slot;
+		unlock(&pool->lock);
+		*err = EAGAIN;
+		return NULL;
+	}
+	gp = slot_g(slot + pool->size);
+	gp->tcb = tcb;
+	gp->id = id;
+	gp->pool = pool;
+	gp->slot = slot;
+	gp->guard = pool->guard;
+	gp->stack_lo = slot + pool->guard;
+	gp->stack_hi = (char *)gp;
+	return gp;
+}
+
+/* Make a dead G new again, keeping its memory and identity. */
+static void g_reset(struct g *gp)
+{
+	struct g keep = *gp;
+
+	tcb_recycle(gp->tcb);
+	memset(gp, 0, sizeof(*gp));
+	gp->tcb = keep.tcb;
+	gp->id = keep.id;
+	gp->pool = keep.pool;
+	gp->slot = keep.slot;
+	gp->guard = keep.pool->guard;
+	gp->stack_lo = keep.slot + keep.pool->guard;
+	gp->stack_hi = (char *)gp;
+	tcb_set_stack(gp->tcb, gp->stack_lo, keep.pool->size - gp->guard,
+		      gp->guard);
+}
+
+static struct g *pool_gget(struct stack_pool *pool, struct p *pp, int *err)
+{
+	struct g *gp = NULL;
+
+	if (pool == stacks.dflt && pp && pp->gfree) {
+		gp = pp->gfree;
+		pp->gfree = gp->schedlink;
+		pp->ngfree--;
+	} else {
+		lock(&pool->lock);
+		gp = pool->free;
+		if (gp)
+			pool->free = gp->schedlink;
+		unlock(&pool->lock);
+	}
+	if (!gp)
+		return slot_new(pool, err);
+	g_reset(gp);
+	return gp;
+}
+
+/*
+ * A G with a stack of stack_size bytes above a guard of guard bytes (both
+ * rounded up to pages), its TCB and TLS carved from the top of the stack as
+ * glibc does. pp may be NULL. Returns NULL with *err EINVAL (too small for
+ * the TCB and TLS) or EAGAIN (out of memory).
+ */
+struct g *stack_gget(struct p *pp, size_t stack_size, size_t guard, int *err)
+{
+	size_t size = round_page(stack_size), gsize = round_page(guard);
+	struct stack_pool *pool = stacks.dflt;
+
+	if (size < tcb_reserve() + sizeof(struct g) + 2048 ||
+	    size + gsize < size) {
+		*err = EINVAL;
+		return NULL;
+	}
+	if (size + gsize != pool->size || gsize != pool->guard)
+		pool = pool_get(size + gsize, gsize);
+	if (!pool) {
+		*err = EAGAIN;
+		return NULL;
+	}
+	return pool_gget(pool, pp, err);
+}
+
+/* A G that runs on the program's stack [lo, lo + size). */
+struct g *stack_gget_user(void *lo, size_t size, int *err)
+{
+	struct g *gp = pool_gget(stacks.tcb_only, NULL, err);
+
+	if (!gp)
+		return NULL;
+	gp->flags |= G_USERSTACK;
+	gp->stack_lo = lo;
+	gp->stack_hi = (char *)lo + size;
+	gp->guard = 0;
+	tcb_set_stack(gp->tcb, lo, size, 0);
+	return gp;
+}
+
+/* Free a dead G's slot for reuse. pp (may be NULL) is the caller's P. */
+void stack_gput(struct p *pp, struct g *gp)
+{
+	struct stack_pool *pool = gp->pool;
+	char *keep;
+
+	atomic_store_explicit(&gp->status, G_IDLE, memory_order_relaxed);
+	if (pool == stacks.dflt && pp && pp->ngfree < GFREE_LOCAL_MAX) {
+		gp->schedlink = pp->gfree;
+		pp->gfree = gp;
+		pp->ngfree++;
+		return;
+	}
+	keep = (char *)((uintptr_t)gp & ~(stacks.page - 1));
+	if (!(gp->flags & G_USERSTACK) && keep > gp->stack_lo)
+		sys_madvise(gp->stack_lo, (size_t)(keep - gp->stack_lo),
+			    MADV_DONTNEED);
+	lock(&pool->lock);
+	gp->schedlink = pool->free;
+	pool->free = gp;
+	unlock(&pool->lock);
+}
+
+/* The G whose slot holds addr, if any; *in_guard: addr is in its guard. */
+struct g *stack_find_g(const void *addr, bool *in_guard)
+{
+	const char *a = addr;
+	struct arena *ar;
+
+	for (ar = atomic_load_explicit(&stacks.arenas, memory_order_acquire);
+	     ar; ar = ar->next) {
+		if (a >= ar->base && a < ar->end) {
+			size_t i = (size_t)(a - ar->base) / ar->slot_size;
+			char *slot = ar->base + i * ar->slot_size;
+			struct g *gp = slot_g(slot + ar->slot_size);
+			*in_guard = a < slot + gp->guard;
+			return gp;
+		}
+	}
+	*in_guard = false;
+	return NULL;
+}
+
+static void put_kib(const char *before, size_t bytes)
+{
+	char num[24];
+
+	print(before);
+	print(fmt_u(num, bytes / 1024, 10));
+	print(" KiB");
+}
+
+static void overflow_handler(int sig, siginfo_t *si, void *uc)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	bool in_guard;
+	struct g *gp = stack_find_g(si->si_addr, &in_guard);
+	size_t size, guard;
+	char num[24];
+
+	(void)uc;
+	if (gp && in_guard) {
+		print("sprout: thread ");
+		print(fmt_u(num, (uintptr_t)gp, 16));
+		if (gp->name[0]) {
+			print(" (");
+			print(gp->name);
+			print(")");
+		}
+		tcb_stack(gp->tcb, &size, &guard);
+		put_kib(" overflowed its stack of ", size);
+		print(": give it a larger one with pthread_attr_setstacksize(),"
+		      " or raise the default with SPROUT_STACK=SIZE\n");
+	}
+	/* Returning re-runs the access, which now kills as SIGSEGV does. */
+	sigaction(sig, &dfl, NULL);
+}
+
+/* Give the calling kernel thread (an M) an alternate signal stack. */
+void stack_m_init(struct m *mp)
+{
+	stack_t ss = { .ss_size = ALTSTACK_BYTES };
+
+	ss.ss_sp = sys_mmap(NULL, ALTSTACK_BYTES, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
+	if (sys_mmap_failed(ss.ss_sp))
+		return;
+	mp->altstack = ss.ss_sp;
+	sys2(SYS_sigaltstack, (long)&ss, 0);
+}
+
+int stack_setup(size_t default_size, size_t default_guard)
+{
+	struct sigaction sa = { .sa_sigaction = overflow_handler,
+				.sa_flags = SA_SIGINFO | SA_ONSTACK },
+			 old;
+	size_t tcb_bytes;
+
+	stacks.page = (size_t)sysconf(_SC_PAGESIZE);
+	default_size = round_page(default_size);
+	default_guard = round_page(default_guard);
+	stacks.dflt = pool_get(default_size + default_guard, default_guard);
+	tcb_bytes = round_page(tcb_reserve() + sizeof(struct g) + 64);
+	stacks.tcb_only = pool_get(tcb_bytes, 0);
+	if (!stacks.dflt || !stacks.tcb_only)
+		return -ENOMEM;
+
+	/* Report overflows unless the program already handles SIGSEGV. */
+	if (sigaction(SIGSEGV, NULL, &old) == 0 &&
+	    !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL)
+		sigaction(SIGSEGV, &sa, NULL);
+	return 0;
+}
