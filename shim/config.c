@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Configuration from the environment (DESIGN.md section 9). A malformed
+ * value is reported once, with the value used instead; it never stops the
+ * program.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+#define MAX_PROCS 1024
+
+static void complain(const char *name, const char *value, const char *want,
+		     unsigned long used)
+{
+	fprintf(stderr, "sprout: %s=%s is not %s; using %lu\n", name, value,
+		want, used);
+}
+
+static int read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	return 0;
+}
+
+/* CPUs allowed by the cgroup (v2) quota, or 0 if there is none. */
+static int cgroup_cpus(void)
+{
+	char cg[512], path[600], max[64];
+	char *rel, *nl;
+	long quota, period;
+
+	if (read_file("/proc/self/cgroup", cg, sizeof(cg)))
+		return 0;
+	rel = strstr(cg, "0::");
+	if (!rel)
+		return 0;
+	rel += 3;
+	nl = strchr(rel, '\n');
+	if (nl)
+		*nl = 0;
+	snprintf(path, sizeof(path), "/sys/fs/cgroup%s/cpu.max", rel);
+	if (read_file(path, max, sizeof(max)) ||
+	    sscanf(max, "%ld %ld", &quota, &period) != 2 || period <= 0)
+		return 0;
+	return (int)((quota + period - 1) / period);
+}
+
+/* The CPUs this process may use: affinity mask and cgroup quota. */
+static int available_cpus(void)
+{
+	cpu_set_t set;
+	int n = 1, q = cgroup_cpus();
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		n = CPU_COUNT(&set);
+	if (q > 0 && q < n)
+		n = q;
+	return n > 0 ? n : 1;
+}
+
+static int procs(void)
+{
+	const char *name = "SPROUT_PROCS";
+	const char *v = getenv(name);
+	int dflt = available_cpus();
+	char *end;
+	long n;
+
+	if (!v || !*v) {
+		name = "GOMAXPROCS";
+		v = getenv(name);
+	}
+	if (!v || !*v)
+		return dflt;
+	n = strtol(v, &end, 10);
+	if (*end || n < 1 || n > MAX_PROCS) {
+		complain(name, v, "a whole number from 1 to 1024",
+			 (unsigned long)dflt);
+		return dflt;
+	}
+	return (int)n;
+}
+
+/* A size in bytes, with an optional K, M or G suffix (powers of 1024). */
+static size_t stack_size(size_t dflt)
+{
+	const char *v = getenv("SPROUT_STACK");
+	unsigned long long n;
+	char *end;
+
+	if (!v || !*v)
+		return dflt;
+	n = strtoull(v, &end, 10);
+	switch (*end) {
+	case 'k':
+	case 'K':
+		n <<= 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		n <<= 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		n <<= 30;
+		end++;
+		break;
+	}
+	if (*end || v[0] == '-' || n < (unsigned long long)PTHREAD_STACK_MIN ||
+	    n > (1ull << 40)) {
+		complain("SPROUT_STACK", v,
+			 "a size from 16K to 1024G (bytes, or with K, M or G)",
+			 (unsigned long)dflt);
+		return dflt;
+	}
+	return (size_t)n;
+}
+
+void config_read(struct runtime_config *cfg)
+{
+	pthread_attr_t attr;
+	size_t size = 8 << 20, guard = 4096;
+
+	/* glibc's default: RLIMIT_STACK, or what setattr_default_np set. */
+	if (REAL(pthread_getattr_default_np)(&attr) == 0) {
+		pthread_attr_getstacksize(&attr, &size);
+		pthread_attr_getguardsize(&attr, &guard);
+		pthread_attr_destroy(&attr);
+	}
+	cfg->procs = procs();
+	cfg->stack_size = stack_size(size);
+	cfg->guard_size = guard;
+}

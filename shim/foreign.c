@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libc functions that take a pthread_t but that the shim does not implement
+ * yet: signals, cancellation, scheduling parameters and affinity. A
+ * pthread_t is a G here, not libc's descriptor, so each of these hands libc
+ * the G's own TCB instead. libc then acts correctly on the calling thread
+ * (it recognises its TCB as THREAD_SELF) and on threads of its own (locked
+ * Gs); for another G it finds the fake kernel thread id and answers ESRCH,
+ * never touching a stranger. Signal 0 (is the thread alive?) is answered
+ * here for every G.
+ */
+#include <errno.h>
+
+#include "shim.h"
+#include "../compat/tcb.h"
+
+static pthread_t libc_thread(pthread_t t)
+{
+	return tcb_pthread(g_of(t)->tcb);
+}
+
+SPROUT_EXPORT int pthread_kill(pthread_t t, int sig)
+{
+	if (!shim_on())
+		return REAL(pthread_kill)(t, sig);
+	if (sig == 0 && !(g_of(t)->flags & G_LOCKED))
+		return atomic_load(&g_of(t)->status) == G_IDLE ? ESRCH : 0;
+	return REAL(pthread_kill)(libc_thread(t), sig);
+}
+
+SPROUT_EXPORT int pthread_sigqueue(pthread_t t, int sig,
+				   const union sigval value)
+{
+	if (!shim_on())
+		return REAL(pthread_sigqueue)(t, sig, value);
+	return REAL(pthread_sigqueue)(libc_thread(t), sig, value);
+}
+
+SPROUT_EXPORT int pthread_cancel(pthread_t t)
+{
+	if (!shim_on())
+		return REAL(pthread_cancel)(t);
+	return REAL(pthread_cancel)(libc_thread(t));
+}
+
+SPROUT_EXPORT int pthread_setschedparam(pthread_t t, int policy,
+					const struct sched_param *param)
+{
+	if (!shim_on())
+		return REAL(pthread_setschedparam)(t, policy, param);
+	return REAL(pthread_setschedparam)(libc_thread(t), policy, param);
+}
+
+SPROUT_EXPORT int pthread_getschedparam(pthread_t t, int *policy,
+					struct sched_param *param)
+{
+	if (!shim_on())
+		return REAL(pthread_getschedparam)(t, policy, param);
+	return REAL(pthread_getschedparam)(libc_thread(t), policy, param);
+}
+
+SPROUT_EXPORT int pthread_setschedprio(pthread_t t, int prio)
+{
+	if (!shim_on())
+		return REAL(pthread_setschedprio)(t, prio);
+	return REAL(pthread_setschedprio)(libc_thread(t), prio);
+}
+
+SPROUT_EXPORT int pthread_setaffinity_np(pthread_t t, size_t size,
+					 const cpu_set_t *set)
+{
+	if (!shim_on())
+		return REAL(pthread_setaffinity_np)(t, size, set);
+	return REAL(pthread_setaffinity_np)(libc_thread(t), size, set);
+}
+
+SPROUT_EXPORT int pthread_getaffinity_np(pthread_t t, size_t size,
+					 cpu_set_t *set)
+{
+	if (!shim_on())
+		return REAL(pthread_getaffinity_np)(t, size, set);
+	return REAL(pthread_getaffinity_np)(libc_thread(t), size, set);
+}

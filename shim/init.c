@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Start-up: resolve the real libc functions, read the configuration, start
+ * the runtime on the calling thread (normally the initial thread, from the
+ * constructor; another library's constructor may call in first).
+ *
+ * Resolution happens once, before any G exists, and allocates nothing the
+ * program could see: dlsym() is safe here because the shim interposes no
+ * allocator.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+
+#include "shim.h"
+#include "../sched/arch/x86_64/sys.h"
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#define X(name, version) __typeof__(&name) real_##name;
+SPROUT_SYMBOLS(X)
+#undef X
+#pragma GCC diagnostic pop
+
+_Atomic int shim_state;
+
+/* A libc key whose destructor tells us a foreign kernel thread ended. */
+static pthread_key_t locked_key;
+
+static void *real_sym(const char *name, const char *version)
+{
+	return version ? dlvsym(RTLD_NEXT, name, version)
+		       : dlsym(RTLD_NEXT, name);
+}
+
+static void resolve(void)
+{
+	bool missing = false;
+
+#define X(name, version)                                                 \
+	real_##name = (__typeof__(real_##name))real_sym(#name, version); \
+	if (!real_##name) {                                              \
+		print("sprout: libc has no " #name "\n");                \
+		missing = true;                                          \
+	}
+	SPROUT_SYMBOLS(X)
+#undef X
+	if (missing)
+		fatal("cannot run without the functions above");
+}
+
+static void locked_thread_ended(void *arg)
+{
+	thread_end_locked(arg);
+}
+
+static bool start(void)
+{
+	struct runtime_config cfg;
+	const char *why = NULL;
+	char *off = getenv("SPROUT_OFF");
+
+	if (off && off[0] && !(off[0] == '0' && off[1] == 0))
+		return false;
+	config_read(&cfg);
+	cfg.thread_create = REAL(pthread_create);
+	attr_defaults_init(&cfg);
+	if (REAL(pthread_key_create)(&locked_key, locked_thread_ended)) {
+		warn("no libc key left; running the program without sprout");
+		return false;
+	}
+	if (schedinit(&cfg, &why)) {
+		print("sprout: ");
+		print(why);
+		print("; running the program without sprout\n");
+		return false;
+	}
+	return true;
+}
+
+void shim_init(void)
+{
+	int expect = SHIM_UNINIT;
+	int saved = errno;
+
+	if (atomic_compare_exchange_strong(&shim_state, &expect,
+					   SHIM_STARTING)) {
+		resolve();
+		atomic_store_explicit(&shim_state, start() ? SHIM_ON : SHIM_OFF,
+				      memory_order_release);
+	} else {
+		while (atomic_load(&shim_state) == SHIM_STARTING)
+			sys0(SYS_sched_yield);
+	}
+	errno = saved;
+}
+
+__attribute__((constructor(101))) static void shim_constructor(void)
+{
+	shim_init();
+}
+
+/* A G for the calling kernel thread, which the shim did not create. */
+struct g *lockedg_attach(void)
+{
+	struct g *gp = lockedg_new();
+
+	if (!gp)
+		fatal("out of memory for a thread's descriptor");
+	gp->detached = true; /* nobody holds its pthread_t from creation */
+	REAL(pthread_setspecific)(locked_key, gp);
+	return gp;
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internals shared by the shim's files: the real libc functions, start-up,
+ * and the G of the calling thread.
+ *
+ * Every interposed function starts with shim_on(): until the runtime runs
+ * it starts it, and if the runtime is off (SPROUT_OFF=1, or libc is not the
+ * one the shim knows) the function calls the real one and nothing else.
+ */
+#ifndef SPROUT_SHIM_H
+#define SPROUT_SHIM_H
+
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <threads.h>
+
+#include "symbols.h"
+#include "../sched/runtime.h"
+
+#define SPROUT_EXPORT __attribute__((visibility("default")))
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#define X(name, version) extern __typeof__(&name) real_##name hidden;
+SPROUT_SYMBOLS(X)
+#undef X
+#pragma GCC diagnostic pop
+
+#define REAL(name) (real_##name)
+
+enum shim_state { SHIM_UNINIT, SHIM_STARTING, SHIM_ON, SHIM_OFF };
+extern _Atomic int shim_state hidden;
+void shim_init(void) hidden;
+
+static inline bool shim_on(void)
+{
+	int s = atomic_load_explicit(&shim_state, memory_order_acquire);
+
+	if (unlikely(s != SHIM_ON)) {
+		if (s == SHIM_OFF)
+			return false;
+		shim_init();
+		return atomic_load(&shim_state) == SHIM_ON;
+	}
+	return true;
+}
+
+struct g *lockedg_attach(void) hidden;
+
+/* The calling thread's G, made on first use in a thread not ours. */
+static inline struct g *self_g(void)
+{
+	struct g *gp = getg();
+
+	return likely(gp) ? gp : lockedg_attach();
+}
+
+/* A pthread_t is the address of its G. */
+static inline struct g *g_of(pthread_t t)
+{
+	return (struct g *)t;
+}
+
+/* thread.c */
+__attribute__((noreturn)) void thread_finish(struct g *gp, void *retval) hidden;
+void thread_end_locked(struct g *gp) hidden;
+
+/* key.c */
+void tsd_run_destructors(struct g *gp) hidden;
+
+/* attr.c */
+void attr_defaults_init(const struct runtime_config *cfg) hidden;
+
+/* config.c */
+void config_read(struct runtime_config *cfg) hidden;
+
+#endif

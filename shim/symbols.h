@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Every libc name the shim defines: one row each. The table is expanded to
+ * declare and resolve the real functions (shim.h, init.c), to write the
+ * linker's version script (symbols.map.c) and to check that libsprout.so
+ * exports these names and no others (tests/export).
+ *
+ * Adding a function: one row here, one definition with SPROUT_EXPORT in the
+ * file of its object family, one test program in tests/progs/.
+ *
+ * X(name, version): the real function is dlsym(RTLD_NEXT, name), libc's
+ * default version, or with a version, dlvsym(RTLD_NEXT, name, version) (for
+ * names libc keeps only for old binaries). The shim's definition carries no
+ * version: it binds a program's references to any version of the name.
+ */
+#ifndef SPROUT_SHIM_SYMBOLS_H
+#define SPROUT_SHIM_SYMBOLS_H
+
+#define SPROUT_SYMBOLS(X)                   \
+	/* thread.c */                      \
+	X(pthread_create, NULL)             \
+	X(pthread_join, NULL)               \
+	X(pthread_tryjoin_np, NULL)         \
+	X(pthread_timedjoin_np, NULL)       \
+	X(pthread_clockjoin_np, NULL)       \
+	X(pthread_detach, NULL)             \
+	X(pthread_exit, NULL)               \
+	X(pthread_self, NULL)               \
+	X(pthread_equal, NULL)              \
+	X(sched_yield, NULL)                \
+	X(pthread_yield, "GLIBC_2.2.5")     \
+	X(pthread_getcpuclockid, NULL)      \
+	X(pthread_setname_np, NULL)         \
+	X(pthread_getname_np, NULL)         \
+	/* attr.c */                        \
+	X(pthread_getattr_np, NULL)         \
+	X(pthread_getattr_default_np, NULL) \
+	X(pthread_setattr_default_np, NULL) \
+	/* key.c */                         \
+	X(pthread_key_create, NULL)         \
+	X(pthread_key_delete, NULL)         \
+	X(pthread_getspecific, NULL)        \
+	X(pthread_setspecific, NULL)        \
+	/* once.c */                        \
+	X(pthread_once, NULL)               \
+	/* c11.c */                         \
+	X(thrd_create, NULL)                \
+	X(thrd_join, NULL)                  \
+	X(thrd_detach, NULL)                \
+	X(thrd_exit, NULL)                  \
+	X(thrd_current, NULL)               \
+	X(thrd_equal, NULL)                 \
+	X(thrd_yield, NULL)                 \
+	X(call_once, NULL)                  \
+	X(tss_create, NULL)                 \
+	X(tss_delete, NULL)                 \
+	X(tss_get, NULL)                    \
+	X(tss_set, NULL)                    \
+	/* foreign.c */                     \
+	X(pthread_kill, NULL)               \
+	X(pthread_sigqueue, NULL)           \
+	X(pthread_cancel, NULL)             \
+	X(pthread_setschedparam, NULL)      \
+	X(pthread_getschedparam, NULL)      \
+	X(pthread_setschedprio, NULL)       \
+	X(pthread_setaffinity_np, NULL)     \
+	X(pthread_getaffinity_np, NULL)
+
+#endif

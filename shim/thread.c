@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Thread lifecycle: create, join, detach, exit, identity, yield, names.
+ *
+ * A pthread_t is the address of the thread's G. Join and detach state sits
+ * in the G under gp->lock:
+ *
+ *	detached	no one will join; the G is freed as soon as it is dead
+ *	joiner		the one G parked in pthread_join() on this G
+ *	status G_DEAD	exited and off its stack (set by goexit on g0)
+ *
+ * so a joiner either finds the G dead and frees it, or registers and parks,
+ * and is readied by the exiting G's goexit. As with glibc, a joinable
+ * thread's stack, TCB and result stay until it is joined.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "shim.h"
+#include "../compat/attr.h"
+#include "../compat/tcb.h"
+
+extern struct thread_defaults {
+	size_t stack, guard;
+} thread_defaults hidden;
+
+static void *c11_body(void *arg)
+{
+	struct g *gp = arg;
+
+	return (void *)(intptr_t)gp->start_c11(gp->start_arg);
+}
+
+static void thread_main(void *arg)
+{
+	struct g *gp = arg;
+	void *ret;
+
+	if (gp->c11)
+		ret = tcb_run(c11_body, gp);
+	else
+		ret = tcb_run(gp->start, gp->start_arg);
+	thread_finish(gp, ret);
+}
+
+/* What glibc's start_thread() does after the start routine, then die. */
+void thread_finish(struct g *gp, void *retval)
+{
+	gp->retval = retval;
+	tcb_exit();
+	tsd_run_destructors(gp);
+	/* As glibc: the last thread to go ends the process. */
+	if (atomic_fetch_sub(&sched.nlive, 1) == 1)
+		exit(0);
+	goexit();
+}
+
+/* The kernel thread of a locked G ended (a libc key destructor). */
+void thread_end_locked(struct g *gp)
+{
+	struct g *joiner;
+	bool detached;
+
+	tsd_run_destructors(gp);
+	cur_g = NULL;
+	lock(&gp->lock);
+	atomic_store(&gp->status, G_DEAD);
+	joiner = gp->joiner;
+	detached = gp->detached && !joiner;
+	unlock(&gp->lock);
+	if (joiner)
+		goready(joiner);
+	if (detached)
+		gfree(gp);
+}
+
+/* Start a thread: pthread_create() and thrd_create(). */
+int thread_create(pthread_t *t, const pthread_attr_t *attr, bool c11,
+		  void *start, void *arg) hidden;
+int thread_create(pthread_t *t, const pthread_attr_t *attr, bool c11,
+		  void *start, void *arg)
+{
+	struct g *self = self_g(), *gp;
+	size_t stack = thread_defaults.stack, guard = thread_defaults.guard;
+	void *user_stack = NULL, *lo;
+	size_t size;
+	int detach = PTHREAD_CREATE_JOINABLE, err;
+
+	if (attr) {
+		pthread_attr_getstacksize(attr, &stack);
+		pthread_attr_getguardsize(attr, &guard);
+		pthread_attr_getdetachstate(attr, &detach);
+		if (attr_user_stack(attr, &lo, &size)) {
+			user_stack = lo;
+			stack = size;
+		}
+	}
+	gp = gnew(stack, guard, user_stack, &err);
+	if (!gp)
+		return err;
+	gp->c11 = c11;
+	gp->start = start;
+	gp->start_arg = arg;
+	gp->detached = detach == PTHREAD_CREATE_DETACHED;
+	memcpy(gp->name, self->name, sizeof(gp->name));
+	atomic_fetch_add(&sched.nlive, 1);
+	*t = (pthread_t)gp;
+	gostart(gp, thread_main, gp);
+	return 0;
+}
+
+SPROUT_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr,
+				 void *(*start)(void *), void *arg)
+{
+	if (!shim_on())
+		return REAL(pthread_create)(t, attr, start, arg);
+	return thread_create(t, attr, false, (void *)start, arg);
+}
+
+static bool unlock_joinee(struct g *self, void *lk)
+{
+	(void)self;
+	unlock(lk);
+	return true;
+}
+
+enum join_mode { JOIN_BLOCK, JOIN_TRY, JOIN_TIMED };
+
+static bool past(clockid_t clock, const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(clock, &now);
+	return now.tv_sec > t->tv_sec ||
+	       (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
+}
+
+/*
+ * Wait until gp is dead, taking its result and freeing it. gp->lock is
+ * held on entry and released. JOIN_TIMED waits by yielding until the
+ * deadline: it moves onto the P's timers once they exist.
+ */
+static int join_wait(struct g *self, struct g *gp, enum join_mode mode,
+		     clockid_t clock, const struct timespec *abstime)
+{
+	switch (mode) {
+	case JOIN_BLOCK:
+		gp->joiner = self;
+		gopark(unlock_joinee, &gp->lock, WAIT_JOIN);
+		return 0;
+	case JOIN_TRY:
+		unlock(&gp->lock);
+		return EBUSY;
+	case JOIN_TIMED:
+		unlock(&gp->lock);
+		if (abstime->tv_nsec < 0 || abstime->tv_nsec >= 1000000000)
+			return EINVAL;
+		while (atomic_load(&gp->status) != G_DEAD) {
+			if (past(clock, abstime))
+				return ETIMEDOUT;
+			gosched();
+		}
+		lock(&gp->lock);
+		if (gp->joiner || gp->detached) {
+			unlock(&gp->lock);
+			return EINVAL;
+		}
+		gp->joiner = self;
+		unlock(&gp->lock);
+		return 0;
+	}
+	return EINVAL;
+}
+
+static int join(pthread_t t, void **ret, enum join_mode mode, clockid_t clock,
+		const struct timespec *abstime)
+{
+	struct g *gp = g_of(t), *self = self_g();
+	int err = 0;
+
+	if (gp == self || self->joiner == gp)
+		return EDEADLK;
+	lock(&gp->lock);
+	if (atomic_load(&gp->status) == G_IDLE) {
+		unlock(&gp->lock);
+		return ESRCH;
+	}
+	if (gp->detached || gp->joiner) {
+		unlock(&gp->lock);
+		return EINVAL;
+	}
+	if (atomic_load(&gp->status) != G_DEAD)
+		err = join_wait(self, gp, mode, clock, abstime);
+	else
+		unlock(&gp->lock);
+	if (err)
+		return err;
+	/* Dead and ours alone: goexit readied us, or we found it dead. */
+	if (ret)
+		*ret = gp->retval;
+	gfree(gp);
+	return 0;
+}
+
+SPROUT_EXPORT int pthread_join(pthread_t t, void **ret)
+{
+	if (!shim_on())
+		return REAL(pthread_join)(t, ret);
+	return join(t, ret, JOIN_BLOCK, CLOCK_REALTIME, NULL);
+}
+
+SPROUT_EXPORT int pthread_tryjoin_np(pthread_t t, void **ret)
+{
+	if (!shim_on())
+		return REAL(pthread_tryjoin_np)(t, ret);
+	return join(t, ret, JOIN_TRY, CLOCK_REALTIME, NULL);
+}
+
+SPROUT_EXPORT int pthread_timedjoin_np(pthread_t t, void **ret,
+				       const struct timespec *abstime)
+{
+	if (!shim_on())
+		return REAL(pthread_timedjoin_np)(t, ret, abstime);
+	return join(t, ret, abstime ? JOIN_TIMED : JOIN_BLOCK, CLOCK_REALTIME,
+		    abstime);
+}
+
+SPROUT_EXPORT int pthread_clockjoin_np(pthread_t t, void **ret, clockid_t clock,
+				       const struct timespec *abstime)
+{
+	if (!shim_on())
+		return REAL(pthread_clockjoin_np)(t, ret, clock, abstime);
+	if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
+		return EINVAL;
+	return join(t, ret, abstime ? JOIN_TIMED : JOIN_BLOCK, clock, abstime);
+}
+
+SPROUT_EXPORT int pthread_detach(pthread_t t)
+{
+	struct g *gp = g_of(t);
+	bool dead;
+
+	if (!shim_on())
+		return REAL(pthread_detach)(t);
+	lock(&gp->lock);
+	if (atomic_load(&gp->status) == G_IDLE) {
+		unlock(&gp->lock);
+		return ESRCH;
+	}
+	if (gp->detached) {
+		unlock(&gp->lock);
+		return EINVAL;
+	}
+	if (gp->joiner) {
+		/* As glibc: the joiner will free it. */
+		unlock(&gp->lock);
+		return 0;
+	}
+	gp->detached = true;
+	dead = atomic_load(&gp->status) == G_DEAD;
+	unlock(&gp->lock);
+	if (dead)
+		gfree(gp);
+	return 0;
+}
+
+/* pthread_exit() of the initial thread lands here, on its own stack. */
+static void main_exit_landed(void)
+{
+	struct g *gp = getg();
+
+	thread_finish(gp, gp->retval);
+}
+
+SPROUT_EXPORT void pthread_exit(void *retval)
+{
+	struct g *gp;
+
+	if (shim_on()) {
+		gp = self_g();
+		if (gp->flags & G_MAIN) {
+			gp->retval = retval;
+			tcb_redirect_exit(main_exit_landed);
+		}
+	}
+	/* Unwinds (running cleanup handlers and C++ destructors) to tcb_run. */
+	REAL(pthread_exit)(retval);
+}
+
+SPROUT_EXPORT pthread_t pthread_self(void)
+{
+	if (!shim_on())
+		return REAL(pthread_self)();
+	return (pthread_t)self_g();
+}
+
+SPROUT_EXPORT int pthread_equal(pthread_t a, pthread_t b)
+{
+	return a == b;
+}
+
+SPROUT_EXPORT int sched_yield(void)
+{
+	if (!shim_on() || !getg())
+		return REAL(sched_yield)();
+	gosched();
+	return 0;
+}
+
+/* <pthread.h> redirects pthread_yield to sched_yield; libc exports both. */
+SPROUT_EXPORT int yield_np(void) __asm__("pthread_yield");
+SPROUT_EXPORT int yield_np(void)
+{
+	return sched_yield();
+}
+
+SPROUT_EXPORT int pthread_getcpuclockid(pthread_t t, clockid_t *clock)
+{
+	struct g *gp = g_of(t);
+	struct m *mp;
+	int status;
+
+	if (!shim_on())
+		return REAL(pthread_getcpuclockid)(t, clock);
+	status = atomic_load(&gp->status);
+	if (status == G_IDLE || status == G_DEAD)
+		return ESRCH;
+	if (gp->flags & G_LOCKED)
+		return REAL(pthread_getcpuclockid)(tcb_pthread(gp->tcb), clock);
+	if (gp == getg()) {
+		*clock = CLOCK_THREAD_CPUTIME_ID;
+		return 0;
+	}
+	/*
+	 * A G has no kernel thread of its own: give the clock of the one it
+	 * runs on now, or the process's while it is not running.
+	 */
+	mp = gp->m;
+	if (!mp) {
+		*clock = CLOCK_PROCESS_CPUTIME_ID;
+		return 0;
+	}
+	*clock =
+		(clockid_t)((~(unsigned)mp->tid << 3) | 6); /* CPUCLOCK_SCHED */
+	return 0;
+}
+
+#define TASK_COMM_LEN 16
+
+SPROUT_EXPORT int pthread_setname_np(pthread_t t, const char *name)
+{
+	struct g *gp = g_of(t);
+	size_t len;
+
+	if (!shim_on())
+		return REAL(pthread_setname_np)(t, name);
+	len = strlen(name);
+	if (len >= TASK_COMM_LEN)
+		return ERANGE;
+	if (gp->flags & G_LOCKED)
+		return REAL(pthread_setname_np)(tcb_pthread(gp->tcb), name);
+	memcpy(gp->name, name, len + 1);
+	return 0;
+}
+
+SPROUT_EXPORT int pthread_getname_np(pthread_t t, char *buf, size_t len)
+{
+	struct g *gp = g_of(t);
+
+	if (!shim_on())
+		return REAL(pthread_getname_np)(t, buf, len);
+	if (len < TASK_COMM_LEN)
+		return ERANGE;
+	if (gp->flags & G_LOCKED)
+		return REAL(pthread_getname_np)(tcb_pthread(gp->tcb), buf, len);
+	memcpy(buf, gp->name, TASK_COMM_LEN);
+	buf[TASK_COMM_LEN - 1] = 0;
+	return 0;
+}
