@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Stack slots: layout (G and TCB at the top, stack below, guard at the
+ * bottom), the guard faulting, reuse of a dead G's slot with its stack pages
+ * given back, size checks, and finding the G of a faulting address.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "compat/tcb.h"
+#include "sched/runtime.h"
+
+#define STACK (256 * 1024)
+#define GUARD (16 * 1024)
+
+static int setup(void **state)
+{
+	const char *why = NULL;
+
+	(void)state;
+	if (tcb_setup(&why)) {
+		print_error("tcb_setup: %s\n", why);
+		return -1;
+	}
+	return stack_setup(STACK, GUARD);
+}
+
+static void test_layout(void **state)
+{
+	int err = 0;
+	struct g *gp = stack_gget(NULL, STACK, GUARD, &err);
+	char *top;
+
+	(void)state;
+	assert_non_null(gp);
+	top = gp->slot + STACK + GUARD;
+	assert_ptr_equal(gp->stack_lo, gp->slot + GUARD);
+	assert_ptr_equal(gp->stack_hi, (char *)gp);
+	assert_true((uintptr_t)gp % 64 == 0);
+	/* G, static TLS and TCB share the top of the slot. */
+	assert_true((char *)gp + sizeof(*gp) <= (char *)gp->tcb);
+	assert_true((char *)gp->tcb < top);
+	assert_true(top - (char *)gp <= (ptrdiff_t)(2 * 4096));
+	/* The whole stack is usable. */
+	memset(gp->stack_lo, 0xab, (size_t)(gp->stack_hi - gp->stack_lo));
+	stack_gput(NULL, gp);
+}
+
+static void test_reuse_returns_pages(void **state)
+{
+	int err = 0;
+	struct g *gp = stack_gget(NULL, STACK, GUARD, &err), *again;
+	uint32_t id;
+
+	(void)state;
+	assert_non_null(gp);
+	id = gp->id;
+	gp->stack_lo[0] = 1;
+	gp->stack_lo[STACK / 2] = 2;
+	stack_gput(NULL, gp);
+	assert_int_equal(atomic_load(&gp->status), G_IDLE);
+	again = stack_gget(NULL, STACK, GUARD, &err);
+	/* LIFO: the same slot and identity, its stack pages zero again. */
+	assert_ptr_equal(again, gp);
+	assert_int_equal(again->id, id);
+	assert_int_equal(again->stack_lo[0], 0);
+	assert_int_equal(again->stack_lo[STACK / 2], 0);
+	stack_gput(NULL, again);
+}
+
+static void test_guard_faults(void **state)
+{
+	int err = 0, status;
+	struct g *gp = stack_gget(NULL, STACK, GUARD, &err), *found;
+	bool in_guard;
+	pid_t pid;
+
+	(void)state;
+	assert_non_null(gp);
+	found = stack_find_g(gp->stack_lo - 1, &in_guard);
+	assert_ptr_equal(found, gp);
+	assert_true(in_guard);
+	found = stack_find_g(gp->stack_lo + 100, &in_guard);
+	assert_ptr_equal(found, gp);
+	assert_false(in_guard);
+	assert_null(stack_find_g(&err, &in_guard));
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit no_core = { 0, 0 };
+		setrlimit(RLIMIT_CORE, &no_core);
+		signal(SIGSEGV, SIG_DFL);
+		((volatile char *)gp->stack_lo)[-1] = 1;
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGSEGV);
+	stack_gput(NULL, gp);
+}
+
+static void test_sizes(void **state)
+{
+	int err = 0;
+	struct g *gp;
+
+	(void)state;
+	assert_null(stack_gget(NULL, 4096, GUARD, &err));
+	assert_int_equal(err, EINVAL);
+	/* Another size gets another pool; sizes round up to pages. */
+	gp = stack_gget(NULL, 100000, 1, &err);
+	assert_non_null(gp);
+	assert_int_equal(gp->guard, 4096);
+	assert_int_equal(gp->slot + 4096 + 102400 - (char *)gp->stack_lo,
+			 102400);
+	stack_gput(NULL, gp);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_layout),
+		cmocka_unit_test(test_reuse_returns_pages),
+		cmocka_unit_test(test_guard_faults),
+		cmocka_unit_test(test_sizes),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
