@@ -1,0 +1,68 @@
+#!/bin/sh
+# Checks of the shim as a whole, one per name:
+#   checks.sh NAME BUILD_DIR
+# exports	libsprout.so exports exactly the names of shim/symbols.h
+# overflow	a G that overflows its stack is named on stderr, then SIGSEGV
+# config	malformed SPROUT_* values are reported once, with the value used
+# off		SPROUT_OFF=1 runs the program on native threads
+# launcher	`sprout run --procs N` runs a program on N Ps
+set -u
+name=$1
+build=$2
+lib=$build/libsprout.so
+progs=$build/tests/progs
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+fail() {
+	echo "FAIL: $name: $*" >&2
+	sed 's/^/  | /' "$out" >&2
+	exit 1
+}
+
+case $name in
+exports)
+	nm -D --defined-only "$lib" | awk '{ print $3 }' | sort >"$out.nm"
+	tr ' ;' '\n\n' <"$build/symbols.map" |
+		grep -E '^[a-z_0-9]+$' | grep -vx -e global -e local |
+		sort >"$out.map"
+	if ! diff "$out.map" "$out.nm" >"$out"; then
+		rm -f "$out.nm" "$out.map"
+		fail "exported names differ from the table (< table, > exported)"
+	fi
+	echo "$(wc -l <"$out.nm") names exported, as the table says"
+	rm -f "$out.nm" "$out.map"
+	;;
+overflow)
+	LD_PRELOAD=$lib "$progs/stack_overflow" >"$out" 2>&1 ||
+		fail "stack_overflow failed"
+	grep -q 'overflowed its stack of 256 KiB: give it a larger one' "$out" ||
+		fail "no overflow report"
+	;;
+config)
+	SPROUT_PROCS=abc SPROUT_STACK=12Q LD_PRELOAD=$lib \
+		"$progs/self_equal" >"$out" 2>&1 || fail "program failed"
+	[ "$(grep -c 'SPROUT_PROCS=abc is not a whole number from 1 to 1024; using [0-9]' "$out")" = 1 ] ||
+		fail "SPROUT_PROCS=abc not reported once"
+	[ "$(grep -c 'SPROUT_STACK=12Q is not a size' "$out")" = 1 ] ||
+		fail "SPROUT_STACK=12Q not reported once"
+	GOMAXPROCS=0 LD_PRELOAD=$lib "$progs/self_equal" >"$out" 2>&1 ||
+		fail "program failed"
+	grep -q 'GOMAXPROCS=0 is not' "$out" || fail "GOMAXPROCS=0 not reported"
+	;;
+off)
+	SPROUT_OFF=1 PROG_MODE=native LD_PRELOAD=$lib \
+		"$progs/os_threads" >"$out" 2>&1 || fail "not native threads"
+	;;
+launcher)
+	PROG_MODE=sprout "$build/sprout" run --procs 1 -- \
+		"$progs/os_threads" >"$out" 2>&1 || fail "sprout run failed"
+	grep -q 'live threads: 1$' "$out" || fail "not one OS thread"
+	"$build/sprout" run --bogus true >"$out" 2>&1 && fail "bad option accepted"
+	grep -q "unknown option '--bogus'" "$out" || fail "no message"
+	;;
+*)
+	echo "checks.sh: no check named $name" >&2
+	exit 2
+	;;
+esac
