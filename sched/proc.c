@@ -525,12 +525,18 @@ static struct g *gosched_m(struct m *mp, struct g *gp)
 	return NULL;
 }
 
-/* Yield the P to the other runnable Gs. */
+/*
+ * Yield the P to the other runnable Gs. With none queued here or globally,
+ * yield the kernel thread instead: a program that waits for another thread
+ * in a loop of sched_yield() must let the kernel run other threads, the Ms
+ * of other Ps included, or it spins out its whole time slice.
+ */
 void gosched(void)
 {
 	struct g *gp = getg();
 
-	if (gp->flags & G_LOCKED)
+	if ((gp->flags & G_LOCKED) ||
+	    (runqempty(gp->m->p) && atomic_load(&sched.runqsize) == 0))
 		sys0(SYS_sched_yield);
 	else
 		mcall(gosched_m);
