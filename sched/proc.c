@@ -594,6 +594,48 @@ struct g *lockedg_new(void)
 	return gp;
 }
 
+/*
+ * In the child of fork() only the forking kernel thread exists, and only the
+ * forking thread of the program (POSIX). Forget every other M and G: the
+ * run queues held threads that do not exist here, and a lock may have been
+ * held by an M that is gone.
+ */
+static void afterfork_child(void)
+{
+	struct g *gp = getg();
+	struct m *mp = gp ? gp->m : NULL;
+	struct p *keep = mp ? mp->p : NULL;
+	int i;
+
+	memset(&sched.lock, 0, sizeof(sched.lock));
+	sched.runqhead = sched.runqtail = NULL;
+	atomic_store(&sched.runqsize, 0);
+	sched.midle = NULL;
+	sched.nmidle = 0;
+	sched.pidle = NULL;
+	atomic_store(&sched.npidle, 0);
+	atomic_store(&sched.nmspinning, 0);
+	atomic_store(&sched.nlive, 1);
+	for (i = nprocs - 1; i >= 0; i--) {
+		struct p *pp = &allp[i];
+
+		atomic_store(&pp->runqhead, 0);
+		atomic_store(&pp->runqtail, 0);
+		atomic_store(&pp->runnext, NULL);
+		if (pp == keep)
+			continue;
+		pp->m = NULL;
+		pp->status = P_IDLE;
+		pidleput(pp);
+	}
+	if (mp) {
+		mp->tid = (pid_t)sys_gettid();
+		mp->spinning = false;
+		mp->schedlink = NULL;
+	}
+	stack_afterfork_child();
+}
+
 /* Start-up. */
 
 static int m0_init(void)
@@ -658,5 +700,6 @@ int schedinit(const struct runtime_config *cfg, const char **why)
 	acquirep(&m0, &allp[0]);
 	m0.curg = &g_main;
 	atomic_store(&sched.nlive, 1);
+	pthread_atfork(NULL, NULL, afterfork_child);
 	return 0;
 }

@@ -300,6 +300,16 @@ void stack_gput(struct p *pp, struct g *gp)
 	unlock(&pool->lock);
 }
 
+/* After fork(): locks held by Ms that are gone are free in the child. */
+void stack_afterfork_child(void)
+{
+	struct stack_pool *pool;
+
+	memset(&stacks.lock, 0, sizeof(stacks.lock));
+	for (pool = stacks.pools; pool; pool = pool->link)
+		memset(&pool->lock, 0, sizeof(pool->lock));
+}
+
 /* The G whose slot holds addr, if any; *in_guard: addr is in its guard. */
 struct g *stack_find_g(const void *addr, bool *in_guard)
 {
