@@ -1,0 +1,77 @@
+/*
+ * Proves that errno, __thread variables and the stack-protector canary stay
+ * a thread's own when the thread moves between kernel threads. 64 threads
+ * set unique values and check them after each of their yields; they run for
+ * different lengths and exit, so that, with more than one CPU (or, under a
+ * green-thread scheduler, more than one processor), the CPUs left idle take
+ * over the remaining threads. Prints how many threads ran on more than one
+ * kernel thread; under a green-thread scheduler with SPROUT_PROCS >= 2 that
+ * must be at least one.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "check.h"
+
+#define NTHREADS 64
+#define NYIELDS	 1000
+
+static __thread int tls_int = -1;
+static __thread char tls_buf[48];
+static atomic_int moved;
+
+static void check_mine(int id, int i)
+{
+	char want[48];
+
+	snprintf(want, sizeof(want), "thread-%d", id);
+	CHECK(errno == 100 + id, "thread %d yield %d: errno %d", id, i, errno);
+	CHECK(tls_int == id, "thread %d yield %d: tls_int %d", id, i, tls_int);
+	CHECK(strcmp(tls_buf, want) == 0, "thread %d yield %d: tls_buf '%s'",
+	      id, i, tls_buf);
+}
+
+static void *worker(void *arg)
+{
+	int id = (int)(intptr_t)arg, i;
+	long first = syscall(SYS_gettid);
+	bool changed = false;
+
+	CHECK(tls_int == -1 && tls_buf[0] == 0, "thread %d: initial TLS", id);
+	tls_int = id;
+	snprintf(tls_buf, sizeof(tls_buf), "thread-%d", id);
+	for (i = 0; i < NYIELDS + 50 * id; i++) {
+		errno = 100 + id;
+		sched_yield();
+		check_mine(id, i);
+		changed |= syscall(SYS_gettid) != first;
+	}
+	if (changed)
+		atomic_fetch_add(&moved, 1);
+	return NULL;
+}
+
+int main(void)
+{
+	pthread_t t[NTHREADS];
+	const char *mode = getenv("PROG_MODE");
+	const char *procs = getenv("SPROUT_PROCS");
+	int i;
+
+	for (i = 0; i < NTHREADS; i++)
+		CHECK(pthread_create(&t[i], NULL, worker,
+				     (void *)(intptr_t)i) == 0,
+		      "pthread_create");
+	for (i = 0; i < NTHREADS; i++)
+		CHECK(pthread_join(t[i], NULL) == 0, "pthread_join");
+	printf("threads that moved between kernel threads: %d of %d\n",
+	       atomic_load(&moved), NTHREADS);
+	if (mode && strcmp(mode, "sprout") == 0 && procs && atoi(procs) >= 2)
+		CHECK(atomic_load(&moved) > 0, "no thread moved");
+	return 0;
+}
