@@ -25,7 +25,7 @@
  * Where this differs from Go: gosched() puts the G on its own P's queue,
  * not the global one (Go's global queue keeps goroutines fair against a
  * tight loop of yields; here the local tail does that without the lock, and
- * stealing spreads the load). There are no timers, netpoller or sysmon yet:
+ * stealing spreads the load: gosched() wakes an idle P as Go's does). There are no timers, netpoller or sysmon yet:
  * a G blocked in the kernel holds its M and P.
  */
 #include <errno.h>
@@ -522,6 +522,8 @@ static struct g *gosched_m(struct m *mp, struct g *gp)
 {
 	atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
 	runqput(mp->p, gp, false);
+	/* Idle Ps may take some of the queue (Go's goschedImpl wakes one). */
+	wakep();
 	return NULL;
 }
 

@@ -2,7 +2,7 @@
  * Proves that errno, __thread variables and the stack-protector canary stay
  * a thread's own when the thread moves between kernel threads. 64 threads
  * set unique values and check them after each of their yields; they run for
- * different lengths and exit, so that, with more than one CPU (or, under a
+ * very different lengths and exit, so that, with more than one CPU (or, under a
  * green-thread scheduler, more than one processor), the CPUs left idle take
  * over the remaining threads. Prints how many threads ran on more than one
  * kernel thread; under a green-thread scheduler with SPROUT_PROCS >= 2 that
@@ -36,6 +36,16 @@ static void check_mine(int id, int i)
 	      id, i, tls_buf);
 }
 
+/*
+ * Odd threads run long, even ones short, and each a little longer than the
+ * one before: however the threads were spread over the CPUs, one of them
+ * runs out of threads while another still has several waiting.
+ */
+static int yields(int id)
+{
+	return NYIELDS + 4 * NYIELDS * (id % 2) + 60 * (id / 2);
+}
+
 static void *worker(void *arg)
 {
 	int id = (int)(intptr_t)arg, i;
@@ -45,7 +55,7 @@ static void *worker(void *arg)
 	CHECK(tls_int == -1 && tls_buf[0] == 0, "thread %d: initial TLS", id);
 	tls_int = id;
 	snprintf(tls_buf, sizeof(tls_buf), "thread-%d", id);
-	for (i = 0; i < NYIELDS + 50 * id; i++) {
+	for (i = 0; i < yields(id); i++) {
 		errno = 100 + id;
 		sched_yield();
 		check_mine(id, i);
