@@ -20,8 +20,9 @@
  * kernels get mprotect(PROT_NONE), one extra mapping per slot.
  *
  * A dead G keeps its slot, TCB included, and goes to a free list: its P's
- * (default size, no system call on reuse) or its pool's (one per stack and
- * guard size). Stack pages are given back with MADV_DONTNEED when a G moves
+ * (default size, up to 256 Gs, no system call on reuse: a wave of threads
+ * created and joined together reuses them all) or its pool's (one per stack
+ * and guard size). Stack pages are given back with MADV_DONTNEED when a G moves
  * to a pool's list; the pages holding the TCB and TLS are kept, as libc's
  * per-thread state in them (the tcache) cannot be freed.
  */
@@ -42,7 +43,7 @@
 
 #define ARENA_BYTES	(1ul << 30)
 #define ALTSTACK_BYTES	(64 * 1024)
-#define GFREE_LOCAL_MAX 64
+#define GFREE_LOCAL_MAX 256
 
 struct arena {
 	char *base, *end;

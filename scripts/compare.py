@@ -81,7 +81,7 @@ def poll_child(pid, done, peak):
             return
 
 
-def run_once(argv, env):
+def run_once(argv, env, timeout):
     """Run argv once and return a dict of what was measured."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.monotonic()
@@ -98,8 +98,17 @@ def run_once(argv, env):
         poller = threading.Thread(target=poll_child,
                                   args=(proc.pid, done, peak))
         poller.start()
+        killed = threading.Event()
+
+        def kill():
+            killed.set()
+            proc.kill()
+
+        timer = threading.Timer(timeout, kill)
+        timer.start()
         # Wait without reaping, so the pid cannot be reused while polled.
         os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
+        timer.cancel()
         done.set()
         poller.join()
         _, status, usage = os.wait4(proc.pid, 0)
@@ -110,6 +119,8 @@ def run_once(argv, env):
         err.seek(0)
         stdout = out.read().decode(errors="replace")
         stderr = err.read().decode(errors="replace")
+        if killed.is_set():
+            stderr += f"\nkilled after the time limit of {timeout:g} s"
 
     # A child's ru_maxrss also counts the memory image it had before exec,
     # which is this runner's, so it is exact only when above the runner's
@@ -228,6 +239,9 @@ def main():
     ap.add_argument("--label", help="name of the command in the output")
     ap.add_argument("--suite", help="file with one 'name: prog args' a line")
     ap.add_argument("--json", help="write all raw numbers to this file")
+    ap.add_argument("--timeout", type=float, default=600,
+                    help="seconds a run may take before it is killed "
+                    "(default 600)")
     ap.add_argument("command", nargs="*", help="PROG ARGS... (after --)")
     args = ap.parse_args()
 
@@ -262,7 +276,7 @@ def main():
         for i in range(args.runs):
             for mode, env in (("native", native_env),
                               ("preloaded", preload_env)):
-                r = run_once(argv, env)
+                r = run_once(argv, env, args.timeout)
                 runs[mode].append(r)
                 wall = f"{r['wall_s']:.2f} s" if r["wall_s"] else "-"
                 print(f"[{name}] {mode} {i + 1}/{args.runs}: {wall}"
