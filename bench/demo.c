@@ -25,6 +25,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
+
 #define DEFAULT_THREADS 20000
 #define DEFAULT_ROUNDS	50
 #define WORK		200
@@ -38,14 +40,6 @@ struct worker {
 static atomic_long started;
 static atomic_bool go;
 static long rounds;
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
 
 /* One round of work: WORK steps of a 64-bit mix function (splitmix64). */
 static uint64_t work(uint64_t id, long round)

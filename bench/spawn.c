@@ -16,26 +16,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
+
 #define DEFAULT_N 20000
 #define WAVE	  100
 
 static void *ret_arg(void *arg)
 {
 	return arg;
-}
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static void fail(const char *what, int err)
-{
-	fprintf(stderr, "spawn: %s: %s\n", what, strerror(err));
-	exit(1);
 }
 
 static void create(pthread_t *t, uintptr_t id)

@@ -22,6 +22,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
+
 #define DEFAULT_N     200000
 #define NR_CROWD      64
 #define PHASE_LIMIT_S 30
@@ -38,20 +40,6 @@ static atomic_bool stop;
 static atomic_bool go;
 static atomic_int ready;
 static double deadline;
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static void fail(const char *what, int err)
-{
-	fprintf(stderr, "yield: %s: %s\n", what, strerror(err));
-	exit(1);
-}
 
 /* True once the phase deadline passed; reads the clock every 1024 calls. */
 static bool should_stop(unsigned long *tick)
