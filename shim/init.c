@@ -78,6 +78,14 @@ static bool start(void)
 	return true;
 }
 
+/* The kernel thread starting the runtime; it may call back in meanwhile. */
+static _Atomic long starter;
+
+/*
+ * Start the runtime once. Other threads wait for the outcome; the starting
+ * thread itself, called back during start-up (an allocator's constructor
+ * creating a key, say), gets libc's functions, which are resolved first.
+ */
 void shim_init(void)
 {
 	int expect = SHIM_UNINIT;
@@ -85,10 +93,11 @@ void shim_init(void)
 
 	if (atomic_compare_exchange_strong(&shim_state, &expect,
 					   SHIM_STARTING)) {
+		atomic_store(&starter, sys_gettid());
 		resolve();
 		atomic_store_explicit(&shim_state, start() ? SHIM_ON : SHIM_OFF,
 				      memory_order_release);
-	} else {
+	} else if (atomic_load(&starter) != sys_gettid()) {
 		while (atomic_load(&shim_state) == SHIM_STARTING)
 			sys0(SYS_sched_yield);
 	}
