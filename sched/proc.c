@@ -29,6 +29,7 @@
  * a G blocked in the kernel holds its M and P.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -290,6 +291,22 @@ static bool any_runq_work(void)
 	return false;
 }
 
+/* Run the due timers of every P; returns whether any were due. */
+static bool run_all_timers(void)
+{
+	int64_t now = nanotime();
+	bool ran = false;
+	int i;
+
+	for (i = 0; i < nprocs; i++) {
+		if (atomic_load(&allp[i].timer0) <= now) {
+			checktimers(&allp[i], now);
+			ran = true;
+		}
+	}
+	return ran;
+}
+
 /*
  * Find a runnable G: local queue, global queue, other Ps' queues. If there
  * is none, give up the P and sleep until startm() hands one over. Returns
@@ -303,6 +320,8 @@ static struct g *findrunnable(struct m *mp)
 
 top:
 	pp = mp->p;
+	if (atomic_load(&pp->timer0) != INT64_MAX)
+		checktimers(pp, nanotime());
 	/* Now and then the global queue first, so that it is not starved. */
 	if (pp->schedtick % 61 == 0 && atomic_load(&sched.runqsize) > 0) {
 		lock(&sched.lock);
@@ -334,6 +353,13 @@ top:
 			return gp;
 	}
 
+	/* Run every P's due timers: their Gs may be ours to run. */
+	if (run_all_timers()) {
+		gp = runqget(pp);
+		if (gp)
+			return gp;
+	}
+
 	lock(&sched.lock);
 	if (atomic_load(&sched.runqsize) > 0) {
 		gp = globrunqget(pp, 0);
@@ -361,6 +387,17 @@ top:
 			}
 		} else {
 			unlock(&sched.lock);
+		}
+	}
+
+	/* One idle M sleeps until the next timer, then takes an idle P. */
+	if (timers_next() != INT64_MAX && timer_sleep(timers_next())) {
+		lock(&sched.lock);
+		pp = pidleget();
+		unlock(&sched.lock);
+		if (pp) {
+			acquirep(mp, pp);
+			goto top;
 		}
 	}
 	stopm(mp);
@@ -536,9 +573,15 @@ static struct g *gosched_m(struct m *mp, struct g *gp)
 void gosched(void)
 {
 	struct g *gp = getg();
+	struct p *pp;
 
-	if ((gp->flags & G_LOCKED) ||
-	    (runqempty(gp->m->p) && atomic_load(&sched.runqsize) == 0))
+	if (gp->flags & G_LOCKED) {
+		sys0(SYS_sched_yield);
+		return;
+	}
+	pp = gp->m->p;
+	if (runqempty(pp) && atomic_load(&sched.runqsize) == 0 &&
+	    atomic_load(&pp->timer0) > nanotime())
 		sys0(SYS_sched_yield);
 	else
 		mcall(gosched_m);
@@ -597,6 +640,105 @@ struct g *lockedg_new(void)
 }
 
 /*
+ * Blocking system calls. entersyscallblock() hands the caller's P to
+ * another M at once (Go's handoffp): the call is known to block. The G keeps
+ * its M and runs without a P until exitsyscall(), which takes an idle P or
+ * else queues the G globally and parks the M (Go's exitsyscall0). The
+ * fast path that keeps the P for short calls, and sysmon retaking it, come
+ * with the blocking-call wrappers. Locked Gs hold no P: nothing to do.
+ */
+static void handoffp(struct p *pp)
+{
+	/* Work for it: start an M (Go also starts one when none spins). */
+	if (!runqempty(pp) || atomic_load(&sched.runqsize) > 0) {
+		startm(pp, false);
+		return;
+	}
+	if (atomic_load(&sched.nmspinning) + atomic_load(&sched.npidle) == 0) {
+		int zero = 0;
+		if (atomic_compare_exchange_strong(&sched.nmspinning, &zero,
+						   1)) {
+			startm(pp, true);
+			return;
+		}
+	}
+	lock(&sched.lock);
+	pidleput(pp);
+	unlock(&sched.lock);
+}
+
+void entersyscallblock(void)
+{
+	struct g *gp = getg();
+	struct m *mp = gp->m;
+
+	if (gp->flags & G_LOCKED)
+		return;
+	atomic_store(&gp->status, G_SYSCALL);
+	handoffp(releasep(mp));
+}
+
+static struct g *exitsyscall0(struct m *mp, struct g *gp)
+{
+	struct p *pp;
+
+	lock(&sched.lock);
+	pp = pidleget();
+	if (!pp) {
+		atomic_store(&gp->status, G_RUNNABLE);
+		globrunqput(gp);
+	}
+	unlock(&sched.lock);
+	if (pp) {
+		acquirep(mp, pp);
+		return gp;
+	}
+	stopm(mp);
+	return NULL;
+}
+
+void exitsyscall(void)
+{
+	struct g *gp = getg();
+	struct m *mp = gp->m;
+	struct p *pp;
+
+	if (gp->flags & G_LOCKED)
+		return;
+	lock(&sched.lock);
+	pp = pidleget();
+	unlock(&sched.lock);
+	if (pp) {
+		acquirep(mp, pp);
+		atomic_store(&gp->status, G_RUNNING);
+		return;
+	}
+	/* No P: give up the M until one runs this G again. */
+	mcall(exitsyscall0);
+}
+
+/*
+ * Whether a G failing to take a lock should spin before it parks (Go's
+ * sync_runtime_canSpin): only a few times, only if another P is running
+ * (and so may release it soon), and only if nothing waits to run here.
+ */
+bool canspin(int i)
+{
+	struct p *pp = getp();
+
+	return i < 4 && nprocs > 1 && pp &&
+	       atomic_load(&sched.npidle) + atomic_load(&sched.nmspinning) + 1 <
+		       nprocs &&
+	       runqempty(pp);
+}
+
+void procyield(int n)
+{
+	while (n-- > 0)
+		__builtin_ia32_pause();
+}
+
+/*
  * In the child of fork() only the forking kernel thread exists, and only the
  * forking thread of the program (POSIX). Forget every other M and G: the
  * run queues held threads that do not exist here, and a lock may have been
@@ -618,12 +760,18 @@ static void afterfork_child(void)
 	atomic_store(&sched.npidle, 0);
 	atomic_store(&sched.nmspinning, 0);
 	atomic_store(&sched.nlive, 1);
+	atomic_store(&sched.timer_sleeping, false);
+	atomic_store(&sched.sleep_until, INT64_MAX);
 	for (i = nprocs - 1; i >= 0; i--) {
 		struct p *pp = &allp[i];
 
 		atomic_store(&pp->runqhead, 0);
 		atomic_store(&pp->runqtail, 0);
 		atomic_store(&pp->runnext, NULL);
+		/* Only threads that are gone here can have armed timers. */
+		memset(&pp->timerlock, 0, sizeof(pp->timerlock));
+		pp->ntimers = 0;
+		timers_init(pp);
 		if (pp == keep)
 			continue;
 		pp->m = NULL;
@@ -695,8 +843,11 @@ int schedinit(const struct runtime_config *cfg, const char **why)
 	}
 	tcb_adopt();
 
-	for (i = 0; i < nprocs; i++)
+	atomic_store(&sched.sleep_until, INT64_MAX);
+	for (i = 0; i < nprocs; i++) {
 		allp[i].id = i;
+		timers_init(&allp[i]);
+	}
 	for (i = nprocs - 1; i > 0; i--)
 		pidleput(&allp[i]);
 	acquirep(&m0, &allp[0]);

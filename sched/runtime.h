@@ -9,6 +9,8 @@
  * runs on behalf of a G holding a P (or on the M's g0) touches that P.
  *
  * Lock order (a lock may be taken while holding those above it only):
+ *	wait bucket	the wait table's bucket of an address (sema.c)
+ *	pp->timerlock	one P's timers
  *	gp->lock	one G's join/detach state
  *	sched.lock	global run queue, idle Ms and Ps
  *	pool->lock	free Gs of one stack size (stack.c)
@@ -53,6 +55,7 @@ enum gstatus {
 	G_RUNNABLE, /* on a run queue; not running; stack not owned */
 	G_RUNNING,  /* owns its stack; gp->m is set and gp->m->p set */
 	G_WAITING,  /* parked; reachable from whatever will ready it */
+	G_SYSCALL,  /* in a blocking system call; holds no P */
 	G_DEAD,	    /* exited and off its stack; waits to be joined */
 };
 
@@ -66,6 +69,7 @@ enum gflags {
 enum waitreason {
 	WAIT_NONE,
 	WAIT_JOIN,
+	WAIT_SYNC,
 };
 
 #define TSD_BLOCK  32 /* keys in one block of thread-specific data */
@@ -121,6 +125,21 @@ struct g {
 	struct tsd_slot *tsd_more[TSD_BLOCKS]; /* the others, allocated */
 };
 
+/* A timer: f(t) runs on some M at or soon after t->when (timer.c). */
+struct timer {
+	int64_t when; /* CLOCK_MONOTONIC nanoseconds */
+	void (*f)(struct timer *t);
+	struct p *pp;	   /* the P it was armed on */
+	int idx;	   /* index in pp's heap, under pp->timerlock */
+	_Atomic int state; /* enum timer_state */
+};
+
+enum timer_state {
+	TIMER_ARMED,  /* in a heap */
+	TIMER_FIRING, /* taken from the heap; f is running */
+	TIMER_DONE,   /* f has returned, or the timer was removed */
+};
+
 #define RUNQ_SIZE 256
 
 enum pstatus {
@@ -148,6 +167,12 @@ struct p {
 	/* Free Gs of the default stack size, with their stacks; owner. */
 	struct g *gfree;
 	int ngfree;
+
+	/* Timers: a min-heap on when, under timerlock; any M may run them. */
+	struct lock timerlock;
+	struct timer **timers;
+	int ntimers, timerscap;
+	_Atomic int64_t timer0; /* when of the first timer; INT64_MAX: none */
 };
 
 struct m {
@@ -187,8 +212,16 @@ struct schedt {
 	_Atomic int npidle;
 	_Atomic int nmspinning; /* Ms spinning to find work */
 
-	_Atomic int nlive;	/* program threads alive (main included) */
-	_Atomic uint32_t gnext; /* next G id */
+	_Atomic int nlive; /* program threads alive (main included) */
+
+	/*
+	 * At most one idle M sleeps until the next timer of any P instead of
+	 * until it is handed work; timer_add() wakes it for an earlier one.
+	 */
+	_Atomic bool timer_sleeping;
+	_Atomic int64_t sleep_until; /* its deadline; INT64_MAX: none */
+	_Atomic uint32_t timer_wake; /* futex word it sleeps on */
+	_Atomic uint32_t gnext;	     /* next G id */
 };
 
 extern struct schedt sched hidden;
@@ -247,6 +280,19 @@ __attribute__((noreturn)) void goexit(void) hidden;
 void gfree(struct g *gp) hidden;
 struct g *lockedg_new(void) hidden;
 void wakep(void) hidden;
+void entersyscallblock(void) hidden;
+void exitsyscall(void) hidden;
+bool canspin(int i) hidden;
+void procyield(int n) hidden;
+
+/* timer.c */
+int64_t nanotime(void) hidden;
+void timer_add(struct timer *t) hidden;
+bool timer_del(struct timer *t) hidden;
+int64_t checktimers(struct p *pp, int64_t now) hidden;
+int64_t timers_next(void) hidden;
+void timers_init(struct p *pp) hidden;
+bool timer_sleep(int64_t until) hidden;
 
 /* stack.c */
 int stack_setup(size_t default_size, size_t default_guard) hidden;
