@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The wait table: Gs parked on addresses (Go's semaRoot, sema.go).
+ *
+ * Every blocking primitive parks its Gs here, keyed by the address of the
+ * object's word they wait for. A hash of the address picks one of 251
+ * buckets; each bucket, under its lock, keeps one FIFO queue per address
+ * that has waiters. The first waiter of a queue is also its node in the
+ * bucket's list of queues (Go's sudog in the treap), so finding an
+ * address's queue costs the number of distinct addresses waited on in the
+ * bucket, and taking from a queue or adding to it costs nothing more.
+ *
+ * The protocol is the futex one: a waiter checks, under the bucket lock,
+ * that the object still says it must wait, then enqueues itself and parks;
+ * the bucket lock is released on g0 once the G is off its stack (gopark).
+ * A waker changes the object, then takes the bucket lock to find waiters.
+ * So a wakeup is never lost. Wakers can also hand a token to the waiter
+ * they dequeue (direct handoff of a mutex, a semaphore count, a rwlock)
+ * and move waiters from one address to another (condvar broadcast).
+ *
+ * Waiters live on their own stacks; a woken waiter's waiter struct is no
+ * longer touched by the waker once goready() has been called.
+ *
+ * Timeouts: a G waiting with a deadline arms a timer (timer.c) whose
+ * function dequeues it if it is still queued. A locked G (a kernel thread
+ * the shim did not create) sleeps on a futex with the deadline instead.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+
+#include "runtime.h"
+#include "sema.h"
+#include "arch/x86_64/sys.h"
+
+#define NBUCKETS 251
+
+struct wt_bucket {
+	struct lock lock;
+	struct waiter *heads; /* first waiter of each address's queue */
+} __attribute__((aligned(64)));
+
+static struct wt_bucket buckets[NBUCKETS];
+
+struct wt_bucket *wt_lock(const void *addr)
+{
+	struct wt_bucket *b = &buckets[((uintptr_t)addr >> 3) % NBUCKETS];
+
+	lock(&b->lock);
+	return b;
+}
+
+void wt_unlock(struct wt_bucket *b)
+{
+	unlock(&b->lock);
+}
+
+struct waiter *wt_first(struct wt_bucket *b, const void *addr)
+{
+	struct waiter *h;
+
+	for (h = b->heads; h; h = h->anext)
+		if (h->addr == addr)
+			return h;
+	return NULL;
+}
+
+/* Put h in b's list of queue heads, in place of old if old is given. */
+static void heads_link(struct wt_bucket *b, struct waiter *h,
+		       struct waiter *old)
+{
+	if (old) {
+		h->anext = old->anext;
+		h->aprev = old->aprev;
+	} else {
+		h->anext = b->heads;
+		h->aprev = NULL;
+	}
+	if (h->anext)
+		h->anext->aprev = h;
+	if (h->aprev)
+		h->aprev->anext = h;
+	else
+		b->heads = h;
+}
+
+static void heads_unlink(struct wt_bucket *b, struct waiter *h)
+{
+	if (h->anext)
+		h->anext->aprev = h->aprev;
+	if (h->aprev)
+		h->aprev->anext = h->anext;
+	else
+		b->heads = h->anext;
+}
+
+static void enqueue(struct wt_bucket *b, struct waiter *w, bool front)
+{
+	struct waiter *h = wt_first(b, w->addr);
+
+	w->next = w->prev = NULL;
+	w->queued = true;
+	if (!h) {
+		w->tail = w;
+		heads_link(b, w, NULL);
+	} else if (front) {
+		w->next = h;
+		h->prev = w;
+		w->tail = h->tail;
+		heads_link(b, w, h);
+	} else {
+		w->prev = h->tail;
+		h->tail->next = w;
+		h->tail = w;
+	}
+}
+
+static void dequeue(struct wt_bucket *b, struct waiter *w)
+{
+	struct waiter *h, *n = w->next;
+
+	w->queued = false;
+	if (!w->prev) {
+		/* w heads its queue: n takes its place, or the queue goes. */
+		if (n) {
+			n->prev = NULL;
+			n->tail = w->tail;
+			heads_link(b, n, w);
+		} else {
+			heads_unlink(b, w);
+		}
+		return;
+	}
+	w->prev->next = n;
+	if (n) {
+		n->prev = w->prev;
+	} else {
+		h = wt_first(b, w->addr);
+		h->tail = w->prev;
+	}
+}
+
+struct waiter *wt_next(struct waiter *w)
+{
+	return w->next;
+}
+
+void wt_take(struct wt_bucket *b, struct waiter *w, uint32_t token,
+	     struct waiter **ready)
+{
+	dequeue(b, w);
+	w->token = token;
+	w->result = 0;
+	w->next = *ready;
+	*ready = w;
+}
+
+void wt_ready(struct waiter *list)
+{
+	while (list) {
+		struct waiter *w = list;
+		struct g *gp = w->g;
+
+		list = w->next; /* w is the waiter's once it is readied */
+		goready(gp);
+	}
+}
+
+static void wt_timeout(struct timer *t)
+{
+	struct waiter *w = (void *)((char *)t - offsetof(struct waiter, timer));
+	struct wt_bucket *b;
+	struct g *gp = NULL;
+
+	/* wt_requeue() may move w to another bucket until we hold its lock. */
+	for (;;) {
+		b = __atomic_load_n(&w->bucket, __ATOMIC_ACQUIRE);
+		lock(&b->lock);
+		if (w->bucket == b)
+			break;
+		unlock(&b->lock);
+	}
+	if (w->queued) {
+		dequeue(b, w);
+		w->result = ETIMEDOUT;
+		gp = w->g;
+	}
+	unlock(&b->lock);
+	if (gp)
+		goready(gp);
+}
+
+static bool unlock_bucket(struct g *gp, void *b)
+{
+	(void)gp;
+	unlock(&((struct wt_bucket *)b)->lock);
+	return true;
+}
+
+/* A locked G waits on its own kernel thread. */
+static int wait_locked(struct wt_bucket *b, struct waiter *w, int64_t deadline)
+{
+	struct g *gp = w->g;
+	struct timespec ts;
+
+	atomic_store(&gp->status, G_WAITING);
+	unlock(&b->lock);
+	while (atomic_load(&gp->status) == G_WAITING) {
+		long r;
+
+		if (deadline < 0) {
+			sys_futex_wait((uint32_t *)&gp->status, G_WAITING);
+			continue;
+		}
+		ts.tv_sec = deadline / 1000000000;
+		ts.tv_nsec = deadline % 1000000000;
+		/* FUTEX_WAIT_BITSET: an absolute CLOCK_MONOTONIC deadline. */
+		r = sys6(SYS_futex, (long)&gp->status,
+			 FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, G_WAITING,
+			 (long)&ts, 0, FUTEX_BITSET_MATCH_ANY);
+		if (r != -ETIMEDOUT)
+			continue;
+		lock(&b->lock);
+		if (w->queued) {
+			dequeue(b, w);
+			w->result = ETIMEDOUT;
+			atomic_store(&gp->status, G_RUNNING);
+		}
+		unlock(&b->lock);
+		/* Not queued: a waker took it and is about to ready it. */
+		deadline = -1;
+	}
+	atomic_store(&gp->status, G_RUNNING);
+	return w->result;
+}
+
+int wt_wait(struct wt_bucket *b, const void *addr, struct waiter *w,
+	    int64_t deadline, bool front)
+{
+	struct g *gp = getg();
+
+	w->g = gp;
+	w->addr = addr;
+	w->bucket = b;
+	w->token = 0;
+	w->result = 0;
+	if (deadline >= 0 && deadline <= nanotime()) {
+		unlock(&b->lock);
+		return ETIMEDOUT;
+	}
+	enqueue(b, w, front);
+	if (gp->flags & G_LOCKED)
+		return wait_locked(b, w, deadline);
+	if (deadline >= 0) {
+		w->timer.when = deadline;
+		w->timer.f = wt_timeout;
+		timer_add(&w->timer);
+	}
+	gopark(unlock_bucket, b, WAIT_SYNC);
+	if (deadline >= 0)
+		timer_del(&w->timer);
+	return w->result;
+}
+
+int wt_futex_wait(const _Atomic uint32_t *addr, uint32_t val, int64_t deadline)
+{
+	struct wt_bucket *b = wt_lock(addr);
+	struct waiter w;
+
+	if (atomic_load(addr) != val) {
+		wt_unlock(b);
+		return EAGAIN;
+	}
+	return wt_wait(b, addr, &w, deadline, false);
+}
+
+int wt_futex_wake(const void *addr, int n)
+{
+	struct wt_bucket *b = wt_lock(addr);
+	struct waiter *w, *ready = NULL;
+	int woken = 0;
+
+	while (woken < n && (w = wt_first(b, addr)) != NULL) {
+		wt_take(b, w, 0, &ready);
+		woken++;
+	}
+	wt_unlock(b);
+	wt_ready(ready);
+	return woken;
+}
+
+int wt_requeue(const void *from, const void *to, int nwake,
+	       void (*moving)(const void *to))
+{
+	struct wt_bucket *bf = &buckets[((uintptr_t)from >> 3) % NBUCKETS];
+	struct wt_bucket *bt = &buckets[((uintptr_t)to >> 3) % NBUCKETS];
+	struct waiter *w, *ready = NULL;
+	int n = 0;
+
+	/* Two buckets: lock in address order. */
+	if (bf < bt) {
+		lock(&bf->lock);
+		lock(&bt->lock);
+	} else {
+		lock(&bt->lock);
+		if (bt != bf)
+			lock(&bf->lock);
+	}
+	while ((w = wt_first(bf, from)) != NULL) {
+		if (n == nwake && moving)
+			moving(to);
+		if (n < nwake) {
+			wt_take(bf, w, 0, &ready);
+		} else {
+			dequeue(bf, w);
+			w->addr = to;
+			__atomic_store_n(&w->bucket, bt, __ATOMIC_RELEASE);
+			enqueue(bt, w, false);
+		}
+		n++;
+	}
+	if (bt != bf)
+		unlock(&bf->lock);
+	unlock(&bt->lock);
+	wt_ready(ready);
+	return n;
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The wait table (sema.c): park Gs on addresses, wake them in FIFO order,
+ * with tokens for direct handoff, deadlines, and requeueing.
+ */
+#ifndef SPROUT_SCHED_SEMA_H
+#define SPROUT_SCHED_SEMA_H
+
+#include "runtime.h"
+
+struct wt_bucket;
+
+/* One waiting G; lives on the waiter's stack while it waits. */
+struct waiter {
+	struct g *g;
+	const void *addr;
+	struct wt_bucket *bucket;
+	struct waiter *next, *prev;   /* its address's queue, FIFO */
+	struct waiter *tail;	      /* queue head only: its last waiter */
+	struct waiter *anext, *aprev; /* queue head only: bucket's heads */
+	bool queued;
+	uint32_t token; /* set by the waker */
+	int result;	/* 0 woken, ETIMEDOUT */
+	uint32_t kind;	/* what it waits for; the primitive's business */
+	uint64_t id;	/* who waits (owner id for a mutex handoff) */
+	int64_t since;	/* nanotime() of its first wait, for fairness */
+	struct timer timer;
+};
+
+/* Lock the bucket of addr; all the calls below need it held. */
+struct wt_bucket *wt_lock(const void *addr) hidden;
+void wt_unlock(struct wt_bucket *b) hidden;
+
+/*
+ * Queue the calling G on addr (at the front with front) and park it until
+ * a waker takes it or the CLOCK_MONOTONIC deadline passes (-1: none).
+ * b is unlocked on return. Returns 0 (w->token is the waker's) or
+ * ETIMEDOUT.
+ */
+int wt_wait(struct wt_bucket *b, const void *addr, struct waiter *w,
+	    int64_t deadline, bool front) hidden;
+
+/* The first waiter on addr, and the one after w, or NULL. */
+struct waiter *wt_first(struct wt_bucket *b, const void *addr) hidden;
+struct waiter *wt_next(struct waiter *w) hidden;
+
+/*
+ * Dequeue w with token and add it to *ready; wt_ready(*ready), after
+ * wt_unlock(), makes the taken Gs runnable.
+ */
+void wt_take(struct wt_bucket *b, struct waiter *w, uint32_t token,
+	     struct waiter **ready) hidden;
+void wt_ready(struct waiter *ready) hidden;
+
+/* Futex semantics: wait while *addr == val; wake up to n. */
+int wt_futex_wait(const _Atomic uint32_t *addr, uint32_t val,
+		  int64_t deadline) hidden;
+int wt_futex_wake(const void *addr, int n) hidden;
+
+/*
+ * Wake nwake waiters of from and move the others to to's queue, calling
+ * moving(to) first, if any are to move, with both buckets locked (so that
+ * to's object can be marked as having waiters atomically with the move).
+ */
+int wt_requeue(const void *from, const void *to, int nwake,
+	       void (*moving)(const void *to)) hidden;
+
+#endif
