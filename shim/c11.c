@@ -92,3 +92,79 @@ SPROUT_EXPORT int tss_set(tss_t key, void *value)
 {
 	return thrd_status(pthread_setspecific(key, value));
 }
+
+SPROUT_EXPORT int mtx_init(mtx_t *m, int type)
+{
+	pthread_mutexattr_t attr;
+	int err;
+
+	_Static_assert(sizeof(mtx_t) == sizeof(pthread_mutex_t), "mtx_t");
+	if (!shim_on())
+		return REAL(mtx_init)(m, type);
+	pthread_mutexattr_init(&attr);
+	if (type & mtx_recursive)
+		pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	err = pthread_mutex_init((pthread_mutex_t *)m, &attr);
+	pthread_mutexattr_destroy(&attr);
+	return thrd_status(err);
+}
+
+SPROUT_EXPORT void mtx_destroy(mtx_t *m)
+{
+	pthread_mutex_destroy((pthread_mutex_t *)m);
+}
+
+SPROUT_EXPORT int mtx_lock(mtx_t *m)
+{
+	return thrd_status(pthread_mutex_lock((pthread_mutex_t *)m));
+}
+
+SPROUT_EXPORT int mtx_trylock(mtx_t *m)
+{
+	return thrd_status(pthread_mutex_trylock((pthread_mutex_t *)m));
+}
+
+SPROUT_EXPORT int mtx_timedlock(mtx_t *restrict m,
+				const struct timespec *restrict ts)
+{
+	return thrd_status(pthread_mutex_timedlock((pthread_mutex_t *)m, ts));
+}
+
+SPROUT_EXPORT int mtx_unlock(mtx_t *m)
+{
+	return thrd_status(pthread_mutex_unlock((pthread_mutex_t *)m));
+}
+
+SPROUT_EXPORT int cnd_init(cnd_t *c)
+{
+	_Static_assert(sizeof(cnd_t) == sizeof(pthread_cond_t), "cnd_t");
+	return thrd_status(pthread_cond_init((pthread_cond_t *)c, NULL));
+}
+
+SPROUT_EXPORT void cnd_destroy(cnd_t *c)
+{
+	pthread_cond_destroy((pthread_cond_t *)c);
+}
+
+SPROUT_EXPORT int cnd_signal(cnd_t *c)
+{
+	return thrd_status(pthread_cond_signal((pthread_cond_t *)c));
+}
+
+SPROUT_EXPORT int cnd_broadcast(cnd_t *c)
+{
+	return thrd_status(pthread_cond_broadcast((pthread_cond_t *)c));
+}
+
+SPROUT_EXPORT int cnd_wait(cnd_t *c, mtx_t *m)
+{
+	return thrd_status(
+		pthread_cond_wait((pthread_cond_t *)c, (pthread_mutex_t *)m));
+}
+
+SPROUT_EXPORT int cnd_timedwait(cnd_t *restrict c, mtx_t *restrict m,
+				const struct timespec *restrict ts)
+{
+	return thrd_status(pthread_cond_timedwait((pthread_cond_t *)c,
+						  (pthread_mutex_t *)m, ts));
+}

@@ -56,6 +56,66 @@
 	X(tss_delete, NULL)                 \
 	X(tss_get, NULL)                    \
 	X(tss_set, NULL)                    \
+	/* mutex.c */                       \
+	X(pthread_mutex_init, NULL)         \
+	X(pthread_mutex_destroy, NULL)      \
+	X(pthread_mutex_lock, NULL)         \
+	X(pthread_mutex_trylock, NULL)      \
+	X(pthread_mutex_timedlock, NULL)    \
+	X(pthread_mutex_clocklock, NULL)    \
+	X(pthread_mutex_unlock, NULL)       \
+	/* cond.c */                        \
+	X(pthread_cond_init, NULL)          \
+	X(pthread_cond_destroy, NULL)       \
+	X(pthread_cond_signal, NULL)        \
+	X(pthread_cond_broadcast, NULL)     \
+	X(pthread_cond_wait, NULL)          \
+	X(pthread_cond_timedwait, NULL)     \
+	X(pthread_cond_clockwait, NULL)     \
+	/* rwlock.c */                      \
+	X(pthread_rwlock_init, NULL)        \
+	X(pthread_rwlock_destroy, NULL)     \
+	X(pthread_rwlock_rdlock, NULL)      \
+	X(pthread_rwlock_tryrdlock, NULL)   \
+	X(pthread_rwlock_timedrdlock, NULL) \
+	X(pthread_rwlock_clockrdlock, NULL) \
+	X(pthread_rwlock_wrlock, NULL)      \
+	X(pthread_rwlock_trywrlock, NULL)   \
+	X(pthread_rwlock_timedwrlock, NULL) \
+	X(pthread_rwlock_clockwrlock, NULL) \
+	X(pthread_rwlock_unlock, NULL)      \
+	/* barrier.c */                     \
+	X(pthread_barrier_init, NULL)       \
+	X(pthread_barrier_destroy, NULL)    \
+	X(pthread_barrier_wait, NULL)       \
+	/* spin.c */                        \
+	X(pthread_spin_init, NULL)          \
+	X(pthread_spin_destroy, NULL)       \
+	X(pthread_spin_lock, NULL)          \
+	X(pthread_spin_trylock, NULL)       \
+	X(pthread_spin_unlock, NULL)        \
+	/* sem.c */                         \
+	X(sem_init, NULL)                   \
+	X(sem_destroy, NULL)                \
+	X(sem_wait, NULL)                   \
+	X(sem_trywait, NULL)                \
+	X(sem_timedwait, NULL)              \
+	X(sem_clockwait, NULL)              \
+	X(sem_post, NULL)                   \
+	X(sem_getvalue, NULL)               \
+	/* c11.c (mtx, cnd) */              \
+	X(mtx_init, NULL)                   \
+	X(mtx_destroy, NULL)                \
+	X(mtx_lock, NULL)                   \
+	X(mtx_trylock, NULL)                \
+	X(mtx_timedlock, NULL)              \
+	X(mtx_unlock, NULL)                 \
+	X(cnd_init, NULL)                   \
+	X(cnd_destroy, NULL)                \
+	X(cnd_signal, NULL)                 \
+	X(cnd_broadcast, NULL)              \
+	X(cnd_wait, NULL)                   \
+	X(cnd_timedwait, NULL)              \
 	/* foreign.c */                     \
 	X(pthread_kill, NULL)               \
 	X(pthread_sigqueue, NULL)           \

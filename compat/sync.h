@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Where the shim's synchronisation objects live inside libc's types.
+ *
+ * The state of every object is kept in the program's own pthread_mutex_t,
+ * pthread_cond_t, ... (their sizes are ABI), and all-zero means "default,
+ * unlocked", so static initializers work. glibc's non-zero initializers
+ * (PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP and the other _NP ones, the
+ * writer-preferring rwlock initializer) set one field each; those fields
+ * stay where glibc puts them and keep glibc's encoding. Semaphores keep
+ * glibc's whole layout, so that sem_open() (libc's, which initialises the
+ * object in a shared file) and processes not using the shim agree on it.
+ */
+#ifndef SPROUT_COMPAT_SYNC_H
+#define SPROUT_COMPAT_SYNC_H
+
+#include <pthread.h>
+#include <semaphore.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* glibc's mutex kind bits (nptl/pthreadP.h). */
+#define MUTEX_KIND_MASK	   3   /* PTHREAD_MUTEX_{TIMED,RECURSIVE,...}_NP */
+#define MUTEX_ROBUST_BIT   16  /* PTHREAD_MUTEX_ROBUST_NORMAL_NP */
+#define MUTEX_PRIO_INHERIT 32  /* PTHREAD_MUTEX_PRIO_INHERIT_NP */
+#define MUTEX_PRIO_PROTECT 64  /* PTHREAD_MUTEX_PRIO_PROTECT_NP */
+#define MUTEX_PSHARED_BIT  128 /* PTHREAD_MUTEX_PSHARED_BIT */
+
+struct sync_mutex {
+	_Atomic uint32_t state;
+	uint32_t count;		/* recursive locks beyond the first */
+	_Atomic uint64_t owner; /* owner's id while locked, else 0 */
+	int kind;		/* glibc's __kind */
+	int unused[5];
+};
+
+_Static_assert(sizeof(struct sync_mutex) == sizeof(pthread_mutex_t),
+	       "pthread_mutex_t");
+_Static_assert(offsetof(struct sync_mutex, kind) ==
+		       offsetof(pthread_mutex_t, __data.__kind),
+	       "__kind");
+
+struct sync_cond {
+	_Atomic uint32_t seq; /* bumped by every signal and broadcast */
+	uint32_t unused0;
+	struct sync_mutex *_Atomic mutex; /* the waiters' mutex */
+	int clock;			  /* from the condattr */
+	int pshared;
+	int unused[6];
+};
+
+_Static_assert(sizeof(struct sync_cond) == sizeof(pthread_cond_t),
+	       "pthread_cond_t");
+
+/* glibc's rwlock kinds (PTHREAD_RWLOCK_PREFER_*_NP) in __flags. */
+struct sync_rwlock {
+	_Atomic uint32_t state;	  /* holders and flags */
+	uint32_t writers_waiting; /* under the wait-table bucket lock */
+	_Atomic uint64_t writer;  /* the writer's id while write-locked */
+	int pshared;
+	int unused[7];
+	unsigned int flags; /* glibc's __flags */
+	int unused2;
+};
+
+_Static_assert(sizeof(struct sync_rwlock) == sizeof(pthread_rwlock_t),
+	       "pthread_rwlock_t");
+_Static_assert(offsetof(struct sync_rwlock, flags) ==
+		       offsetof(pthread_rwlock_t, __data.__flags),
+	       "__flags");
+
+struct sync_barrier {
+	unsigned int count;
+	_Atomic uint32_t arrived;
+	_Atomic uint32_t gen; /* bumped when a round completes */
+	int pshared;
+	int unused[4];
+};
+
+_Static_assert(sizeof(struct sync_barrier) == sizeof(pthread_barrier_t),
+	       "pthread_barrier_t");
+
+/*
+ * glibc's semaphore (nptl/semaphoreP.h, 64-bit): the value in the low 32
+ * bits of data, the number of waiters in the high 32; private is
+ * FUTEX_PRIVATE_FLAG for a process-private one, 0 for a shared one.
+ */
+struct sync_sem {
+	union {
+		_Atomic uint64_t data;
+		struct {
+			_Atomic uint32_t value;
+			_Atomic uint32_t nwaiters;
+		};
+	};
+	int private;
+	int pad;
+};
+
+#define SEM_PRIVATE_FLAG 128 /* FUTEX_PRIVATE_FLAG */
+#define SEM_NWAITERS_ONE (1ull << 32)
+
+_Static_assert(sizeof(struct sync_sem) <= sizeof(sem_t), "sem_t");
+
+#endif

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Barriers. The G that completes a round resets the count, bumps the
+ * generation and wakes the others, which wait for the generation to move
+ * (in the wait table, or for a process-shared barrier on the kernel's
+ * futex). A G of the next round arrives only after the bump, so it never
+ * counts into the round before.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+
+#include "sync.h"
+
+SPROUT_EXPORT int pthread_barrier_init(pthread_barrier_t *barrier,
+				       const pthread_barrierattr_t *attr,
+				       unsigned int count)
+{
+	struct sync_barrier *bar = (struct sync_barrier *)barrier;
+	int pshared = PTHREAD_PROCESS_PRIVATE;
+
+	if (!shim_on())
+		return REAL(pthread_barrier_init)(barrier, attr, count);
+	if (count == 0 || count > INT_MAX)
+		return EINVAL;
+	if (attr)
+		pthread_barrierattr_getpshared(attr, &pshared);
+	memset(bar, 0, sizeof(*bar));
+	bar->count = count;
+	bar->pshared = pshared == PTHREAD_PROCESS_SHARED;
+	return 0;
+}
+
+SPROUT_EXPORT int pthread_barrier_destroy(pthread_barrier_t *barrier)
+{
+	if (!shim_on())
+		return REAL(pthread_barrier_destroy)(barrier);
+	return 0;
+}
+
+SPROUT_EXPORT int pthread_barrier_wait(pthread_barrier_t *barrier)
+{
+	struct sync_barrier *bar = (struct sync_barrier *)barrier;
+	uint32_t gen;
+
+	if (!shim_on())
+		return REAL(pthread_barrier_wait)(barrier);
+	gen = atomic_load(&bar->gen);
+	if (atomic_fetch_add(&bar->arrived, 1) + 1 == bar->count) {
+		atomic_store(&bar->arrived, 0);
+		atomic_fetch_add_explicit(&bar->gen, 1, memory_order_release);
+		if (bar->pshared)
+			kfutex_wake(&bar->gen, INT_MAX);
+		else
+			wt_futex_wake(&bar->gen, INT_MAX);
+		return PTHREAD_BARRIER_SERIAL_THREAD;
+	}
+	while (atomic_load_explicit(&bar->gen, memory_order_acquire) == gen) {
+		if (bar->pshared)
+			kfutex_wait(&bar->gen, gen, NO_DEADLINE);
+		else
+			wt_futex_wait(&bar->gen, gen, NO_DEADLINE);
+	}
+	return 0;
+}

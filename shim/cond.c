@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Condition variables, both glibc ABIs (one unversioned definition binds
+ * the GLIBC_2.2.5 and GLIBC_2.3.2 references alike), with the clock
+ * attribute, timedwait and clockwait.
+ *
+ * The futex condvar: a waiter reads the sequence word, releases the mutex,
+ * and parks on the word unless it has changed meanwhile (checked under the
+ * wait-table bucket lock, so a signal between the two is never lost).
+ * Signal bumps the word and wakes the first waiter; the queue is FIFO and a
+ * waiter that timed out has left it, so a signal is never spent on it.
+ * Spurious wakeups are possible, as POSIX allows.
+ *
+ * Broadcast wakes one waiter and moves the others to the mutex's queue,
+ * marking the mutex as having waiters: they then wake one by one as the
+ * mutex is released instead of all at once to fight over it. A waiter
+ * woken from the mutex's queue may be handed the mutex directly.
+ *
+ * A process-shared condvar waits on the kernel's futex and broadcast
+ * wakes everyone.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+
+#include "sync.h"
+
+static struct sync_cond *cv(pthread_cond_t *c)
+{
+	return (struct sync_cond *)c;
+}
+
+static int cond_wait(struct sync_cond *c, struct sync_mutex *m,
+		     int64_t deadline)
+{
+	uint32_t seq = atomic_load(&c->seq), count;
+	struct wt_bucket *b;
+	struct waiter w;
+	bool handed = false;
+	int r;
+
+	atomic_store(&c->mutex, m);
+	r = mutex_unlock_all(m, &count);
+	if (r)
+		return r;
+	if (c->pshared) {
+		r = kfutex_wait(&c->seq, seq, deadline);
+	} else {
+		b = wt_lock(&c->seq);
+		if (atomic_load(&c->seq) != seq) {
+			wt_unlock(b);
+		} else {
+			w.id = owner_id(false);
+			w.since = nanotime();
+			r = wt_wait(b, &c->seq, &w, deadline, false);
+			handed = r == 0 && w.token == MUTEX_HANDOFF;
+		}
+	}
+	/* Even after a timeout the mutex is ours again on return. */
+	mutex_relock(m, count, handed);
+	return r;
+}
+
+static void cond_signal(struct sync_cond *c, bool all)
+{
+	struct sync_mutex *m;
+
+	atomic_fetch_add(&c->seq, 1);
+	if (c->pshared) {
+		kfutex_wake(&c->seq, all ? INT_MAX : 1);
+		return;
+	}
+	m = atomic_load(&c->mutex);
+	if (!all)
+		wt_futex_wake(&c->seq, 1);
+	else if (m && mutex_is_private(m))
+		wt_requeue(&c->seq, &m->state, 1, mutex_mark_waiters);
+	else
+		wt_futex_wake(&c->seq, INT_MAX);
+}
+
+SPROUT_EXPORT int pthread_cond_init(pthread_cond_t *cond,
+				    const pthread_condattr_t *attr)
+{
+	struct sync_cond *c = cv(cond);
+	clockid_t clock = CLOCK_REALTIME;
+	int pshared = PTHREAD_PROCESS_PRIVATE;
+
+	if (!shim_on())
+		return REAL(pthread_cond_init)(cond, attr);
+	if (attr) {
+		pthread_condattr_getclock(attr, &clock);
+		pthread_condattr_getpshared(attr, &pshared);
+	}
+	memset(c, 0, sizeof(*c));
+	c->clock = clock;
+	c->pshared = pshared == PTHREAD_PROCESS_SHARED;
+	return 0;
+}
+
+SPROUT_EXPORT int pthread_cond_destroy(pthread_cond_t *cond)
+{
+	if (!shim_on())
+		return REAL(pthread_cond_destroy)(cond);
+	return 0;
+}
+
+SPROUT_EXPORT int pthread_cond_signal(pthread_cond_t *cond)
+{
+	if (!shim_on())
+		return REAL(pthread_cond_signal)(cond);
+	cond_signal(cv(cond), false);
+	return 0;
+}
+
+SPROUT_EXPORT int pthread_cond_broadcast(pthread_cond_t *cond)
+{
+	if (!shim_on())
+		return REAL(pthread_cond_broadcast)(cond);
+	cond_signal(cv(cond), true);
+	return 0;
+}
+
+SPROUT_EXPORT int pthread_cond_wait(pthread_cond_t *cond,
+				    pthread_mutex_t *mutex)
+{
+	if (!shim_on())
+		return REAL(pthread_cond_wait)(cond, mutex);
+	return cond_wait(cv(cond), (struct sync_mutex *)mutex, NO_DEADLINE);
+}
+
+static int timedwait(struct sync_cond *c, pthread_mutex_t *mutex,
+		     clockid_t clock, const struct timespec *abstime)
+{
+	int64_t deadline;
+	int r = deadline_of(abstime, clock, &deadline);
+
+	return r ? r : cond_wait(c, (struct sync_mutex *)mutex, deadline);
+}
+
+SPROUT_EXPORT int pthread_cond_timedwait(pthread_cond_t *cond,
+					 pthread_mutex_t *mutex,
+					 const struct timespec *abstime)
+{
+	if (!shim_on())
+		return REAL(pthread_cond_timedwait)(cond, mutex, abstime);
+	return timedwait(cv(cond), mutex, cv(cond)->clock, abstime);
+}
+
+SPROUT_EXPORT int pthread_cond_clockwait(pthread_cond_t *cond,
+					 pthread_mutex_t *mutex,
+					 clockid_t clock,
+					 const struct timespec *abstime)
+{
+	if (!shim_on())
+		return REAL(pthread_cond_clockwait)(cond, mutex, clock,
+						    abstime);
+	if (!clock_ok(clock))
+		return EINVAL;
+	return timedwait(cv(cond), mutex, clock, abstime);
+}

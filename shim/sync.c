@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: MIT
+/* Deadlines, owner ids and shared futexes for the synchronisation objects. */
+#include <errno.h>
+#include <limits.h>
+#include <unistd.h>
+
+#include "sync.h"
+#include "../sched/arch/x86_64/sys.h"
+
+int deadline_of(const struct timespec *abstime, clockid_t clock,
+		int64_t *deadline)
+{
+	struct timespec now;
+	int64_t abs_ns, now_ns;
+
+	if (abstime->tv_nsec < 0 || abstime->tv_nsec >= 1000000000)
+		return EINVAL;
+	if (abstime->tv_sec < 0) {
+		*deadline = 0; /* long past */
+		return 0;
+	}
+	if (abstime->tv_sec > INT64_MAX / 1000000000 - 1) {
+		*deadline = NO_DEADLINE;
+		return 0;
+	}
+	abs_ns = (int64_t)abstime->tv_sec * 1000000000 + abstime->tv_nsec;
+	if (clock == CLOCK_MONOTONIC) {
+		*deadline = abs_ns;
+		return 0;
+	}
+	clock_gettime(clock, &now);
+	now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	*deadline = nanotime() + (abs_ns - now_ns);
+	if (*deadline < 0)
+		*deadline = 0;
+	return 0;
+}
+
+uint64_t owner_id(bool pshared)
+{
+	uint64_t id = self_g()->id;
+
+	return pshared ? id | (uint64_t)getpid() << 32 : id;
+}
+
+int kfutex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t deadline)
+{
+	struct timespec ts;
+	long r;
+
+	entersyscallblock();
+	if (deadline == NO_DEADLINE) {
+		r = sys4(SYS_futex, (long)addr, FUTEX_WAIT, val, 0);
+	} else {
+		ts.tv_sec = deadline / 1000000000;
+		ts.tv_nsec = deadline % 1000000000;
+		r = sys6(SYS_futex, (long)addr, FUTEX_WAIT_BITSET, val,
+			 (long)&ts, 0, FUTEX_BITSET_MATCH_ANY);
+	}
+	exitsyscall();
+	return r == -ETIMEDOUT ? ETIMEDOUT : 0;
+}
+
+void kfutex_wake(_Atomic uint32_t *addr, int n)
+{
+	sys3(SYS_futex, (long)addr, FUTEX_WAKE, n);
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared by the synchronisation primitives: deadlines, owner ids, and
+ * waiting on a futex shared with other processes.
+ */
+#ifndef SPROUT_SHIM_SYNC_H
+#define SPROUT_SHIM_SYNC_H
+
+#include <time.h>
+
+#include "shim.h"
+#include "../compat/sync.h"
+#include "../sched/sema.h"
+
+#define NO_DEADLINE (-1)
+
+/*
+ * The CLOCK_MONOTONIC deadline of an absolute time on clock; EINVAL if
+ * abstime's nanoseconds are out of range.
+ */
+int deadline_of(const struct timespec *abstime, clockid_t clock,
+		int64_t *deadline) hidden;
+
+/* Clocks a timed wait accepts (glibc's futex_abstimed_supported_clockid). */
+static inline bool clock_ok(clockid_t clock)
+{
+	return clock == CLOCK_REALTIME || clock == CLOCK_MONOTONIC;
+}
+
+/* Who holds a lock: the G, and for a process-shared object the process. */
+uint64_t owner_id(bool pshared) hidden;
+
+/*
+ * Wait on a futex shared between processes: the kernel thread sleeps, so
+ * the P is handed to another M meanwhile. 0 (woken, or the value differed)
+ * or ETIMEDOUT.
+ */
+int kfutex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t deadline) hidden;
+void kfutex_wake(_Atomic uint32_t *addr, int n) hidden;
+
+/* mutex.c: for condvars. */
+int mutex_unlock_all(struct sync_mutex *m, uint32_t *count) hidden;
+int mutex_relock(struct sync_mutex *m, uint32_t count, bool handed) hidden;
+void mutex_mark_waiters(const void *state) hidden;
+bool mutex_is_private(const struct sync_mutex *m) hidden;
+
+#define MUTEX_HANDOFF 1 /* token: the mutex is the woken waiter's now */
+
+#endif
