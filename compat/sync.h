@@ -82,8 +82,9 @@ _Static_assert(sizeof(struct sync_barrier) == sizeof(pthread_barrier_t),
 
 /*
  * glibc's semaphore (nptl/semaphoreP.h, 64-bit): the value in the low 32
- * bits of data, the number of waiters in the high 32; private is
- * FUTEX_PRIVATE_FLAG for a process-private one, 0 for a shared one.
+ * bits of data, the number of waiters in the high 32; private is 0 for a
+ * process-private one and FUTEX_PRIVATE_FLAG for a shared one (glibc's
+ * FUTEX_SHARED: the flag is XORed in when the futex call is made).
  */
 struct sync_sem {
 	union {
@@ -97,7 +98,7 @@ struct sync_sem {
 	int pad;
 };
 
-#define SEM_PRIVATE_FLAG 128 /* FUTEX_PRIVATE_FLAG */
+#define SEM_SHARED	 128 /* glibc's FUTEX_SHARED */
 #define SEM_NWAITERS_ONE (1ull << 32)
 
 _Static_assert(sizeof(struct sync_sem) <= sizeof(sem_t), "sem_t");

@@ -134,6 +134,7 @@ static void execute(struct m *mp, struct g *gp)
 	gp->m = mp;
 	atomic_store_explicit(&gp->status, G_RUNNING, memory_order_relaxed);
 	mp->p->schedtick++;
+	atomic_store_explicit(&mp->p->preempt, false, memory_order_relaxed);
 	ctx_switch(&mp->g0->sp, gp->sp, gp->tcb);
 }
 
@@ -784,6 +785,8 @@ static void afterfork_child(void)
 		mp->schedlink = NULL;
 	}
 	stack_afterfork_child();
+	if (sysmon_start(thread_create))
+		warn("cannot start sysmon in the child of fork()");
 }
 
 /* Start-up. */
@@ -853,6 +856,10 @@ int schedinit(const struct runtime_config *cfg, const char **why)
 	acquirep(&m0, &allp[0]);
 	m0.curg = &g_main;
 	atomic_store(&sched.nlive, 1);
+	if (sysmon_start(thread_create)) {
+		*why = "cannot start sysmon";
+		return -1;
+	}
 	pthread_atfork(NULL, NULL, afterfork_child);
 	return 0;
 }

@@ -149,10 +149,11 @@ enum pstatus {
 
 struct p {
 	int id;
-	enum pstatus status; /* written under sched.lock or by its M */
-	struct m *m;	     /* the M holding it */
-	struct p *link;	     /* idle list; under sched.lock */
-	uint32_t schedtick;  /* incremented on every scheduler call; owner */
+	enum pstatus status;  /* written under sched.lock or by its M */
+	struct m *m;	      /* the M holding it */
+	struct p *link;	      /* idle list; under sched.lock */
+	uint32_t schedtick;   /* incremented on every scheduler call; owner */
+	_Atomic bool preempt; /* sysmon: its G has run long, others wait */
 
 	/*
 	 * Local run queue, Go's lock-free ring: only the owner writes the
@@ -293,6 +294,20 @@ int64_t checktimers(struct p *pp, int64_t now) hidden;
 int64_t timers_next(void) hidden;
 void timers_init(struct p *pp) hidden;
 bool timer_sleep(int64_t until) hidden;
+
+/* sysmon.c */
+int sysmon_start(int (*thread_create)(pthread_t *, const pthread_attr_t *,
+				      void *(*)(void *), void *)) hidden;
+
+/* Yield at a safe point if sysmon asked this P to (see sysmon.c). */
+static inline void preempt_check(void)
+{
+	struct p *pp = getp();
+
+	if (unlikely(pp &&
+		     atomic_load_explicit(&pp->preempt, memory_order_relaxed)))
+		gosched();
+}
 
 /* stack.c */
 int stack_setup(size_t default_size, size_t default_guard) hidden;

@@ -77,6 +77,7 @@ static void cond_signal(struct sync_cond *c, bool all)
 		wt_requeue(&c->seq, &m->state, 1, mutex_mark_waiters);
 	else
 		wt_futex_wake(&c->seq, INT_MAX);
+	preempt_check();
 }
 
 SPROUT_EXPORT int pthread_cond_init(pthread_cond_t *cond,

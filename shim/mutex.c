@@ -159,7 +159,7 @@ static int mutex_lock(struct sync_mutex *m, bool try, int64_t deadline)
 		return EINVAL; /* destroyed */
 	if (owned_kind(m) && atomic_load(&m->owner) == id) {
 		if (kind_of(m) == PTHREAD_MUTEX_ERRORCHECK)
-			return EDEADLK;
+			return try ? EBUSY : EDEADLK;
 		if (m->count == UINT32_MAX)
 			return EAGAIN;
 		m->count++;
@@ -194,6 +194,7 @@ static int mutex_unlock(struct sync_mutex *m)
 		unlock_shared(m);
 	else
 		unlock_private(m);
+	preempt_check();
 	return 0;
 }
 

@@ -222,6 +222,7 @@ static int rw_unlock(struct sync_rwlock *rw)
 	grant(b, rw, &ready);
 	wt_unlock(b);
 	wt_ready(ready);
+	preempt_check();
 	return 0;
 }
 

@@ -20,7 +20,7 @@ static struct sync_sem *sm(sem_t *s)
 
 static bool is_shared(const struct sync_sem *s)
 {
-	return !(s->private & SEM_PRIVATE_FLAG);
+	return s->private == SEM_SHARED;
 }
 
 static void wake_one(struct sync_sem *s)
@@ -86,7 +86,7 @@ SPROUT_EXPORT int sem_init(sem_t *sem, int pshared, unsigned int value)
 	if (value > SEM_VALUE_MAX)
 		return fail(EINVAL);
 	atomic_store(&s->data, value);
-	s->private = pshared ? 0 : SEM_PRIVATE_FLAG;
+	s->private = pshared ? SEM_SHARED : 0;
 	s->pad = 0;
 	return 0;
 }
@@ -112,6 +112,7 @@ SPROUT_EXPORT int sem_post(sem_t *sem)
 	} while (!atomic_compare_exchange_weak(&s->data, &d, d + 1));
 	if (d >> 32)
 		wake_one(s);
+	preempt_check();
 	return 0;
 }
 

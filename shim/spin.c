@@ -56,5 +56,7 @@ SPROUT_EXPORT int pthread_spin_trylock(pthread_spinlock_t *lock)
 SPROUT_EXPORT int pthread_spin_unlock(pthread_spinlock_t *lock)
 {
 	atomic_store_explicit(sl(lock), 0, memory_order_release);
+	if (shim_on())
+		preempt_check();
 	return 0;
 }

@@ -57,7 +57,7 @@ off)
 launcher)
 	PROG_MODE=sprout "$build/sprout" run --procs 1 -- \
 		"$progs/os_threads" >"$out" 2>&1 || fail "sprout run failed"
-	grep -q 'live threads: 1$' "$out" || fail "not one OS thread"
+	grep -q 'live threads: [123]$' "$out" || fail "not one P (an M and sysmon)"
 	"$build/sprout" run --bogus true >"$out" 2>&1 && fail "bad option accepted"
 	grep -q "unknown option '--bogus'" "$out" || fail "no message"
 	;;
