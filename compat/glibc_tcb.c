@@ -54,8 +54,11 @@ static struct {
 	uintptr_t stack_guard, pointer_guard;
 	unsigned int feature_1;
 	long robust_futex_offset;
-	struct glibc_list *stack_user; /* GL(dl_stack_user) */
-	int *stack_cache_lock;	       /* GL(dl_stack_cache_lock) */
+	struct glibc_list *stack_used;	/* GL(dl_stack_used): nptl's stacks */
+	struct glibc_list *stack_user;	/* GL(dl_stack_user) */
+	struct glibc_list *stack_cache; /* GL(dl_stack_cache) */
+	size_t *stack_cache_actsize;	/* GL(dl_stack_cache_actsize) */
+	int *stack_cache_lock;		/* GL(dl_stack_cache_lock) */
 	struct glibc_pthread *template;
 } glibc;
 
@@ -93,15 +96,24 @@ static void lll_unlock(int *f)
 		sys_futex_wake((uint32_t *)f, 1);
 }
 
-static void list_add_user(struct glibc_pthread *pd)
+static void list_add(struct glibc_list *head, struct glibc_pthread *pd)
 {
-	struct glibc_list *head = glibc.stack_user;
-
-	lll_lock(glibc.stack_cache_lock);
 	pd->list.next = head->next;
 	pd->list.prev = head;
 	head->next->prev = &pd->list;
 	head->next = &pd->list;
+}
+
+static void list_del(struct glibc_pthread *pd)
+{
+	pd->list.next->prev = pd->list.prev;
+	pd->list.prev->next = pd->list.next;
+}
+
+static void list_add_user(struct glibc_pthread *pd)
+{
+	lll_lock(glibc.stack_cache_lock);
+	list_add(glibc.stack_user, pd);
 	lll_unlock(glibc.stack_cache_lock);
 }
 
@@ -174,21 +186,25 @@ static int find_stack_lists(const char **why)
 {
 	char *rtld_global = private_sym("_rtld_global");
 	const uint32_t *d = sym("_thread_db_rtld_global__dl_stack_user");
+	const uint32_t *u = sym("_thread_db_rtld_global__dl_stack_used");
+	char *after;
 
-	if (!rtld_global || !d) {
+	if (!rtld_global || !d || !u) {
 		*why = "ld.so's thread lists are not found";
 		return -1;
 	}
 	/*
-	 * ldsodefs.h: _dl_stack_user, _dl_stack_cache (two lists),
+	 * ldsodefs.h: _dl_stack_used, _dl_stack_user, _dl_stack_cache,
 	 * _dl_stack_cache_actsize, _dl_in_flight_stack, _dl_stack_cache_lock.
 	 * The initial thread is on the user list: finding it there confirms
 	 * both the list and the lock.
 	 */
+	glibc.stack_used = (struct glibc_list *)(rtld_global + u[2]);
 	glibc.stack_user = (struct glibc_list *)(rtld_global + d[2]);
-	glibc.stack_cache_lock =
-		(int *)((char *)glibc.stack_user +
-			2 * sizeof(struct glibc_list) + 2 * sizeof(size_t));
+	glibc.stack_cache = glibc.stack_user + 1;
+	after = (char *)(glibc.stack_cache + 1);
+	glibc.stack_cache_actsize = (size_t *)after;
+	glibc.stack_cache_lock = (int *)(after + 2 * sizeof(size_t));
 	if (!on_user_list(tcb_current())) {
 		*why = "ld.so's thread lists have an unknown layout";
 		return -1;
@@ -419,6 +435,41 @@ void tcb_redirect_exit(void (*landing)(void))
 	exit_landing = landing;
 	buf->__cancel_jmp_buf[0].__cancel_jmp_buf[GLIBC_JB_PC] =
 		(long)ptr_mangle((uintptr_t)tcb_exit_landing_stub);
+}
+
+/*
+ * In the child of fork(), glibc's reclaim_stacks() kept only the forking
+ * thread's descriptor (THREAD_SELF: the forking G's) on its lists: the
+ * other Gs' TCBs were dropped, and the forking M's own descriptor, whose
+ * stack its g0 runs on, went to the cache of free stacks, from which the
+ * next pthread_create() would take it. Undo both.
+ */
+void tcb_afterfork_child(void *m_tcb, void (*each_tcb)(void (*)(void *)))
+{
+	struct glibc_pthread *pd = m_tcb;
+	struct glibc_list *l;
+	bool cached = false;
+
+	for (l = glibc.stack_cache->next; pd && l != glibc.stack_cache;
+	     l = l->next)
+		cached |= l == &pd->list;
+	if (cached) {
+		list_del(pd);
+		*glibc.stack_cache_actsize -= pd->stackblock_size;
+		pd->tid = (int32_t)sys_gettid();
+		list_add(glibc.stack_used, pd);
+	}
+	list_add(glibc.stack_user, glibc.template);
+	each_tcb(tcb_relist);
+}
+
+/* Put tcb back on ld.so's user-stack list if it is not there. */
+void tcb_relist(void *tcb)
+{
+	struct glibc_pthread *pd = tcb, *self = tcb_current();
+
+	if (pd != self)
+		list_add(glibc.stack_user, pd);
 }
 
 void *tcb_stack(void *tcb, size_t *size, size_t *guard)

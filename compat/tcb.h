@@ -82,6 +82,14 @@ static inline pthread_t tcb_pthread(void *tcb)
 	return (pthread_t)tcb;
 }
 
+/*
+ * In the child of fork(): keep m_tcb (the forking M's own descriptor, or
+ * NULL) as a live thread, and put back on ld.so's lists every TCB that
+ * each_tcb(fn) names (it calls fn(tcb) for each).
+ */
+void tcb_afterfork_child(void *m_tcb, void (*each_tcb)(void (*fn)(void *)));
+void tcb_relist(void *tcb);
+
 /* The stack a TCB records (initial thread: NULL, libc finds it itself). */
 void *tcb_stack(void *tcb, size_t *size, size_t *guard);
 

@@ -316,6 +316,7 @@ struct g *stack_gget_user(void *lo, size_t size, int *err) hidden;
 void stack_gput(struct p *pp, struct g *gp) hidden;
 void stack_m_init(struct m *mp) hidden;
 void stack_afterfork_child(void) hidden;
+void stack_foreach_tcb(void (*fn)(void *)) hidden;
 struct g *stack_find_g(const void *addr, bool *in_guard) hidden;
 
 /* debug.c */

@@ -48,6 +48,7 @@
 struct arena {
 	char *base, *end;
 	size_t slot_size;
+	struct stack_pool *pool;
 	struct arena *next;
 };
 
@@ -119,6 +120,7 @@ static int arena_new(struct stack_pool *pool)
 	a->base = base;
 	a->end = base + len;
 	a->slot_size = pool->size;
+	a->pool = pool;
 	a->next = atomic_load(&stacks.arenas);
 	atomic_store_explicit(&stacks.arenas, a, memory_order_release);
 	pool->next = base;
@@ -309,6 +311,24 @@ void stack_afterfork_child(void)
 	memset(&stacks.lock, 0, sizeof(stacks.lock));
 	for (pool = stacks.pools; pool; pool = pool->link)
 		memset(&pool->lock, 0, sizeof(pool->lock));
+}
+
+/* Call fn(tcb) for the TCB of every slot carved so far. */
+void stack_foreach_tcb(void (*fn)(void *))
+{
+	struct arena *a;
+	char *slot, *end;
+
+	for (a = atomic_load(&stacks.arenas); a; a = a->next) {
+		end = a->pool->next >= a->base && a->pool->next <= a->end
+			      ? a->pool->next
+			      : a->end;
+		for (slot = a->base; slot < end; slot += a->slot_size) {
+			struct g *gp = slot_g(slot + a->slot_size);
+			if (gp->tcb)
+				fn(gp->tcb);
+		}
+	}
 }
 
 /* The G whose slot holds addr, if any; *in_guard: addr is in its guard. */

@@ -285,10 +285,7 @@ static int timed(pthread_rwlock_t *lock, int want, clockid_t clock,
 	int64_t deadline;
 	int r;
 
-	/* As glibc: an available lock is taken before the time is checked. */
-	r = rw_lock(rwl(lock), want, true, NO_DEADLINE);
-	if (r != EBUSY)
-		return r;
+	/* As glibc: the time is checked first, even if the lock is free. */
 	r = deadline_of(abstime, clock, &deadline);
 	return r ? r : rw_lock(rwl(lock), want, false, deadline);
 }

@@ -19,7 +19,7 @@
 #include "check.h"
 
 #define NTHREADS 64
-#define NYIELDS	 1000
+#define NYIELDS	 4000
 
 static __thread int tls_int = -1;
 static __thread char tls_buf[48];
