@@ -312,7 +312,7 @@ void *tcb_create(void *top, uint32_t tid, void *stack_lo, size_t stack_size,
 	if (!glibc.allocate_tls(pd))
 		return NULL;
 	init_fields(pd);
-	pd->tid = (int32_t)(PID_MAX_LIMIT + tid);
+	tcb_set_id(pd, tid);
 	tcb_set_stack(pd, stack_lo, stack_size, guard);
 	list_add_user(pd);
 	return pd;
@@ -470,6 +470,18 @@ void tcb_relist(void *tcb)
 
 	if (pd != self)
 		list_add(glibc.stack_user, pd);
+}
+
+void tcb_set_id(void *tcb, uint32_t id)
+{
+	/* Above PID_MAX_LIMIT, within FUTEX_TID_MASK: never a kernel tid. */
+	((struct glibc_pthread *)tcb)->tid =
+		(int32_t)(PID_MAX_LIMIT + id % (0x3fffffff - PID_MAX_LIMIT));
+}
+
+pid_t tcb_tid(void *tcb)
+{
+	return ((struct glibc_pthread *)tcb)->tid;
 }
 
 void *tcb_stack(void *tcb, size_t *size, size_t *guard)

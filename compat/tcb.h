@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /*
  * Resolve libc's private entry points and check its thread descriptor
@@ -89,6 +90,12 @@ static inline pthread_t tcb_pthread(void *tcb)
  */
 void tcb_afterfork_child(void *m_tcb, void (*each_tcb)(void (*fn)(void *)));
 void tcb_relist(void *tcb);
+
+/* Give a (recycled) TCB the fake thread id of G number id. */
+void tcb_set_id(void *tcb, uint32_t id);
+
+/* The thread id a TCB records: the G's fake one, or the kernel's. */
+pid_t tcb_tid(void *tcb);
 
 /* The stack a TCB records (initial thread: NULL, libc finds it itself). */
 void *tcb_stack(void *tcb, size_t *size, size_t *guard);

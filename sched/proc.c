@@ -785,6 +785,7 @@ static void afterfork_child(void)
 		mp->schedlink = NULL;
 	}
 	stack_afterfork_child();
+	wt_afterfork_child();
 	/* An M other than M0 runs its g0 on its own pthread stack. */
 	tcb_afterfork_child(mp && !mp->g0->pool ? mp->g0->tcb : NULL,
 			    stack_foreach_tcb);

@@ -94,7 +94,7 @@ struct g {
 	uint32_t flags;		 /* enum gflags; set at creation */
 	struct m *m;		 /* M running it; NULL unless G_RUNNING */
 	struct g *schedlink;	 /* run queue or free list; owner of the list */
-	uint32_t id;		 /* unique, stable while allocated */
+	uint32_t id;		 /* unique: a new one for every thread */
 	enum waitreason waitreason;
 
 	/* Memory: set by stack.c when the G is allocated. */
@@ -316,6 +316,7 @@ struct g *stack_gget_user(void *lo, size_t size, int *err) hidden;
 void stack_gput(struct p *pp, struct g *gp) hidden;
 void stack_m_init(struct m *mp) hidden;
 void stack_afterfork_child(void) hidden;
+void wt_afterfork_child(void) hidden;
 void stack_foreach_tcb(void (*fn)(void *)) hidden;
 struct g *stack_find_g(const void *addr, bool *in_guard) hidden;
 

@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "runtime.h"
 #include "sema.h"
@@ -53,6 +54,12 @@ struct wt_bucket *wt_lock(const void *addr)
 void wt_unlock(struct wt_bucket *b)
 {
 	unlock(&b->lock);
+}
+
+/* In the child of fork(): the waiters were other threads, now gone. */
+void wt_afterfork_child(void)
+{
+	memset(buckets, 0, sizeof(buckets));
 }
 
 struct waiter *wt_first(struct wt_bucket *b, const void *addr)

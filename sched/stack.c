@@ -201,7 +201,7 @@ static struct g *slot_new(struct stack_pool *pool, int *err)
 	return gp;
 }
 
-/* Make a dead G new again, keeping its memory and identity. */
+/* Make a dead G new again, keeping its memory. */
 static void g_reset(struct g *gp)
 {
 	struct g keep = *gp;
@@ -209,7 +209,9 @@ static void g_reset(struct g *gp)
 	tcb_recycle(gp->tcb);
 	memset(gp, 0, sizeof(*gp));
 	gp->tcb = keep.tcb;
-	gp->id = keep.id;
+	/* A new thread: a new id, so that no one mistakes it for the last. */
+	gp->id = atomic_fetch_add(&sched.gnext, 1) + 1;
+	tcb_set_id(gp->tcb, gp->id);
 	gp->pool = keep.pool;
 	gp->slot = keep.slot;
 	gp->guard = keep.pool->guard;

@@ -32,6 +32,8 @@
 	X(pthread_getcpuclockid, NULL)      \
 	X(pthread_setname_np, NULL)         \
 	X(pthread_getname_np, NULL)         \
+	X(gettid, NULL)                     \
+	X(syscall, NULL)                    \
 	/* attr.c */                        \
 	X(pthread_getattr_np, NULL)         \
 	X(pthread_getattr_default_np, NULL) \

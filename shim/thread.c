@@ -14,6 +14,9 @@
  * thread's stack, TCB and result stay until it is joined.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,6 +349,40 @@ SPROUT_EXPORT int pthread_getcpuclockid(pthread_t t, clockid_t *clock)
 	*clock =
 		(clockid_t)((~(unsigned)mp->tid << 3) | 6); /* CPUCLOCK_SCHED */
 	return 0;
+}
+
+/*
+ * A thread's id: for a G the unique, stable id its TCB carries (above any
+ * kernel tid; the initial thread keeps the process id), so that threads
+ * told apart by gettid() stay apart. Passed to a system call that wants a
+ * kernel thread, it gives ESRCH.
+ */
+SPROUT_EXPORT pid_t gettid(void)
+{
+	struct g *gp;
+
+	if (!shim_on() || !(gp = getg()) || (gp->flags & (G_LOCKED | G_G0)))
+		return REAL(gettid)();
+	return tcb_tid(gp->tcb);
+}
+
+/*
+ * syscall(): SYS_gettid answers as gettid() does (CPython's native thread
+ * ids come from it); every other number goes to libc unchanged.
+ */
+SPROUT_EXPORT long syscall(long number, ...)
+{
+	long a[6];
+	va_list ap;
+	int i;
+
+	va_start(ap, number);
+	for (i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	if (number == SYS_gettid)
+		return gettid();
+	return REAL(syscall)(number, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
 #define TASK_COMM_LEN 16

@@ -13,7 +13,6 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -24,6 +23,24 @@
 static __thread int tls_int = -1;
 static __thread char tls_buf[48];
 static atomic_int moved;
+
+/*
+ * The kernel's id for the kernel thread running the caller. gettid() may
+ * name the thread rather than the kernel thread (under a green-thread
+ * library it does), so ask the kernel through /proc/thread-self.
+ */
+static long kernel_tid(void)
+{
+	char link[64];
+	ssize_t n = readlink("/proc/thread-self", link, sizeof(link) - 1);
+	char *slash;
+
+	CHECK(n > 0, "readlink /proc/thread-self");
+	link[n] = 0;
+	slash = strrchr(link, '/');
+	CHECK(slash, "/proc/thread-self -> %s", link);
+	return atol(slash + 1);
+}
 
 static void check_mine(int id, int i)
 {
@@ -49,7 +66,7 @@ static int yields(int id)
 static void *worker(void *arg)
 {
 	int id = (int)(intptr_t)arg, i;
-	long first = syscall(SYS_gettid);
+	long first = kernel_tid();
 	bool changed = false;
 
 	CHECK(tls_int == -1 && tls_buf[0] == 0, "thread %d: initial TLS", id);
@@ -59,7 +76,7 @@ static void *worker(void *arg)
 		errno = 100 + id;
 		sched_yield();
 		check_mine(id, i);
-		changed |= syscall(SYS_gettid) != first;
+		changed |= kernel_tid() != first;
 	}
 	if (changed)
 		atomic_fetch_add(&moved, 1);
