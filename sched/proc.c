@@ -36,6 +36,7 @@
 #include <sys/prctl.h>
 
 #include "runtime.h"
+#include "sema.h"
 #include "arch/x86_64/sys.h"
 #include "../compat/tcb.h"
 
@@ -594,11 +595,17 @@ static struct g *goexit0(struct m *mp, struct g *gp)
 	bool detached;
 
 	(void)mp;
+	bool timed;
+
 	lock(&gp->lock);
 	atomic_store(&gp->status, G_DEAD);
+	atomic_store(&gp->exited, 1);
 	joiner = gp->joiner;
 	detached = gp->detached;
+	timed = gp->timed_joiners;
 	unlock(&gp->lock);
+	if (timed)
+		wt_futex_wake(&gp->exited, INT_MAX);
 	if (detached)
 		gfree(gp);
 	else if (joiner)

@@ -111,8 +111,10 @@ struct g {
 	/* pthread state, owned by shim/. */
 	struct lock lock; /* protects detached, joiner, status G_DEAD */
 	bool detached;
-	struct g *joiner; /* a G parked in pthread_join() on this one */
-	union {		  /* the program's start routine, */
+	bool timed_joiners;	 /* Gs wait for exited with a deadline */
+	_Atomic uint32_t exited; /* 1 once dead; a futex word */
+	struct g *joiner;	 /* a G parked in pthread_join() on this one */
+	union {			 /* the program's start routine, */
 		void *(*start)(void *);
 		int (*start_c11)(void *); /* if c11 */
 	};

@@ -2,24 +2,29 @@
 /*
  * pthread_once() and C11 call_once(). The control word takes glibc's
  * values: 0 not run, 1 running, 2 done. A caller that finds the routine
- * running yields until it is done; if the routine is cancelled or calls
- * pthread_exit(), the word goes back to 0 and another caller runs it.
+ * running parks on the word until it is done; if the routine is cancelled
+ * or calls pthread_exit(), the word goes back to 0, the waiters wake and
+ * one of them runs it.
  */
 #include <errno.h>
+#include <limits.h>
 
 #include "shim.h"
+#include "../sched/sema.h"
 
 enum { ONCE_INIT, ONCE_RUNNING, ONCE_DONE };
 
 static void once_reset(void *arg)
 {
-	atomic_store((_Atomic int *)arg, ONCE_INIT);
+	atomic_store((_Atomic uint32_t *)arg, ONCE_INIT);
+	wt_futex_wake(arg, INT_MAX);
 }
 
-static void run_once(_Atomic int *st, void (*fn)(void))
+static void run_once(_Atomic uint32_t *st, void (*fn)(void))
 {
-	int v;
+	uint32_t v;
 
+	self_g();
 	for (;;) {
 		v = ONCE_INIT;
 		if (atomic_compare_exchange_strong(st, &v, ONCE_RUNNING)) {
@@ -28,11 +33,12 @@ static void run_once(_Atomic int *st, void (*fn)(void))
 			pthread_cleanup_pop(0);
 			atomic_store_explicit(st, ONCE_DONE,
 					      memory_order_release);
+			wt_futex_wake(st, INT_MAX);
 			return;
 		}
 		if (v == ONCE_DONE)
 			return;
-		sched_yield();
+		wt_futex_wait(st, ONCE_RUNNING, -1);
 		if (atomic_load_explicit(st, memory_order_acquire) == ONCE_DONE)
 			return;
 	}
@@ -40,7 +46,7 @@ static void run_once(_Atomic int *st, void (*fn)(void))
 
 SPROUT_EXPORT int pthread_once(pthread_once_t *once, void (*fn)(void))
 {
-	_Atomic int *st = (_Atomic int *)once;
+	_Atomic uint32_t *st = (_Atomic uint32_t *)once;
 
 	if (atomic_load_explicit(st, memory_order_acquire) == ONCE_DONE)
 		return 0;

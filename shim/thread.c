@@ -14,6 +14,7 @@
  * thread's stack, TCB and result stay until it is joined.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -22,7 +23,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "shim.h"
+#include "sync.h"
 #include "../compat/attr.h"
 #include "../compat/tcb.h"
 
@@ -69,11 +70,17 @@ void thread_end_locked(struct g *gp)
 
 	tsd_run_destructors(gp);
 	cur_g = NULL;
+	bool timed;
+
 	lock(&gp->lock);
 	atomic_store(&gp->status, G_DEAD);
+	atomic_store(&gp->exited, 1);
 	joiner = gp->joiner;
 	detached = gp->detached && !joiner;
+	timed = gp->timed_joiners;
 	unlock(&gp->lock);
+	if (timed)
+		wt_futex_wake(&gp->exited, INT_MAX);
 	if (joiner)
 		goready(joiner);
 	if (detached)
@@ -132,23 +139,16 @@ static bool unlock_joinee(struct g *self, void *lk)
 
 enum join_mode { JOIN_BLOCK, JOIN_TRY, JOIN_TIMED };
 
-static bool past(clockid_t clock, const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(clock, &now);
-	return now.tv_sec > t->tv_sec ||
-	       (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
-}
-
 /*
  * Wait until gp is dead, taking its result and freeing it. gp->lock is
- * held on entry and released. JOIN_TIMED waits by yielding until the
- * deadline: it moves onto the P's timers once they exist.
+ * held on entry and released.
  */
 static int join_wait(struct g *self, struct g *gp, enum join_mode mode,
 		     clockid_t clock, const struct timespec *abstime)
 {
+	int64_t deadline;
+	int r;
+
 	switch (mode) {
 	case JOIN_BLOCK:
 		gp->joiner = self;
@@ -158,14 +158,18 @@ static int join_wait(struct g *self, struct g *gp, enum join_mode mode,
 		unlock(&gp->lock);
 		return EBUSY;
 	case JOIN_TIMED:
-		unlock(&gp->lock);
-		if (abstime->tv_nsec < 0 || abstime->tv_nsec >= 1000000000)
-			return EINVAL;
-		while (atomic_load(&gp->status) != G_DEAD) {
-			if (past(clock, abstime))
-				return ETIMEDOUT;
-			gosched();
+		r = deadline_of(abstime, clock, &deadline);
+		if (r) {
+			unlock(&gp->lock);
+			return r;
 		}
+		/* goexit wakes Gs waiting on exited once it is set. */
+		gp->timed_joiners = true;
+		unlock(&gp->lock);
+		while (!atomic_load(&gp->exited))
+			if (wt_futex_wait(&gp->exited, 0, deadline) ==
+			    ETIMEDOUT)
+				return ETIMEDOUT;
 		lock(&gp->lock);
 		if (gp->joiner || gp->detached) {
 			unlock(&gp->lock);
