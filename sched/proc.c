@@ -678,10 +678,11 @@ static void handoffp(struct p *pp)
 void entersyscallblock(void)
 {
 	struct g *gp = getg();
-	struct m *mp = gp->m;
+	struct m *mp;
 
-	if (gp->flags & G_LOCKED)
-		return;
+	if (!gp || (gp->flags & G_LOCKED))
+		return; /* a kernel thread of its own: it holds no P */
+	mp = gp->m;
 	atomic_store(&gp->status, G_SYSCALL);
 	handoffp(releasep(mp));
 }
@@ -708,11 +709,12 @@ static struct g *exitsyscall0(struct m *mp, struct g *gp)
 void exitsyscall(void)
 {
 	struct g *gp = getg();
-	struct m *mp = gp->m;
+	struct m *mp;
 	struct p *pp;
 
-	if (gp->flags & G_LOCKED)
+	if (!gp || (gp->flags & G_LOCKED))
 		return;
+	mp = gp->m;
 	lock(&sched.lock);
 	pp = pidleget();
 	unlock(&sched.lock);

@@ -45,6 +45,7 @@ SPROUT_EXPORT int pthread_barrier_wait(pthread_barrier_t *barrier)
 
 	if (!shim_on())
 		return REAL(pthread_barrier_wait)(barrier);
+	self_g(); /* a thread not ours waits as a locked G */
 	gen = atomic_load(&bar->gen);
 	if (atomic_fetch_add(&bar->arrived, 1) + 1 == bar->count) {
 		atomic_store(&bar->arrived, 0);
