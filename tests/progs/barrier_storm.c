@@ -7,10 +7,8 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "check.h"
 
@@ -21,15 +19,6 @@ static pthread_barrier_t barrier;
 static atomic_int serial[NROUNDS];
 /* Round r uses data[r % 2]: nobody writes it again before all have read. */
 static int data[2][NTHREADS];
-
-static void on_timeout(int sig)
-{
-	static const char msg[] = "FAIL: timeout\n";
-
-	(void)sig;
-	(void)!write(2, msg, sizeof(msg) - 1);
-	_exit(1);
-}
 
 static int value(int round, int id)
 {
@@ -62,8 +51,7 @@ int main(void)
 	pthread_t t[NTHREADS];
 	int i, err;
 
-	signal(SIGALRM, on_timeout);
-	alarm(30);
+	watchdog(30);
 
 	err = pthread_barrier_init(&b0, NULL, 0);
 	CHECK(err == EINVAL, "barrier_init with count 0: %d", err);

@@ -13,14 +13,11 @@
  *   100 ms ahead gives thrd_timedout after at least 100 ms, with the mutex
  *   held again.
  */
-#include <signal.h>
 #include <stdatomic.h>
 #include <threads.h>
-#include <unistd.h>
 
 #include "check.h"
 
-#define MS	   1000000ull
 #define NTHREADS   8
 #define NINCS	   20000
 #define NSIGNALED  4
@@ -34,15 +31,6 @@ static atomic_int ready;
 static mtx_t cm;
 static cnd_t cv;
 static int waiting, tokens, woken, gen;
-
-static void on_timeout(int sig)
-{
-	static const char msg[] = "FAIL: timeout\n";
-
-	(void)sig;
-	(void)!write(2, msg, sizeof(msg) - 1);
-	_exit(1);
-}
 
 static struct timespec utc_in(long ms)
 {
@@ -261,8 +249,7 @@ static void check_condvars(void)
 
 int main(void)
 {
-	signal(SIGALRM, on_timeout);
-	alarm(30);
+	watchdog(30);
 
 	CHECK(mtx_init(&m_plain, mtx_plain) == thrd_success, "mtx_init plain");
 	CHECK(mtx_init(&m_timed, mtx_timed) == thrd_success, "mtx_init timed");

@@ -1,23 +1,42 @@
 /*
- * Shared helpers for the test programs in tests/progs.
+ * Shared helpers for the test programs in tests/progs.  Usable from C and
+ * C++.
  *
  * CHECK(cond, fmt, ...) prints "FAIL: file:line: cond: <message>" to stderr
- * and exits 1 when cond is false.  SKIP(fmt, ...) exits 77.  now_ns() reads
- * CLOCK_MONOTONIC.  wait_until(cond, seconds) re-evaluates cond, calling
- * sched_yield() in between, until it holds or the deadline passes; its value
- * is whether cond held.  Usable from C and C++.
+ * and exits 1 when cond is false.  SKIP(fmt, ...) exits 77.
+ *
+ * now_ns() reads CLOCK_MONOTONIC; MS is a millisecond in its units.
+ * wait_until(cond, seconds) re-evaluates cond, calling sched_yield() in
+ * between, until it holds or the deadline passes; its value is whether cond
+ * held.  deadline_in(clk, ms) is the absolute time ms milliseconds from now
+ * on clock clk, for the timed waits.
+ *
+ * watchdog(seconds) installs a SIGALRM handler that writes "FAIL: timeout"
+ * to stderr and _exit(1)s, and arms alarm(seconds).  A forked child does
+ * not inherit the alarm, so it calls watchdog() again if it needs one.
+ *
+ * sem_wait20(s, what) waits on semaphore s for at most 20 s
+ * (sem_timedwait, CLOCK_REALTIME) and fails, naming what, unless it gets
+ * it within 10 s: a wait that ends only near its deadline means a post did
+ * not wake the waiter.
  */
 #ifndef SPROUT_TESTS_CHECK_H
 #define SPROUT_TESTS_CHECK_H
 
+#include <errno.h>
 #include <sched.h>
+#include <semaphore.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define EXIT_SKIP 77
+#define MS	  1000000ull
 
 #define CHECK(cond, fmt, ...)                                              \
 	do {                                                               \
@@ -51,5 +70,46 @@ static inline uint64_t now_ns(void)
 			sched_yield();                                \
 		wu_ok_;                                               \
 	})
+
+static inline void watchdog_expired(int sig)
+{
+	static const char msg[] = "FAIL: timeout\n";
+
+	(void)sig;
+	(void)!write(2, msg, sizeof(msg) - 1);
+	_exit(1);
+}
+
+static inline void watchdog(unsigned int seconds)
+{
+	signal(SIGALRM, watchdog_expired);
+	alarm(seconds);
+}
+
+static inline struct timespec deadline_in(clockid_t clk, long ms)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += ms % 1000 * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	return ts;
+}
+
+static inline void sem_wait20(sem_t *s, const char *what)
+{
+	struct timespec ts = deadline_in(CLOCK_REALTIME, 20000);
+	uint64_t t0 = now_ns(), el;
+	int ret = sem_timedwait(s, &ts);
+
+	el = now_ns() - t0;
+	CHECK(ret == 0, "%s: %s", what, strerror(errno));
+	CHECK(el < 10000 * MS, "%s: woken only after %llu ms", what,
+	      (unsigned long long)(el / MS));
+}
 
 #endif /* SPROUT_TESTS_CHECK_H */

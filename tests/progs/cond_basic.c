@@ -15,13 +15,10 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "check.h"
 
-#define MS	   1000000ull
 #define NSIGNALED  4
 #define NBROADCAST 16
 
@@ -31,29 +28,6 @@ static pthread_cond_t c_static = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t c_default, c_mono;
 static pthread_cond_t *cv; /* the one under test */
 static int waiting, tokens, woken, gen;
-
-static void on_timeout(int sig)
-{
-	static const char msg[] = "FAIL: timeout\n";
-
-	(void)sig;
-	(void)!write(2, msg, sizeof(msg) - 1);
-	_exit(1);
-}
-
-static struct timespec deadline_in(clockid_t clk, long ms)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += ms % 1000 * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	return ts;
-}
 
 static int locked_get(int *p)
 {
@@ -219,8 +193,7 @@ int main(void)
 	pthread_condattr_t ca;
 	clockid_t clk;
 
-	signal(SIGALRM, on_timeout);
-	alarm(30);
+	watchdog(30);
 
 	CHECK(pthread_cond_init(&c_default, NULL) == 0, "cond_init default");
 	CHECK(pthread_condattr_init(&ca) == 0, "condattr_init");

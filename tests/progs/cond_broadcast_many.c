@@ -7,9 +7,7 @@
  * new generation.  Everything is bounded by a 60 s deadline.
  */
 #include <pthread.h>
-#include <signal.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "check.h"
 
@@ -22,15 +20,6 @@ static pthread_cond_t all_arrived = PTHREAD_COND_INITIALIZER;
 static int arrived, gen;
 static int seen[NTHREADS];
 static pthread_t tids[NTHREADS];
-
-static void on_timeout(int sig)
-{
-	static const char msg[] = "FAIL: timeout\n";
-
-	(void)sig;
-	(void)!write(2, msg, sizeof(msg) - 1);
-	_exit(1);
-}
 
 static void *waiter(void *arg)
 {
@@ -53,10 +42,8 @@ int main(void)
 	uint64_t t0 = now_ns();
 	int i, err;
 
-	signal(SIGALRM, on_timeout);
-	alarm(60);
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += 60;
+	watchdog(60);
+	deadline = deadline_in(CLOCK_REALTIME, 60000);
 
 	CHECK(pthread_attr_init(&attr) == 0, "attr_init");
 	CHECK(pthread_attr_setstacksize(&attr, STACK) == 0, "setstacksize");

@@ -16,11 +16,9 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "check.h"
 
-#define MS	1000000ull
 #define FIRINGS 5
 
 static pthread_t main_thread;
@@ -31,29 +29,6 @@ static int count;
 
 static pthread_mutex_t held = PTHREAD_MUTEX_INITIALIZER;
 static atomic_bool entered, got_it;
-
-static void on_timeout(int sig)
-{
-	static const char msg[] = "FAIL: timeout\n";
-
-	(void)sig;
-	(void)!write(2, msg, sizeof(msg) - 1);
-	_exit(1);
-}
-
-static struct timespec deadline_in(clockid_t clk, long ms)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += ms % 1000 * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	return ts;
-}
 
 static void notify_count(union sigval sv)
 {
@@ -96,22 +71,6 @@ static void arm_10ms(timer_t tm)
 
 	CHECK(timer_settime(tm, 0, &its, NULL) == 0, "timer_settime: %s",
 	      strerror(errno));
-}
-
-/*
- * Waits at most 20 s.  A wait that ends only near its deadline means a
- * post did not wake the waiter, so that fails too.
- */
-static void sem_wait20(sem_t *s, const char *what)
-{
-	struct timespec ts = deadline_in(CLOCK_REALTIME, 20000);
-	uint64_t t0 = now_ns(), el;
-	int ret = sem_timedwait(s, &ts);
-
-	el = now_ns() - t0;
-	CHECK(ret == 0, "%s: %s", what, strerror(errno));
-	CHECK(el < 10000 * MS, "%s: woken only after %llu ms", what,
-	      (unsigned long long)(el / MS));
 }
 
 static void check_counting(void)
@@ -158,8 +117,7 @@ static void check_blocking(void)
 
 int main(void)
 {
-	signal(SIGALRM, on_timeout);
-	alarm(30);
+	watchdog(30);
 	main_thread = pthread_self();
 	CHECK(sem_init(&fired, 0, 0) == 0 && sem_init(&done, 0, 0) == 0,
 	      "sem_init: %s", strerror(errno));

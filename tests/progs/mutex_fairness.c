@@ -7,9 +7,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "check.h"
 
@@ -22,15 +20,6 @@ static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
 static pthread_barrier_t start;
 static uint64_t end_ns;
 static long acquired[NTHREADS];
-
-static void on_timeout(int sig)
-{
-	static const char msg[] = "FAIL: timeout\n";
-
-	(void)sig;
-	(void)!write(2, msg, sizeof(msg) - 1);
-	_exit(1);
-}
 
 /* Main and the workers meet here; main has set end_ns before. */
 static void start_together(void)
@@ -63,8 +52,7 @@ int main(void)
 	pthread_t t[NTHREADS];
 	int i, err;
 
-	signal(SIGALRM, on_timeout);
-	alarm(30);
+	watchdog(30);
 
 	CHECK(pthread_barrier_init(&start, NULL, NTHREADS + 1) == 0,
 	      "barrier_init");

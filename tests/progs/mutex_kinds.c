@@ -21,10 +21,8 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "check.h"
 
@@ -39,15 +37,6 @@ static pthread_mutex_t s_adaptive = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
 static pthread_mutex_t *contended;
 static long counter;
 static atomic_int ready;
-
-static void on_timeout(int sig)
-{
-	static const char msg[] = "FAIL: timeout\n";
-
-	(void)sig;
-	(void)!write(2, msg, sizeof(msg) - 1);
-	_exit(1);
-}
 
 /* Trylock, and unlock again on success: the trylock result. */
 static int try_and_release(pthread_mutex_t *m)
@@ -224,8 +213,7 @@ int main(void)
 {
 	pthread_mutex_t normal, recursive, errorcheck, deflt, adaptive, zero;
 
-	signal(SIGALRM, on_timeout);
-	alarm(30);
+	watchdog(30);
 
 	init_kind(&normal, PTHREAD_MUTEX_NORMAL);
 	init_kind(&recursive, PTHREAD_MUTEX_RECURSIVE);

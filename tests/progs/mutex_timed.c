@@ -16,41 +16,14 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "check.h"
-
-#define MS 1000000ull
 
 static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
 static atomic_bool held, release, waiting;
 static uint64_t acquired_at;
-
-static void on_timeout(int sig)
-{
-	static const char msg[] = "FAIL: timeout\n";
-
-	(void)sig;
-	(void)!write(2, msg, sizeof(msg) - 1);
-	_exit(1);
-}
-
-static struct timespec deadline_in(clockid_t clk, long ms)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += ms % 1000 * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	return ts;
-}
 
 static void *holder(void *arg)
 {
@@ -166,8 +139,7 @@ int main(void)
 	pthread_t t;
 	int err;
 
-	signal(SIGALRM, on_timeout);
-	alarm(30);
+	watchdog(30);
 
 	err = pthread_create(&t, NULL, holder, NULL);
 	CHECK(err == 0, "pthread_create: %s", strerror(err));

@@ -11,9 +11,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "check.h"
 
@@ -42,15 +40,6 @@ static struct queue q_out = { .m = PTHREAD_MUTEX_INITIALIZER,
 			      .not_empty = PTHREAD_COND_INITIALIZER };
 static uint8_t seen[NITEMS / 8];
 static uint64_t sum;
-
-static void on_timeout(int sig)
-{
-	static const char msg[] = "FAIL: timeout\n";
-
-	(void)sig;
-	(void)!write(2, msg, sizeof(msg) - 1);
-	_exit(1);
-}
 
 static uint64_t transform(uint64_t v)
 {
@@ -136,8 +125,7 @@ int main(void)
 	uint32_t i;
 	int err;
 
-	signal(SIGALRM, on_timeout);
-	alarm(30);
+	watchdog(30);
 
 	err = pthread_create(&cons, NULL, consumer, NULL);
 	CHECK(err == 0, "pthread_create: %s", strerror(err));

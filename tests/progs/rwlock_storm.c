@@ -20,14 +20,11 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "check.h"
 
-#define MS	  1000000ull
 #define NREADERS  8
 #define NWRITERS  4
 #define READ_OPS  20000
@@ -47,29 +44,6 @@ struct holder {
 	bool write;
 	atomic_bool held, release;
 };
-
-static void on_timeout(int sig)
-{
-	static const char msg[] = "FAIL: timeout\n";
-
-	(void)sig;
-	(void)!write(2, msg, sizeof(msg) - 1);
-	_exit(1);
-}
-
-static struct timespec deadline_in(clockid_t clk, long ms)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += ms % 1000 * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	return ts;
-}
 
 static void wait_for_all(void)
 {
@@ -297,8 +271,7 @@ int main(void)
 	pthread_rwlockattr_t a;
 	int kind;
 
-	signal(SIGALRM, on_timeout);
-	alarm(30);
+	watchdog(30);
 
 	CHECK(pthread_rwlock_init(&rw_default, NULL) == 0, "init default");
 	CHECK(pthread_rwlockattr_init(&a) == 0, "rwlockattr_init");

@@ -22,13 +22,11 @@
 #include <limits.h>
 #include <pthread.h>
 #include <semaphore.h>
-#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "check.h"
 
-#define MS	    1000000ull
 #define NPRODUCERS  4
 #define NCONSUMERS  4
 #define NTOKENS	    400000
@@ -41,29 +39,6 @@ static long ring[RING];
 static unsigned int ring_head, ring_count;
 static long consumed_sum[NCONSUMERS];
 static char name[64];
-
-static void on_timeout(int sig)
-{
-	static const char msg[] = "FAIL: timeout\n";
-
-	(void)sig;
-	(void)!write(2, msg, sizeof(msg) - 1);
-	_exit(1);
-}
-
-static struct timespec deadline_in(clockid_t clk, long ms)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += ms % 1000 * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	return ts;
-}
 
 static int value_of(sem_t *s)
 {
@@ -236,22 +211,6 @@ static void unlink_name(void)
 	sem_unlink(name);
 }
 
-/*
- * Waits at most 20 s.  A wait that ends only near its deadline means a
- * post did not wake the waiter, so that fails too.
- */
-static void sem_wait20(sem_t *s, const char *what)
-{
-	struct timespec ts = deadline_in(CLOCK_REALTIME, 20000);
-	uint64_t t0 = now_ns(), el;
-	int ret = sem_timedwait(s, &ts);
-
-	el = now_ns() - t0;
-	CHECK(ret == 0, "%s: %s", what, strerror(errno));
-	CHECK(el < 10000 * MS, "%s: woken only after %llu ms", what,
-	      (unsigned long long)(el / MS));
-}
-
 static void *named_waiter(void *arg)
 {
 	sem_t *s = sem_open(name, 0);
@@ -296,8 +255,7 @@ static void check_named(void)
 
 int main(void)
 {
-	signal(SIGALRM, on_timeout);
-	alarm(30);
+	watchdog(30);
 
 	check_counting();
 	check_timeouts();

@@ -15,7 +15,6 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -23,7 +22,6 @@
 
 #include "check.h"
 
-#define MS    1000000ull
 #define PINGS 10000
 #define NINCS 100000
 
@@ -37,45 +35,6 @@ struct shared {
 
 static struct shared *sh;
 static char name[64];
-
-static void on_timeout(int sig)
-{
-	static const char msg[] = "FAIL: timeout\n";
-
-	(void)sig;
-	(void)!write(2, msg, sizeof(msg) - 1);
-	_exit(1);
-}
-
-static struct timespec deadline_in(clockid_t clk, long ms)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += ms % 1000 * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	return ts;
-}
-
-/*
- * Waits at most 20 s.  A wait that ends only near its deadline means a
- * post did not wake the waiter, so that fails too.
- */
-static void sem_wait20(sem_t *s, const char *what)
-{
-	struct timespec ts = deadline_in(CLOCK_REALTIME, 20000);
-	uint64_t t0 = now_ns(), el;
-	int ret = sem_timedwait(s, &ts);
-
-	el = now_ns() - t0;
-	CHECK(ret == 0, "%s: %s", what, strerror(errno));
-	CHECK(el < 10000 * MS, "%s: woken only after %llu ms", what,
-	      (unsigned long long)(el / MS));
-}
 
 static void increment(void)
 {
@@ -93,7 +52,7 @@ static void child(void)
 	sem_t *named;
 	int i;
 
-	alarm(30);
+	watchdog(30);
 	for (i = 0; i < PINGS; i++) {
 		sem_wait20(&sh->ping, "child ping");
 		CHECK(sem_post(&sh->pong) == 0, "post pong: %s",
@@ -149,7 +108,6 @@ int main(void)
 	int i, err, status;
 	pid_t pid;
 
-	signal(SIGALRM, on_timeout);
 	init_shared();
 	snprintf(name, sizeof(name), "/sprout-pshared-%d", (int)getpid());
 	named = sem_open(name, O_CREAT | O_EXCL, 0600, 0);
@@ -160,7 +118,7 @@ int main(void)
 	if (pid == 0)
 		child();
 	atexit(unlink_name);
-	alarm(30);
+	watchdog(30);
 
 	for (i = 0; i < PINGS; i++) {
 		CHECK(sem_post(&sh->ping) == 0, "post ping: %s",

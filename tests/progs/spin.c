@@ -7,10 +7,8 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "check.h"
 
@@ -20,15 +18,6 @@
 static pthread_spinlock_t lock;
 static long counter;
 static atomic_int ready;
-
-static void on_timeout(int sig)
-{
-	static const char msg[] = "FAIL: timeout\n";
-
-	(void)sig;
-	(void)!write(2, msg, sizeof(msg) - 1);
-	_exit(1);
-}
 
 static void *trylocker(void *arg)
 {
@@ -58,8 +47,7 @@ int main(void)
 	void *ret;
 	int i, err;
 
-	signal(SIGALRM, on_timeout);
-	alarm(30);
+	watchdog(30);
 
 	CHECK(pthread_spin_init(&lock, PTHREAD_PROCESS_PRIVATE) == 0,
 	      "spin_init");
