@@ -6,7 +6,8 @@
  * with LOCKED; a contended one gets WAITERS and a queued waiter; an unlock
  * releases to a waiter that has waited briefly, and hands the lock over
  * (the word stays LOCKED, the owner is the waiter) to one that has waited
- * over a millisecond; a timed-out waiter leaves the word usable.
+ * over a millisecond; a timed-out waiter leaves the word usable. Run with
+ * SPROUT_PROCS=1, so that a woken G runs only once the test yields.
  */
 #include <errno.h>
 #include <pthread.h>
