@@ -583,7 +583,8 @@ void gosched(void)
 	}
 	pp = gp->m->p;
 	if (runqempty(pp) && atomic_load(&sched.runqsize) == 0 &&
-	    atomic_load(&pp->timer0) > nanotime())
+	    (atomic_load(&pp->timer0) == INT64_MAX ||
+	     atomic_load(&pp->timer0) > nanotime()))
 		sys0(SYS_sched_yield);
 	else
 		mcall(gosched_m);

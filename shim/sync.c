@@ -36,11 +36,33 @@ int deadline_of(const struct timespec *abstime, clockid_t clock,
 	return 0;
 }
 
+/* The process id, for owners of process-shared objects; reset by fork. */
+static _Atomic pid_t pid;
+
+static void forget_pid(void)
+{
+	atomic_store(&pid, 0);
+}
+
+static pid_t cached_pid(void)
+{
+	pid_t p = atomic_load_explicit(&pid, memory_order_relaxed);
+
+	if (!p) {
+		static _Atomic bool registered;
+		if (!atomic_exchange(&registered, true))
+			pthread_atfork(NULL, NULL, forget_pid);
+		p = getpid();
+		atomic_store(&pid, p);
+	}
+	return p;
+}
+
 uint64_t owner_id(bool pshared)
 {
 	uint64_t id = self_g()->id;
 
-	return pshared ? id | (uint64_t)getpid() << 32 : id;
+	return pshared ? id | (uint64_t)cached_pid() << 32 : id;
 }
 
 int kfutex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t deadline)
