@@ -16,14 +16,8 @@
 #include <signal.h>
 #include <threads.h>
 
-#include <time.h>
-#include <unistd.h>
-
 #include "symbols.h"
 #include "../sched/runtime.h"
-
-/* libc exports it, no header declares it. */
-int __nanosleep(const struct timespec *req, struct timespec *rem);
 
 #define SPROUT_EXPORT __attribute__((visibility("default")))
 

@@ -118,13 +118,6 @@
 	X(cnd_broadcast, NULL)              \
 	X(cnd_wait, NULL)                   \
 	X(cnd_timedwait, NULL)              \
-	/* syscall-wrap/sleep.c */          \
-	X(nanosleep, NULL)                  \
-	X(__nanosleep, NULL)                \
-	X(clock_nanosleep, NULL)            \
-	X(sleep, NULL)                      \
-	X(usleep, NULL)                     \
-	X(thrd_sleep, NULL)                 \
 	/* foreign.c */                     \
 	X(pthread_kill, NULL)               \
 	X(pthread_sigqueue, NULL)           \
