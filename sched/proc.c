@@ -25,8 +25,10 @@
  * Where this differs from Go: gosched() puts the G on its own P's queue,
  * not the global one (Go's global queue keeps goroutines fair against a
  * tight loop of yields; here the local tail does that without the lock, and
- * stealing spreads the load: gosched() wakes an idle P as Go's does). There are no timers, netpoller or sysmon yet:
- * a G blocked in the kernel holds its M and P.
+ * stealing spreads the load; gosched() wakes an idle P as Go's does).
+ * Timers are in timer.c and sysmon in sysmon.c; there is no netpoller yet,
+ * and a G blocked in a system call the shim does not wrap holds its M and
+ * its P.
  */
 #include <errno.h>
 #include <limits.h>
