@@ -83,13 +83,13 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-int main(void)
+/* One round: all threads run and are joined; returns how many moved. */
+static int round_of_threads(void)
 {
 	pthread_t t[NTHREADS];
-	const char *mode = getenv("PROG_MODE");
-	const char *procs = getenv("SPROUT_PROCS");
 	int i;
 
+	atomic_store(&moved, 0);
 	for (i = 0; i < NTHREADS; i++)
 		CHECK(pthread_create(&t[i], NULL, worker,
 				     (void *)(intptr_t)i) == 0,
@@ -98,7 +98,25 @@ int main(void)
 		CHECK(pthread_join(t[i], NULL) == 0, "pthread_join");
 	printf("threads that moved between kernel threads: %d of %d\n",
 	       atomic_load(&moved), NTHREADS);
-	if (mode && strcmp(mode, "sprout") == 0 && procs && atoi(procs) >= 2)
-		CHECK(atomic_load(&moved) > 0, "no thread moved");
+	return atomic_load(&moved);
+}
+
+int main(void)
+{
+	const char *mode = getenv("PROG_MODE");
+	const char *procs = getenv("SPROUT_PROCS");
+	bool must_move = mode && strcmp(mode, "sprout") == 0 && procs &&
+			 atoi(procs) >= 2;
+	int rounds = 1;
+
+	/*
+	 * On a machine busy with other work a second kernel thread may get
+	 * no CPU during a round: try a few rounds before calling it a failure.
+	 */
+	while (round_of_threads() == 0 && must_move && rounds < 5)
+		rounds++;
+	if (must_move)
+		CHECK(atomic_load(&moved) > 0, "no thread moved in %d rounds",
+		      rounds);
 	return 0;
 }
