@@ -49,16 +49,18 @@ SPROUT_EXPORT int pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
 
 SPROUT_EXPORT int pthread_getattr_default_np(pthread_attr_t *attr)
 {
+	shim_on(); /* resolves REAL() on a first call */
 	return REAL(pthread_getattr_default_np)(attr);
 }
 
 SPROUT_EXPORT int pthread_setattr_default_np(const pthread_attr_t *attr)
 {
+	bool on = shim_on();
 	int r;
 
 	/* libc checks the attribute and keeps it for getattr_default_np. */
 	r = REAL(pthread_setattr_default_np)(attr);
-	if (r || !shim_on())
+	if (r || !on)
 		return r;
 	pthread_attr_getstacksize(attr, &thread_defaults.stack);
 	pthread_attr_getguardsize(attr, &thread_defaults.guard);

@@ -384,7 +384,8 @@ SPROUT_EXPORT long syscall(long number, ...)
 	for (i = 0; i < 6; i++)
 		a[i] = va_arg(ap, long);
 	va_end(ap);
-	if (number == SYS_gettid)
+	/* shim_on() first: it resolves REAL(syscall) if nothing has yet. */
+	if (shim_on() && number == SYS_gettid)
 		return gettid();
 	return REAL(syscall)(number, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
