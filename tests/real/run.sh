@@ -1,0 +1,64 @@
+#!/bin/sh
+# Real programs from Debian run under the shim, each checked for what it
+# must produce:
+#   run.sh NAME BUILD_DIR
+# pigz		pigz -p 8 output byte-identical to native; decompresses back
+# sysbench	sysbench threads and mutex complete with events counted
+# python	CPython's own test_threading, test_queue, test_thread pass
+set -u
+name=$1
+lib=$2/libsprout.so
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+
+fail() {
+	echo "FAIL: $name: $*" >&2
+	[ -f "$dir/out" ] && tail -20 "$dir/out" >&2
+	exit 1
+}
+
+need() {
+	command -v "$1" >/dev/null 2>&1 || { echo "SKIP: no $1"; exit 77; }
+}
+
+case $name in
+pigz)
+	need pigz
+	# 48 MB that compress like real data: text and binary.
+	for i in 1 2 3 4 5 6; do
+		seq 1 400000
+		cat /usr/bin/pigz /bin/sh
+	done >"$dir/in"
+	pigz -p 8 -c <"$dir/in" >"$dir/native.gz" || fail "native pigz"
+	LD_PRELOAD=$lib pigz -p 8 -c <"$dir/in" >"$dir/sprout.gz" 2>"$dir/out" ||
+		fail "pigz under the shim"
+	cmp "$dir/native.gz" "$dir/sprout.gz" || fail "outputs differ"
+	LD_PRELOAD=$lib pigz -d -p 8 -c <"$dir/sprout.gz" | cmp - "$dir/in" ||
+		fail "round trip differs"
+	echo "pigz -p 8: byte-identical, $(wc -c <"$dir/in") bytes in"
+	;;
+sysbench)
+	need sysbench
+	for t in "threads --threads=64 --time=2" "mutex --threads=8"; do
+		# shellcheck disable=SC2086
+		LD_PRELOAD=$lib timeout 120 sysbench $t run >"$dir/out" 2>&1 ||
+			fail "sysbench $t"
+		events=$(awk '/total number of events/ { print $NF }' "$dir/out")
+		[ "${events:-0}" -gt 0 ] || fail "sysbench $t: no events"
+		echo "sysbench $t: $events events"
+	done
+	;;
+python)
+	py=/usr/bin/python3
+	[ -x $py ] && $py -c 'import test.test_threading' 2>/dev/null ||
+		{ echo "SKIP: no CPython test suite"; exit 77; }
+	LD_PRELOAD=$lib timeout 600 $py -m test test_threading test_queue \
+		test_thread >"$dir/out" 2>&1 || fail "CPython tests"
+	grep -q 'Tests result: SUCCESS' "$dir/out" || fail "no SUCCESS"
+	tail -1 "$dir/out"
+	;;
+*)
+	echo "run.sh: no program named $name" >&2
+	exit 2
+	;;
+esac
