@@ -34,6 +34,9 @@
 	X(pthread_getname_np, NULL)         \
 	X(gettid, NULL)                     \
 	X(syscall, NULL)                    \
+	X(tgkill, NULL)                     \
+	X(sched_setaffinity, NULL)          \
+	X(sched_getaffinity, NULL)          \
 	/* attr.c */                        \
 	X(pthread_getattr_np, NULL)         \
 	X(pthread_getattr_default_np, NULL) \

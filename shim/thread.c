@@ -371,8 +371,24 @@ SPROUT_EXPORT pid_t gettid(void)
 }
 
 /*
+ * The kernel's id for a thread id the program got from gettid(): its own
+ * (fake) id means the kernel thread it runs on now; any other, itself.
+ */
+static pid_t kernel_tid(pid_t tid)
+{
+	struct g *gp = getg();
+
+	if (gp && !(gp->flags & (G_LOCKED | G_G0)) && tid == tcb_tid(gp->tcb))
+		return REAL(gettid)();
+	return tid;
+}
+
+/*
  * syscall(): SYS_gettid answers as gettid() does (CPython's native thread
- * ids come from it); every other number goes to libc unchanged.
+ * ids come from it), and so does SYS_set_tid_address, which for a G
+ * changes nothing (the clear-child-tid address belongs to the M). Calls
+ * that take a thread id get the kernel's for the caller's own. Every other
+ * number goes to libc unchanged.
  */
 SPROUT_EXPORT long syscall(long number, ...)
 {
@@ -385,9 +401,47 @@ SPROUT_EXPORT long syscall(long number, ...)
 		a[i] = va_arg(ap, long);
 	va_end(ap);
 	/* shim_on() first: it resolves REAL(syscall) if nothing has yet. */
-	if (shim_on() && number == SYS_gettid)
-		return gettid();
+	if (shim_on()) {
+		switch (number) {
+		case SYS_gettid:
+			return gettid();
+		case SYS_set_tid_address:
+			if (getg() && !(getg()->flags & (G_LOCKED | G_G0)))
+				return gettid();
+			break;
+		case SYS_tkill:
+		case SYS_sched_setaffinity:
+		case SYS_sched_getaffinity:
+			a[0] = kernel_tid((pid_t)a[0]);
+			break;
+		case SYS_tgkill:
+			a[1] = kernel_tid((pid_t)a[1]);
+			break;
+		}
+	}
 	return REAL(syscall)(number, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+SPROUT_EXPORT int tgkill(pid_t tgid, pid_t tid, int sig)
+{
+	if (!shim_on())
+		return REAL(tgkill)(tgid, tid, sig);
+	return REAL(tgkill)(tgid, kernel_tid(tid), sig);
+}
+
+SPROUT_EXPORT int sched_setaffinity(pid_t pid, size_t size,
+				    const cpu_set_t *set)
+{
+	if (!shim_on())
+		return REAL(sched_setaffinity)(pid, size, set);
+	return REAL(sched_setaffinity)(kernel_tid(pid), size, set);
+}
+
+SPROUT_EXPORT int sched_getaffinity(pid_t pid, size_t size, cpu_set_t *set)
+{
+	if (!shim_on())
+		return REAL(sched_getaffinity)(pid, size, set);
+	return REAL(sched_getaffinity)(kernel_tid(pid), size, set);
 }
 
 #define TASK_COMM_LEN 16

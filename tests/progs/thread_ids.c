@@ -2,9 +2,13 @@
  * Proves that thread ids tell live threads apart: 64 threads alive at once
  * each read gettid() and syscall(SYS_gettid) (as CPython's native ids do);
  * the two agree, all 64 differ from each other and from main's, and main's
- * is the process id.
+ * is the process id. A thread's own id works where the kernel wants a
+ * thread: tgkill (signal 0) and sched_getaffinity, through libc and
+ * through syscall().
  */
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/syscall.h>
@@ -20,11 +24,19 @@ static atomic_int arrived;
 static void *worker(void *arg)
 {
 	int id = (int)(intptr_t)arg;
+	cpu_set_t set;
 
 	ids[id] = gettid();
 	CHECK(syscall(SYS_gettid) == ids[id],
 	      "thread %d: gettid %d, syscall %ld", id, ids[id],
 	      syscall(SYS_gettid));
+	CHECK(tgkill(getpid(), ids[id], 0) == 0, "thread %d: tgkill: %m", id);
+	CHECK(syscall(SYS_tgkill, getpid(), ids[id], 0) == 0,
+	      "thread %d: SYS_tgkill: %m", id);
+	CHECK(sched_getaffinity(ids[id], sizeof(set), &set) == 0,
+	      "thread %d: sched_getaffinity: %m", id);
+	CHECK(syscall(SYS_sched_getaffinity, ids[id], sizeof(set), &set) > 0,
+	      "thread %d: SYS_sched_getaffinity: %m", id);
 	atomic_fetch_add(&arrived, 1);
 	/* Stay alive until every thread has its id. */
 	CHECK(wait_until(atomic_load(&arrived) == NTHREADS, 30), "arrivals");
