@@ -535,28 +535,16 @@ static struct g *park_m(struct m *mp, struct g *gp)
  * Park the calling G until goready(). unlockf(gp, lk) runs once the G is off
  * its stack; if it returns false the G resumes at once. A waker that finds
  * the G through whatever unlockf releases therefore never readies a G that
- * is still running.
+ * is still running. Not for a locked G, which holds no M of ours: the wait
+ * table sleeps its kernel thread instead (sema.c).
  */
-void gopark(bool (*unlockf)(struct g *, void *), void *lk,
-	    enum waitreason reason)
+void gopark(bool (*unlockf)(struct g *, void *), void *lk)
 {
 	struct g *gp = getg();
 
-	gp->waitreason = reason;
-	if (gp->flags & G_LOCKED) {
-		/* A kernel thread of its own: sleep it. */
-		atomic_store(&gp->status, G_WAITING);
-		if (!unlockf || unlockf(gp, lk))
-			while (atomic_load(&gp->status) == G_WAITING)
-				sys_futex_wait((uint32_t *)&gp->status,
-					       G_WAITING);
-		atomic_store(&gp->status, G_RUNNING);
-	} else {
-		gp->m->waitunlockf = unlockf;
-		gp->m->waitlock = lk;
-		mcall(park_m);
-	}
-	gp->waitreason = WAIT_NONE;
+	gp->m->waitunlockf = unlockf;
+	gp->m->waitlock = lk;
+	mcall(park_m);
 }
 
 static struct g *gosched_m(struct m *mp, struct g *gp)
@@ -592,27 +580,29 @@ void gosched(void)
 		mcall(gosched_m);
 }
 
-static struct g *goexit0(struct m *mp, struct g *gp)
+/*
+ * gp has ended and is off its stack (or, for a locked G, its kernel thread
+ * is ending): wake its joiner, or free it if it is detached.
+ */
+void gdead(struct g *gp)
 {
-	struct g *joiner;
-	bool detached;
-
-	(void)mp;
-	bool timed;
+	bool joined, detached;
 
 	lock(&gp->lock);
 	atomic_store(&gp->status, G_DEAD);
-	atomic_store(&gp->exited, 1);
-	joiner = gp->joiner;
+	joined = gp->joiner != NULL;
 	detached = gp->detached;
-	timed = gp->timed_joiners;
 	unlock(&gp->lock);
-	if (timed)
-		wt_futex_wake(&gp->exited, INT_MAX);
-	if (detached)
+	if (joined)
+		wt_futex_wake(&gp->status, 1);
+	else if (detached)
 		gfree(gp);
-	else if (joiner)
-		goready(joiner);
+}
+
+static struct g *goexit0(struct m *mp, struct g *gp)
+{
+	(void)mp;
+	gdead(gp);
 	return NULL;
 }
 

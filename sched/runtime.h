@@ -66,12 +66,6 @@ enum gflags {
 	G_USERSTACK = 1 << 3, /* runs on a stack the program supplied */
 };
 
-enum waitreason {
-	WAIT_NONE,
-	WAIT_JOIN,
-	WAIT_SYNC,
-};
-
 #define TSD_BLOCK  32 /* keys in one block of thread-specific data */
 #define TSD_BLOCKS 32 /* PTHREAD_KEYS_MAX / TSD_BLOCK */
 
@@ -95,7 +89,6 @@ struct g {
 	struct m *m;		 /* M running it; NULL unless G_RUNNING */
 	struct g *schedlink;	 /* run queue or free list; owner of the list */
 	uint32_t id;		 /* unique: a new one for every thread */
-	enum waitreason waitreason;
 
 	/* Memory: set by stack.c when the G is allocated. */
 	struct stack_pool *pool; /* where the slot goes back; NULL: not ours */
@@ -109,12 +102,14 @@ struct g {
 	void *arg;
 
 	/* pthread state, owned by shim/. */
-	struct lock lock; /* protects detached, joiner, status G_DEAD */
+	/*
+	 * Protects detached, joiner and the move to G_DEAD. A joiner waits
+	 * in the wait table on &status until it reads G_DEAD (gdead()).
+	 */
+	struct lock lock;
 	bool detached;
-	bool timed_joiners;	 /* Gs wait for exited with a deadline */
-	_Atomic uint32_t exited; /* 1 once dead; a futex word */
-	struct g *joiner;	 /* a G parked in pthread_join() on this one */
-	union {			 /* the program's start routine, */
+	struct g *joiner; /* the G in pthread_join() on this one */
+	union {		  /* the program's start routine, */
 		void *(*start)(void *);
 		int (*start_c11)(void *); /* if c11 */
 	};
@@ -275,11 +270,11 @@ int schedinit(const struct runtime_config *cfg, const char **why) hidden;
 struct g *gnew(size_t stack_size, size_t guard, void *user_stack,
 	       int *err) hidden;
 void gostart(struct g *gp, void (*fn)(void *), void *arg) hidden;
-void gopark(bool (*unlockf)(struct g *, void *), void *lk,
-	    enum waitreason reason) hidden;
+void gopark(bool (*unlockf)(struct g *, void *), void *lk) hidden;
 void goready(struct g *gp) hidden;
 void gosched(void) hidden;
 __attribute__((noreturn)) void goexit(void) hidden;
+void gdead(struct g *gp) hidden;
 void gfree(struct g *gp) hidden;
 struct g *lockedg_new(void) hidden;
 void wakep(void) hidden;

@@ -6,12 +6,12 @@
  * in the G under gp->lock:
  *
  *	detached	no one will join; the G is freed as soon as it is dead
- *	joiner		the one G parked in pthread_join() on this G
- *	status G_DEAD	exited and off its stack (set by goexit on g0)
+ *	joiner		the one G in pthread_join() on this G
+ *	status G_DEAD	exited and off its stack (gdead(), on g0)
  *
- * so a joiner either finds the G dead and frees it, or registers and parks,
- * and is readied by the exiting G's goexit. As with glibc, a joinable
- * thread's stack, TCB and result stay until it is joined.
+ * so a joiner claims the G, waits for G_DEAD (gdead() wakes it) and frees
+ * it. As with glibc, a joinable thread's stack, TCB and result stay until
+ * it is joined.
  */
 #include <errno.h>
 #include <limits.h>
@@ -65,26 +65,9 @@ void thread_finish(struct g *gp, void *retval)
 /* The kernel thread of a locked G ended (a libc key destructor). */
 void thread_end_locked(struct g *gp)
 {
-	struct g *joiner;
-	bool detached;
-
 	tsd_run_destructors(gp);
 	cur_g = NULL;
-	bool timed;
-
-	lock(&gp->lock);
-	atomic_store(&gp->status, G_DEAD);
-	atomic_store(&gp->exited, 1);
-	joiner = gp->joiner;
-	detached = gp->detached && !joiner;
-	timed = gp->timed_joiners;
-	unlock(&gp->lock);
-	if (timed)
-		wt_futex_wake(&gp->exited, INT_MAX);
-	if (joiner)
-		goready(joiner);
-	if (detached)
-		gfree(gp);
+	gdead(gp);
 }
 
 /* Start a thread: pthread_create() and thrd_create(). */
@@ -130,82 +113,47 @@ SPROUT_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr,
 	return thread_create(t, attr, false, (void *)start, arg);
 }
 
-static bool unlock_joinee(struct g *self, void *lk)
-{
-	(void)self;
-	unlock(lk);
-	return true;
-}
-
 enum join_mode { JOIN_BLOCK, JOIN_TRY, JOIN_TIMED };
 
 /*
- * Wait until gp is dead, taking its result and freeing it. gp->lock is
- * held on entry and released.
+ * As glibc: claim gp as its one joiner, wait until it is dead (parked on
+ * its status word, which gdead() wakes), take its result and free it. A
+ * timed join that times out gives the claim back.
  */
-static int join_wait(struct g *self, struct g *gp, enum join_mode mode,
-		     clockid_t clock, const struct timespec *abstime)
-{
-	int64_t deadline;
-	int r;
-
-	switch (mode) {
-	case JOIN_BLOCK:
-		gp->joiner = self;
-		gopark(unlock_joinee, &gp->lock, WAIT_JOIN);
-		return 0;
-	case JOIN_TRY:
-		unlock(&gp->lock);
-		return EBUSY;
-	case JOIN_TIMED:
-		r = deadline_of(abstime, clock, &deadline);
-		if (r) {
-			unlock(&gp->lock);
-			return r;
-		}
-		/* goexit wakes Gs waiting on exited once it is set. */
-		gp->timed_joiners = true;
-		unlock(&gp->lock);
-		while (!atomic_load(&gp->exited))
-			if (wt_futex_wait(&gp->exited, 0, deadline) ==
-			    ETIMEDOUT)
-				return ETIMEDOUT;
-		lock(&gp->lock);
-		if (gp->joiner || gp->detached) {
-			unlock(&gp->lock);
-			return EINVAL;
-		}
-		gp->joiner = self;
-		unlock(&gp->lock);
-		return 0;
-	}
-	return EINVAL;
-}
-
 static int join(pthread_t t, void **ret, enum join_mode mode, clockid_t clock,
 		const struct timespec *abstime)
 {
 	struct g *gp = g_of(t), *self = self_g();
+	int64_t deadline = NO_DEADLINE;
+	uint32_t st;
 	int err = 0;
 
 	if (gp == self || self->joiner == gp)
 		return EDEADLK;
 	lock(&gp->lock);
-	if (atomic_load(&gp->status) == G_IDLE) {
-		unlock(&gp->lock);
-		return ESRCH;
-	}
-	if (gp->detached || gp->joiner) {
-		unlock(&gp->lock);
-		return EINVAL;
-	}
-	if (atomic_load(&gp->status) != G_DEAD)
-		err = join_wait(self, gp, mode, clock, abstime);
-	else
-		unlock(&gp->lock);
+	st = atomic_load(&gp->status);
+	if (st == G_IDLE)
+		err = ESRCH;
+	else if (gp->detached || gp->joiner)
+		err = EINVAL;
+	else if (st != G_DEAD && mode == JOIN_TRY)
+		err = EBUSY;
+	else if (st != G_DEAD && mode == JOIN_TIMED)
+		err = deadline_of(abstime, clock, &deadline);
+	if (!err)
+		gp->joiner = self;
+	unlock(&gp->lock);
 	if (err)
 		return err;
-	/* Dead and ours alone: goexit readied us, or we found it dead. */
+	while ((st = atomic_load(&gp->status)) != G_DEAD) {
+		if (wt_futex_wait(&gp->status, st, deadline) == ETIMEDOUT &&
+		    atomic_load(&gp->status) != G_DEAD) {
+			lock(&gp->lock);
+			gp->joiner = NULL;
+			unlock(&gp->lock);
+			return ETIMEDOUT;
+		}
+	}
 	if (ret)
 		*ret = gp->retval;
 	gfree(gp);
@@ -240,7 +188,7 @@ SPROUT_EXPORT int pthread_clockjoin_np(pthread_t t, void **ret, clockid_t clock,
 {
 	if (!shim_on())
 		return REAL(pthread_clockjoin_np)(t, ret, clock, abstime);
-	if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
+	if (!clock_ok(clock))
 		return EINVAL;
 	return join(t, ret, abstime ? JOIN_TIMED : JOIN_BLOCK, clock, abstime);
 }
