@@ -208,24 +208,12 @@ static bool unlock_bucket(struct g *gp, void *b)
 static int wait_locked(struct wt_bucket *b, struct waiter *w, int64_t deadline)
 {
 	struct g *gp = w->g;
-	struct timespec ts;
 
 	atomic_store(&gp->status, G_WAITING);
 	unlock(&b->lock);
 	while (atomic_load(&gp->status) == G_WAITING) {
-		long r;
-
-		if (deadline < 0) {
-			sys_futex_wait((uint32_t *)&gp->status, G_WAITING);
-			continue;
-		}
-		ts.tv_sec = deadline / 1000000000;
-		ts.tv_nsec = deadline % 1000000000;
-		/* FUTEX_WAIT_BITSET: an absolute CLOCK_MONOTONIC deadline. */
-		r = sys6(SYS_futex, (long)&gp->status,
-			 FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, G_WAITING,
-			 (long)&ts, 0, FUTEX_BITSET_MATCH_ANY);
-		if (r != -ETIMEDOUT)
+		if (sys_futex_wait_until((uint32_t *)&gp->status, G_WAITING,
+					 deadline, true) != -ETIMEDOUT)
 			continue;
 		lock(&b->lock);
 		if (w->queued) {
@@ -263,7 +251,7 @@ int wt_wait(struct wt_bucket *b, const void *addr, struct waiter *w,
 		w->timer.f = wt_timeout;
 		timer_add(&w->timer);
 	}
-	gopark(unlock_bucket, b, WAIT_SYNC);
+	gopark(unlock_bucket, b);
 	if (deadline >= 0)
 		timer_del(&w->timer);
 	return w->result;

@@ -201,22 +201,14 @@ int64_t timers_next(void)
  */
 bool timer_sleep(int64_t until)
 {
-	struct timespec ts;
-	int64_t now;
-
 	if (atomic_exchange(&sched.timer_sleeping, true))
 		return false;
 	atomic_store(&sched.timer_wake, 0);
 	atomic_store(&sched.sleep_until, until);
-	/* A timer added meanwhile may be earlier: look once more. */
+	/* A timer added before sleep_until was set may be earlier. */
 	until = timers_next();
-	now = nanotime();
-	if (until > now) {
-		ts.tv_sec = (until - now) / 1000000000;
-		ts.tv_nsec = (until - now) % 1000000000;
-		sys4(SYS_futex, (long)&sched.timer_wake, FUTEX_WAIT_PRIVATE, 0,
-		     (long)&ts);
-	}
+	atomic_store(&sched.sleep_until, until);
+	sys_futex_wait_until((uint32_t *)&sched.timer_wake, 0, until, true);
 	atomic_store(&sched.sleep_until, INT64_MAX);
 	atomic_store(&sched.timer_sleeping, false);
 	return true;

@@ -67,18 +67,10 @@ uint64_t owner_id(bool pshared)
 
 int kfutex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t deadline)
 {
-	struct timespec ts;
 	long r;
 
 	entersyscallblock();
-	if (deadline == NO_DEADLINE) {
-		r = sys4(SYS_futex, (long)addr, FUTEX_WAIT, val, 0);
-	} else {
-		ts.tv_sec = deadline / 1000000000;
-		ts.tv_nsec = deadline % 1000000000;
-		r = sys6(SYS_futex, (long)addr, FUTEX_WAIT_BITSET, val,
-			 (long)&ts, 0, FUTEX_BITSET_MATCH_ANY);
-	}
+	r = sys_futex_wait_until((uint32_t *)addr, val, deadline, false);
 	exitsyscall();
 	return r == -ETIMEDOUT ? ETIMEDOUT : 0;
 }

@@ -12,8 +12,10 @@
 #ifndef SPROUT_ARCH_SYS_H
 #define SPROUT_ARCH_SYS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <linux/futex.h>
 
@@ -83,6 +85,21 @@ static inline long sys6(long n, long a, long b, long c, long d, long e, long f)
 static inline long sys_futex_wait(uint32_t *addr, uint32_t val)
 {
 	return sys4(SYS_futex, (long)addr, FUTEX_WAIT_PRIVATE, val, 0);
+}
+
+/*
+ * Sleep while *addr == val, until the CLOCK_MONOTONIC time deadline in
+ * nanoseconds (negative: no deadline); private to the process unless not.
+ * -ETIMEDOUT once the deadline has passed.
+ */
+static inline long sys_futex_wait_until(uint32_t *addr, uint32_t val,
+					int64_t deadline, bool private)
+{
+	struct timespec ts = { deadline / 1000000000, deadline % 1000000000 };
+	long op = FUTEX_WAIT_BITSET | (private ? FUTEX_PRIVATE_FLAG : 0);
+
+	return sys6(SYS_futex, (long)addr, op, val,
+		    deadline < 0 ? 0 : (long)&ts, 0, FUTEX_BITSET_MATCH_ANY);
 }
 
 static inline long sys_futex_wake(uint32_t *addr, int n)
