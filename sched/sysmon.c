@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * sysmon (Go's sysmon, proc.go): a kernel thread of the runtime's own that
- * holds no P and runs no G, waking every SYSMON_PERIOD.
+ * holds no P and runs no G, waking every 5 ms (every 100 ms while all Ps
+ * are idle).
  *
  * Today it asks for preemption: a P whose scheduler tick has not moved
  * for PREEMPT_NS while other Gs wait to run gets pp->preempt set, and its G
@@ -18,6 +19,7 @@
 #include "arch/x86_64/sys.h"
 
 #define SYSMON_PERIOD_NS 5000000
+#define SYSMON_IDLE_NS	 100000000 /* when every P is idle */
 #define PREEMPT_NS	 10000000
 #define SYSMON_STACK	 (64 * 1024)
 
@@ -28,11 +30,15 @@ static struct sysmon_p {
 
 static void *sysmon(void *arg)
 {
-	struct timespec period = { 0, SYSMON_PERIOD_NS };
 	int i;
 
 	(void)arg;
 	for (;;) {
+		/* An idle process need not wake 200 times a second. */
+		struct timespec period = { 0,
+					   atomic_load(&sched.npidle) == nprocs
+						   ? SYSMON_IDLE_NS
+						   : SYSMON_PERIOD_NS };
 		int64_t now;
 
 		sys2(SYS_nanosleep, (long)&period, 0);
