@@ -151,6 +151,22 @@ static struct g *slot_g(char *top)
 	return (struct g *)(at & ~(uintptr_t)63);
 }
 
+/* Set up the G of a slot: a fresh G with thread id id on tcb. */
+static void g_init(struct g *gp, void *tcb, struct stack_pool *pool, char *slot,
+		   uint32_t id)
+{
+	memset(gp, 0, sizeof(*gp));
+	gp->tcb = tcb;
+	gp->id = id;
+	tcb_set_id(tcb, id);
+	gp->pool = pool;
+	gp->slot = slot;
+	gp->guard = pool->guard;
+	gp->stack_lo = slot + pool->guard;
+	gp->stack_hi = (char *)gp;
+	tcb_set_stack(tcb, gp->stack_lo, pool->size - pool->guard, pool->guard);
+}
+
 /* Carve a slot and build its G: guard, TCB, static TLS. */
 static struct g *slot_new(struct stack_pool *pool, int *err)
 {
@@ -191,34 +207,17 @@ static struct g *slot_new(struct stack_pool *pool, int *err)
 		return NULL;
 	}
 	gp = slot_g(slot + pool->size);
-	gp->tcb = tcb;
-	gp->id = id;
-	gp->pool = pool;
-	gp->slot = slot;
-	gp->guard = pool->guard;
-	gp->stack_lo = slot + pool->guard;
-	gp->stack_hi = (char *)gp;
+	g_init(gp, tcb, pool, slot, id);
 	return gp;
 }
 
-/* Make a dead G new again, keeping its memory. */
+/* Make a dead G new again, keeping its memory and TCB. */
 static void g_reset(struct g *gp)
 {
-	struct g keep = *gp;
-
 	tcb_recycle(gp->tcb);
-	memset(gp, 0, sizeof(*gp));
-	gp->tcb = keep.tcb;
 	/* A new thread: a new id, so that no one mistakes it for the last. */
-	gp->id = atomic_fetch_add(&sched.gnext, 1) + 1;
-	tcb_set_id(gp->tcb, gp->id);
-	gp->pool = keep.pool;
-	gp->slot = keep.slot;
-	gp->guard = keep.pool->guard;
-	gp->stack_lo = keep.slot + keep.pool->guard;
-	gp->stack_hi = (char *)gp;
-	tcb_set_stack(gp->tcb, gp->stack_lo, keep.pool->size - gp->guard,
-		      gp->guard);
+	g_init(gp, gp->tcb, gp->pool, gp->slot,
+	       atomic_fetch_add(&sched.gnext, 1) + 1);
 }
 
 static struct g *pool_gget(struct stack_pool *pool, struct p *pp, int *err)
