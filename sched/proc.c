@@ -114,7 +114,6 @@ static void mput(struct m *mp)
 {
 	mp->schedlink = sched.midle;
 	sched.midle = mp;
-	sched.nmidle++;
 }
 
 /* sched.lock held. */
@@ -124,7 +123,6 @@ static struct m *mget(void)
 
 	if (mp) {
 		sched.midle = mp->schedlink;
-		sched.nmidle--;
 	}
 	return mp;
 }
@@ -446,7 +444,7 @@ static void *mstart(void *arg)
 	atomic_store(&g0->status, G_RUNNING);
 	mp->g0 = g0;
 	cur_g = g0;
-	stack_m_init(mp);
+	stack_m_init();
 	acquirep(mp, mp->nextp);
 	mp->nextp = NULL;
 	g0_loop(mp, false);
@@ -758,7 +756,6 @@ static void afterfork_child(void)
 	sched.runqhead = sched.runqtail = NULL;
 	atomic_store(&sched.runqsize, 0);
 	sched.midle = NULL;
-	sched.nmidle = 0;
 	sched.pidle = NULL;
 	atomic_store(&sched.npidle, 0);
 	atomic_store(&sched.nmspinning, 0);
@@ -812,7 +809,7 @@ static int m0_init(void)
 	atomic_store(&g0->status, G_RUNNING);
 	g0->sp = ctx_init(g0->stack_hi, m0_g0_main, &m0);
 	m0.g0 = g0;
-	stack_m_init(&m0);
+	stack_m_init();
 	return 0;
 }
 

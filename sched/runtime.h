@@ -189,7 +189,6 @@ struct m {
 	bool (*waitunlockf)(struct g *, void *);
 	void *waitlock;
 
-	void *altstack;	 /* sigaltstack for stack overflow reports */
 	uint32_t rand;	 /* fastrand() state; owner */
 	struct g g0_own; /* g0 of Ms other than M0 */
 };
@@ -203,8 +202,7 @@ struct schedt {
 	_Atomic int runqsize;
 
 	struct m *midle; /* idle Ms waiting for work */
-	int nmidle;
-	int mnext; /* number of Ms created; next M id */
+	int mnext;	 /* number of Ms created; next M id */
 
 	struct p *pidle; /* idle Ps */
 	_Atomic int npidle;
@@ -311,7 +309,7 @@ int stack_setup(size_t default_size, size_t default_guard) hidden;
 struct g *stack_gget(struct p *pp, size_t size, size_t guard, int *err) hidden;
 struct g *stack_gget_user(void *lo, size_t size, int *err) hidden;
 void stack_gput(struct p *pp, struct g *gp) hidden;
-void stack_m_init(struct m *mp) hidden;
+void stack_m_init(void) hidden;
 void stack_afterfork_child(void) hidden;
 void wt_afterfork_child(void) hidden;
 void stack_foreach_tcb(void (*fn)(void *)) hidden;

@@ -388,7 +388,7 @@ static void overflow_handler(int sig, siginfo_t *si, void *uc)
 }
 
 /* Give the calling kernel thread (an M) an alternate signal stack. */
-void stack_m_init(struct m *mp)
+void stack_m_init(void)
 {
 	stack_t ss = { .ss_size = ALTSTACK_BYTES };
 
@@ -396,7 +396,6 @@ void stack_m_init(struct m *mp)
 			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
 	if (sys_mmap_failed(ss.ss_sp))
 		return;
-	mp->altstack = ss.ss_sp;
 	sys2(SYS_sigaltstack, (long)&ss, 0);
 }
 
