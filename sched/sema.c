@@ -234,6 +234,9 @@ int wt_wait(struct wt_bucket *b, const void *addr, struct waiter *w,
 {
 	struct g *gp = getg();
 
+	/* The shim makes a locked G for a thread not ours before it waits. */
+	if (!gp)
+		fatal("wt_wait: a thread with no G");
 	w->g = gp;
 	w->addr = addr;
 	w->bucket = b;
