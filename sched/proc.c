@@ -26,12 +26,14 @@
  * not the global one (Go's global queue keeps goroutines fair against a
  * tight loop of yields; here the local tail does that without the lock, and
  * stealing spreads the load; gosched() wakes an idle P as Go's does).
- * Timers are in timer.c and sysmon in sysmon.c; there is no netpoller yet,
- * and a G blocked in a system call the shim does not wrap holds its M and
- * its P.
+ * Timers are in timer.c and sysmon in sysmon.c. A G blocked in a system
+ * call keeps its P for a moment; sysmon hands the P to another M if the
+ * call lasts (entersyscall() below), or if the G's kernel thread sleeps in
+ * a call the shim never saw.
  */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -52,7 +54,7 @@ int nprocs;
 __thread struct g *cur_g __attribute__((tls_model("initial-exec")));
 
 static struct m m0;
-static struct g g_main;
+struct g g_main;
 static int (*thread_create)(pthread_t *, const pthread_attr_t *,
 			    void *(*)(void *), void *);
 
@@ -68,21 +70,29 @@ static uint32_t fastrand(struct m *mp)
 
 /* Ps and the idle lists. */
 
+/* Take pp, which is P_IDLE and nobody's, for mp; it is P_RUNNING then. */
 static void acquirep(struct m *mp, struct p *pp)
 {
-	if (pp->m || pp->status != P_IDLE)
+	uint32_t w = atomic_load(&pp->state);
+
+	if (atomic_load(&pp->m) || P_STATE(w) != P_IDLE)
 		fatal("acquirep: P is in use");
+	mp->pgen = (w & ~3u) + 4;
 	mp->p = pp;
-	pp->m = mp;
-	pp->status = P_RUNNING;
+	atomic_store(&pp->m, mp);
+	atomic_store(&pp->state, mp->pgen | P_RUNNING);
+	if (unlikely(atomic_load_explicit(&sched.sysmon_idle,
+					  memory_order_relaxed)))
+		sysmon_wakeup();
 }
 
+/* Give up mp's P, which it runs runtime code on. */
 static struct p *releasep(struct m *mp)
 {
 	struct p *pp = mp->p;
 
-	pp->m = NULL;
-	pp->status = P_IDLE;
+	atomic_store(&pp->m, NULL);
+	atomic_store(&pp->state, mp->pgen | P_IDLE);
 	mp->p = NULL;
 	return pp;
 }
@@ -129,12 +139,22 @@ static struct m *mget(void)
 
 /* Running Gs. */
 
-static void execute(struct m *mp, struct g *gp)
+/*
+ * Run gp on mp. With inherit, gp takes the rest of the time slice of the
+ * G before it (it was that G's runnext, or is that G going on): the
+ * scheduler tick does not move, so that two Gs handing a lock back and
+ * forth through runnext are preempted by sysmon as one, and the Gs behind
+ * them in the queue run (Go's inheritTime).
+ */
+static void execute(struct m *mp, struct g *gp, bool inherit)
 {
 	mp->curg = gp;
 	gp->m = mp;
 	atomic_store_explicit(&gp->status, G_RUNNING, memory_order_relaxed);
-	mp->p->schedtick++;
+	if (!inherit)
+		atomic_store_explicit(&mp->p->schedtick, mp->p->schedtick + 1,
+				      memory_order_relaxed);
+	m_sigmask_set(mp, gp->sigmask);
 	atomic_store_explicit(&mp->p->preempt, false, memory_order_relaxed);
 	ctx_switch(&mp->g0->sp, gp->sp, gp->tcb);
 }
@@ -159,6 +179,8 @@ static void stopm(struct m *mp)
 		fatal("stopm: M holds a P");
 	if (mp->spinning)
 		fatal("stopm: M is spinning");
+	/* Idle, it takes the signals the initial thread would take. */
+	m_sigmask_set(mp, g_main.sigmask);
 	lock(&sched.lock);
 	mput(mp);
 	unlock(&sched.lock);
@@ -169,6 +191,25 @@ static void stopm(struct m *mp)
 }
 
 static void *mstart(void *arg);
+
+/*
+ * Go's maxmcount: nearly every M is blocked in a system call at once, so a
+ * program that goes on would only make more. Say so and stop, as Go does,
+ * rather than hang.
+ */
+static __attribute__((noreturn)) void too_many_ms(void)
+{
+	char n[24];
+
+	print("sprout: ");
+	print(fmt_u(n, (unsigned long)sched.maxm, 10));
+	print(" kernel threads, the most SPROUT_MAXM allows, are in use: "
+	      "threads blocked in system calls hold one each\n");
+	fatal("too many kernel threads");
+}
+
+/* Ms start with the signal mask the initial thread had at start-up. */
+static sigset_t m_sigmask;
 
 static void newm(struct p *pp, bool spinning)
 {
@@ -184,9 +225,12 @@ static void newm(struct p *pp, bool spinning)
 		pthread_attr_init(&attr);
 		pthread_attr_setstacksize(&attr, M_STACK);
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		pthread_attr_setsigmask_np(&attr, &m_sigmask);
 		lock(&sched.lock);
 		mp->id = ++sched.mnext;
 		unlock(&sched.lock);
+		if (mp->id >= sched.maxm)
+			too_many_ms();
 		mp->rand = (uint32_t)mp->id * 2654435761u + 1;
 		r = thread_create(&t, &attr, mstart, mp);
 		pthread_attr_destroy(&attr);
@@ -314,14 +358,15 @@ static bool run_all_timers(void)
  * is none, give up the P and sleep until startm() hands one over. Returns
  * with mp->p set.
  */
-static struct g *findrunnable(struct m *mp)
+static struct g *findrunnable(struct m *mp, bool *inherit)
 {
 	struct p *pp;
-	struct g *gp;
+	struct g *gp, *next;
 	bool was_spinning;
 
 top:
 	pp = mp->p;
+	*inherit = false;
 	if (atomic_load(&pp->timer0) != INT64_MAX)
 		checktimers(pp, nanotime());
 	/* Now and then the global queue first, so that it is not starved. */
@@ -332,9 +377,12 @@ top:
 		if (gp)
 			return gp;
 	}
+	next = atomic_load_explicit(&pp->runnext, memory_order_relaxed);
 	gp = runqget(pp);
-	if (gp)
+	if (gp) {
+		*inherit = gp == next;
 		return gp;
+	}
 	if (atomic_load(&sched.runqsize) > 0) {
 		lock(&sched.lock);
 		gp = globrunqget(pp, 0);
@@ -393,6 +441,7 @@ top:
 	}
 
 	/* One idle M sleeps until the next timer, then takes an idle P. */
+	m_sigmask_set(mp, g_main.sigmask);
 	if (timers_next() != INT64_MAX && timer_sleep(timers_next())) {
 		lock(&sched.lock);
 		pp = pidleget();
@@ -413,6 +462,7 @@ top:
 static __attribute__((noreturn)) void g0_loop(struct m *mp, bool from_mcall)
 {
 	struct g *gp = NULL, *prev;
+	bool inherit = false;
 
 	for (;;) {
 		if (from_mcall) {
@@ -420,13 +470,15 @@ static __attribute__((noreturn)) void g0_loop(struct m *mp, bool from_mcall)
 			mp->curg = NULL;
 			prev->m = NULL;
 			gp = mp->mcall_fn(mp, prev);
+			/* The G goes on with its own time slice. */
+			inherit = gp == prev;
 		}
 		if (!gp) {
-			gp = findrunnable(mp);
+			gp = findrunnable(mp, &inherit);
 			if (mp->spinning)
 				resetspinning(mp);
 		}
-		execute(mp, gp);
+		execute(mp, gp, inherit);
 		from_mcall = true;
 		gp = NULL;
 	}
@@ -438,6 +490,7 @@ static void *mstart(void *arg)
 	struct g *g0 = &mp->g0_own;
 
 	mp->tid = (pid_t)sys_gettid();
+	sys4(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&mp->sigmask, 8);
 	g0->flags = G_G0;
 	g0->tcb = tcb_current();
 	g0->m = mp;
@@ -462,6 +515,7 @@ static void gentry(void *arg)
 {
 	struct g *gp = arg;
 
+	rt_exit(); /* a G starts in the runtime, as gostart() left it */
 	gp->fn(gp->arg);
 	fatal("a G's function returned");
 }
@@ -474,10 +528,12 @@ struct g *gnew(size_t stack_size, size_t guard, void *user_stack, int *err)
 {
 	struct g *gp;
 
-	if (user_stack)
+	if (user_stack) {
 		gp = stack_gget_user(user_stack, stack_size, err);
-	else
-		gp = stack_gget(getp(), stack_size, guard, err);
+	} else {
+		gp = stack_gget(rt_enter(), stack_size, guard, err);
+		rt_exit();
+	}
 	if (!gp)
 		return NULL;
 	*(struct g **)tcb_tls_addr(gp->tcb, &cur_g) = gp;
@@ -490,6 +546,7 @@ void gostart(struct g *gp, void (*fn)(void *), void *arg)
 	gp->fn = fn;
 	gp->arg = arg;
 	gp->sp = ctx_init(gp->stack_hi, gentry, gp);
+	gp->rtdepth = 1;
 	goready(gp);
 }
 
@@ -503,7 +560,7 @@ void goready(struct g *gp)
 		return;
 	}
 	atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
-	pp = getp();
+	pp = rt_enter();
 	if (pp) {
 		runqput(pp, gp, true);
 	} else {
@@ -511,6 +568,7 @@ void goready(struct g *gp)
 		globrunqput(gp);
 		unlock(&sched.lock);
 	}
+	rt_exit();
 	wakep();
 }
 
@@ -540,6 +598,8 @@ void gopark(bool (*unlockf)(struct g *, void *), void *lk)
 {
 	struct g *gp = getg();
 
+	if (gp->rtdepth != 1)
+		fatal("gopark: not entered in the runtime once");
 	gp->m->waitunlockf = unlockf;
 	gp->m->waitlock = lk;
 	mcall(park_m);
@@ -569,13 +629,14 @@ void gosched(void)
 		sys0(SYS_sched_yield);
 		return;
 	}
-	pp = gp->m->p;
+	pp = rt_enter();
 	if (runqempty(pp) && atomic_load(&sched.runqsize) == 0 &&
 	    (atomic_load(&pp->timer0) == INT64_MAX ||
 	     atomic_load(&pp->timer0) > nanotime()))
 		sys0(SYS_sched_yield);
 	else
 		mcall(gosched_m);
+	rt_exit();
 }
 
 /*
@@ -610,6 +671,7 @@ static struct g *goexit0(struct m *mp, struct g *gp)
  */
 void goexit(void)
 {
+	rt_enter();
 	mcall(goexit0);
 	fatal("goexit: a dead G was resumed");
 }
@@ -617,10 +679,12 @@ void goexit(void)
 /* Give back a G's memory. The G is dead, or a locked G's thread ended. */
 void gfree(struct g *gp)
 {
-	if (gp->flags & G_LOCKED)
+	if (gp->flags & G_LOCKED) {
 		free(gp);
-	else if (gp->pool)
-		stack_gput(getp(), gp);
+	} else if (gp->pool) {
+		stack_gput(rt_enter(), gp);
+		rt_exit();
+	}
 }
 
 /* A G for a kernel thread that the shim did not create. */
@@ -639,44 +703,16 @@ struct g *lockedg_new(void)
 }
 
 /*
- * Blocking system calls. entersyscallblock() hands the caller's P to
- * another M at once (Go's handoffp): the call is known to block. The G keeps
- * its M and runs without a P until exitsyscall(), which takes an idle P or
- * else queues the G globally and parks the M (Go's exitsyscall0). The
- * fast path that keeps the P for short calls, and sysmon retaking it, come
- * with the blocking-call wrappers. Locked Gs hold no P: nothing to do.
+ * The runtime and the program's code. A G's P may be taken away while the
+ * G runs the program's code (P_USER) or a system call (P_SYSCALL): sysmon
+ * retakes it when the G's kernel thread is stuck there (sysmon.c). So the
+ * runtime claims the P back on every entry: rt_enter() turns P_USER into
+ * P_RUNNING with one compare-and-swap, which fails only if the P is gone;
+ * the G then gets another one (p_lost()) before it touches any P state.
+ * rt_exit() hands the P back to the program's code. Calls nest; a G
+ * switches out of its M only from inside the runtime, and g0 is always in
+ * it, so the P is P_RUNNING whenever its M is on g0.
  */
-static void handoffp(struct p *pp)
-{
-	/* Work for it: start an M (Go also starts one when none spins). */
-	if (!runqempty(pp) || atomic_load(&sched.runqsize) > 0) {
-		startm(pp, false);
-		return;
-	}
-	if (atomic_load(&sched.nmspinning) + atomic_load(&sched.npidle) == 0) {
-		int zero = 0;
-		if (atomic_compare_exchange_strong(&sched.nmspinning, &zero,
-						   1)) {
-			startm(pp, true);
-			return;
-		}
-	}
-	lock(&sched.lock);
-	pidleput(pp);
-	unlock(&sched.lock);
-}
-
-void entersyscallblock(void)
-{
-	struct g *gp = getg();
-	struct m *mp;
-
-	if (!gp || (gp->flags & G_LOCKED))
-		return; /* a kernel thread of its own: it holds no P */
-	mp = gp->m;
-	atomic_store(&gp->status, G_SYSCALL);
-	handoffp(releasep(mp));
-}
 
 static struct g *exitsyscall0(struct m *mp, struct g *gp)
 {
@@ -697,25 +733,156 @@ static struct g *exitsyscall0(struct m *mp, struct g *gp)
 	return NULL;
 }
 
-void exitsyscall(void)
+/*
+ * The calling G's M holds no P (sysmon took it, or the G handed it off):
+ * take an idle P, or else queue the G globally and park the M until another
+ * M runs the G (Go's exitsyscall slow path). Returns holding a P.
+ */
+static void p_lost(struct g *gp)
 {
-	struct g *gp = getg();
-	struct m *mp;
+	struct m *mp = gp->m;
 	struct p *pp;
 
-	if (!gp || (gp->flags & G_LOCKED))
-		return;
-	mp = gp->m;
+	mp->p = NULL;
 	lock(&sched.lock);
 	pp = pidleget();
 	unlock(&sched.lock);
-	if (pp) {
+	if (pp)
 		acquirep(mp, pp);
-		atomic_store(&gp->status, G_RUNNING);
+	else
+		mcall(exitsyscall0);
+	atomic_store(&gp->status, G_RUNNING);
+}
+
+struct p *rt_enter(void)
+{
+	struct g *gp = getg();
+	struct m *mp;
+	uint32_t w;
+
+	if (!gp || (gp->flags & G_LOCKED))
+		return NULL;
+	mp = gp->m;
+	if ((gp->flags & G_G0) || gp->rtdepth++ > 0)
+		return mp->p;
+	w = mp->pgen | P_USER;
+	if (likely(mp->p && atomic_compare_exchange_strong(
+				    &mp->p->state, &w, mp->pgen | P_RUNNING)))
+		return mp->p;
+	p_lost(gp);
+	return gp->m->p;
+}
+
+void rt_exit(void)
+{
+	struct g *gp = getg();
+	struct m *mp;
+
+	if (!gp || (gp->flags & (G_LOCKED | G_G0)) || --gp->rtdepth > 0)
+		return;
+	mp = gp->m;
+	atomic_store_explicit(&mp->p->state, mp->pgen | P_USER,
+			      memory_order_release);
+	if (unlikely(atomic_load_explicit(&gp->sigpend, memory_order_relaxed)))
+		sigpend_deliver(gp);
+}
+
+/*
+ * Blocking system calls (Go's entersyscall/exitsyscall). entersyscall()
+ * leaves the P with the M, marked P_SYSCALL: a short call costs two
+ * compare-and-swaps, and sysmon retakes the P of a long one for other work.
+ * entersyscallblock() is for calls known to block: it hands the P off at
+ * once. Either way exitsyscall() takes the P back if it is still there, or
+ * another one, or queues the G and parks the M (p_lost()). Locked Gs and
+ * threads the shim does not know hold no P: nothing to do.
+ */
+
+/* Find pp, which nobody holds now, an M if it has work, or idle it. */
+void handoffp(struct p *pp)
+{
+	/* Work for it: start an M (Go also starts one when none spins). */
+	if (!runqempty(pp) || atomic_load(&sched.runqsize) > 0) {
+		startm(pp, false);
 		return;
 	}
-	/* No P: give up the M until one runs this G again. */
-	mcall(exitsyscall0);
+	if (atomic_load(&sched.nmspinning) + atomic_load(&sched.npidle) == 0) {
+		int zero = 0;
+		if (atomic_compare_exchange_strong(&sched.nmspinning, &zero,
+						   1)) {
+			startm(pp, true);
+			return;
+		}
+	}
+	/* Its timers need an M to wait for them (Go wakes the netpoller). */
+	if (atomic_load(&pp->timer0) != INT64_MAX) {
+		startm(pp, false);
+		return;
+	}
+	lock(&sched.lock);
+	pidleput(pp);
+	unlock(&sched.lock);
+}
+
+static struct m *syscall_m(void)
+{
+	struct g *gp = getg();
+
+	if (!gp || (gp->flags & (G_LOCKED | G_G0)))
+		return NULL;
+	if (gp->rtdepth)
+		fatal("a blocking system call inside the runtime");
+	return gp->m;
+}
+
+void entersyscall(void)
+{
+	struct m *mp = syscall_m();
+	struct p *pp;
+	uint32_t w;
+
+	if (!mp || !(pp = mp->p))
+		return;
+	w = mp->pgen | P_USER;
+	if (atomic_compare_exchange_strong(&pp->state, &w,
+					   mp->pgen | P_SYSCALL))
+		atomic_store_explicit(&pp->syscalltick, pp->syscalltick + 1,
+				      memory_order_relaxed);
+	else
+		mp->p = NULL; /* sysmon took it already */
+}
+
+void entersyscallblock(void)
+{
+	struct m *mp = syscall_m();
+	struct p *pp;
+	uint32_t w;
+
+	if (!mp || !(pp = mp->p))
+		return;
+	mp->p = NULL;
+	w = mp->pgen | P_USER;
+	if (atomic_compare_exchange_strong(&pp->state, &w, mp->pgen | P_IDLE)) {
+		atomic_store(&pp->m, NULL);
+		handoffp(pp);
+	}
+}
+
+void exitsyscall(void)
+{
+	struct m *mp = syscall_m();
+	struct g *gp;
+	uint32_t w;
+
+	if (!mp)
+		return;
+	w = mp->pgen | P_SYSCALL;
+	if (likely(mp->p && atomic_compare_exchange_strong(&mp->p->state, &w,
+							   mp->pgen | P_USER)))
+		return;
+	gp = getg();
+	gp->rtdepth++;
+	p_lost(gp);
+	rt_exit();
 }
 
 /*
@@ -774,8 +941,8 @@ static void afterfork_child(void)
 		timers_init(pp);
 		if (pp == keep)
 			continue;
-		pp->m = NULL;
-		pp->status = P_IDLE;
+		atomic_store(&pp->m, NULL);
+		atomic_store(&pp->state, P_IDLE);
 		pidleput(pp);
 	}
 	if (mp) {
@@ -788,7 +955,7 @@ static void afterfork_child(void)
 	/* An M other than M0 runs its g0 on its own pthread stack. */
 	tcb_afterfork_child(mp && !mp->g0->pool ? mp->g0->tcb : NULL,
 			    stack_foreach_tcb);
-	if (sysmon_start(thread_create))
+	if (sysmon_start(thread_create, 0))
 		warn("cannot start sysmon in the child of fork()");
 }
 
@@ -800,6 +967,7 @@ static int m0_init(void)
 	int err;
 
 	m0.tid = (pid_t)sys_gettid();
+	sys4(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&m0.sigmask, 8);
 	m0.rand = 0x9e3779b9u;
 	g0 = gnew(G0_STACK, 4096, NULL, &err);
 	if (!g0)
@@ -836,19 +1004,6 @@ int schedinit(const struct runtime_config *cfg, const char **why)
 		return -1;
 	}
 
-	g_main.flags = G_MAIN;
-	g_main.tcb = tcb_current();
-	g_main.id = atomic_fetch_add(&sched.gnext, 1) + 1;
-	g_main.m = &m0;
-	atomic_store(&g_main.status, G_RUNNING);
-	prctl(PR_GET_NAME, g_main.name);
-	cur_g = &g_main;
-	if (m0_init()) {
-		*why = "out of memory";
-		return -1;
-	}
-	tcb_adopt();
-
 	atomic_store(&sched.sleep_until, INT64_MAX);
 	for (i = 0; i < nprocs; i++) {
 		allp[i].id = i;
@@ -857,9 +1012,27 @@ int schedinit(const struct runtime_config *cfg, const char **why)
 	for (i = nprocs - 1; i > 0; i--)
 		pidleput(&allp[i]);
 	acquirep(&m0, &allp[0]);
+	/* The initial thread goes on in the program's code. */
+	atomic_store(&allp[0].state, m0.pgen | P_USER);
+
+	g_main.flags = G_MAIN;
+	g_main.tcb = tcb_current();
+	g_main.id = atomic_fetch_add(&sched.gnext, 1) + 1;
+	g_main.m = &m0;
+	sys4(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&g_main.sigmask, 8);
+	atomic_store(&g_main.status, G_RUNNING);
+	prctl(PR_GET_NAME, g_main.name);
+	cur_g = &g_main;
+	if (m0_init()) {
+		*why = "out of memory";
+		return -1;
+	}
+	tcb_adopt();
 	m0.curg = &g_main;
 	atomic_store(&sched.nlive, 1);
-	if (sysmon_start(thread_create)) {
+	sched.maxm = cfg->maxm;
+	sigprocmask(SIG_SETMASK, NULL, &m_sigmask);
+	if (sysmon_start(thread_create, cfg->schedtrace_ms)) {
 		*why = "cannot start sysmon";
 		return -1;
 	}

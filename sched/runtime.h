@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #define hidden	    __attribute__((visibility("hidden")))
@@ -89,6 +90,15 @@ struct g {
 	struct m *m;		 /* M running it; NULL unless G_RUNNING */
 	struct g *schedlink;	 /* run queue or free list; owner of the list */
 	uint32_t id;		 /* unique: a new one for every thread */
+	/*
+	 * Depth of runtime calls the G is in (rt_enter()); its P is P_RUNNING
+	 * while this is not 0, P_USER or P_SYSCALL while it is.
+	 */
+	uint32_t rtdepth;
+	uint64_t sigmask;	  /* its blocked signals; bit sig - 1 */
+	_Atomic uint64_t sigpend; /* signals pthread_kill() left for it */
+	_Atomic uint32_t intr;	  /* wakes an interruptible sleep */
+	bool sigran;		  /* sigpend_deliver() ran a handler */
 
 	/* Memory: set by stack.c when the G is allocated. */
 	struct stack_pool *pool; /* where the slot goes back; NULL: not ours */
@@ -139,17 +149,26 @@ enum timer_state {
 
 #define RUNQ_SIZE 256
 
+/*
+ * A P's state word: the state in the low two bits, and above them a
+ * generation counted up by every acquirep(), so that an M that lost its P
+ * to sysmon cannot take it back by mistake once another M holds it.
+ */
 enum pstatus {
-	P_IDLE,	   /* on the idle list; no M */
-	P_RUNNING, /* held by an M */
+	P_IDLE,	   /* no M: on the idle list, or being handed to one */
+	P_RUNNING, /* its M runs runtime code (g0, or a G in rt_enter()) */
+	P_USER,	   /* its M runs the program's code; sysmon may retake it */
+	P_SYSCALL, /* its M's G is in a wrapped system call; likewise */
 };
+#define P_STATE(w) ((w)&3u)
 
 struct p {
 	int id;
-	enum pstatus status;  /* written under sched.lock or by its M */
-	struct m *m;	      /* the M holding it */
-	struct p *link;	      /* idle list; under sched.lock */
-	uint32_t schedtick;   /* incremented on every scheduler call; owner */
+	_Atomic uint32_t state;	      /* generation << 2 | enum pstatus */
+	struct m *_Atomic m;	      /* the M holding it */
+	struct p *link;		      /* idle list; under sched.lock */
+	_Atomic uint32_t schedtick;   /* one more each time a G starts */
+	_Atomic uint32_t syscalltick; /* one more each wrapped system call */
 	_Atomic bool preempt; /* sysmon: its G has run long, others wait */
 
 	/*
@@ -178,7 +197,8 @@ struct m {
 	pid_t tid;	     /* kernel thread id */
 	struct g *g0;	     /* scheduler context: own stack, own TCB */
 	struct g *curg;	     /* G running on this M; NULL on g0 */
-	struct p *p;	     /* attached P; owner */
+	struct p *p;	     /* attached P; owner; stale once sysmon took it */
+	uint32_t pgen;	     /* p's state word, state bits clear, when taken */
 	struct p *nextp;     /* P handed over by startm(); owner of note */
 	struct m *schedlink; /* idle list; under sched.lock */
 	bool spinning;	     /* looking for work while holding no G */
@@ -189,8 +209,9 @@ struct m {
 	bool (*waitunlockf)(struct g *, void *);
 	void *waitlock;
 
-	uint32_t rand;	 /* fastrand() state; owner */
-	struct g g0_own; /* g0 of Ms other than M0 */
+	uint64_t sigmask; /* the kernel thread's blocked signals */
+	uint32_t rand;	  /* fastrand() state; owner */
+	struct g g0_own;  /* g0 of Ms other than M0 */
 };
 
 struct schedt {
@@ -203,6 +224,7 @@ struct schedt {
 
 	struct m *midle; /* idle Ms waiting for work */
 	int mnext;	 /* number of Ms created; next M id */
+	int maxm;	 /* at most this many Ms (SPROUT_MAXM) */
 
 	struct p *pidle; /* idle Ps */
 	_Atomic int npidle;
@@ -218,6 +240,13 @@ struct schedt {
 	_Atomic int64_t sleep_until; /* its deadline; INT64_MAX: none */
 	_Atomic uint32_t timer_wake; /* futex word it sleeps on */
 	_Atomic uint32_t gnext;	     /* next G id */
+
+	/* sysmon sleeps on sysmon_wake while every P is idle (sysmon.c). */
+	_Atomic bool sysmon_idle;
+	_Atomic uint32_t sysmon_wake;
+	/* Counts for schedtrace: Ps taken from a system call or a hidden block. */
+	_Atomic uint64_t retakes;
+	_Atomic uint64_t hidden_handoffs;
 };
 
 extern struct schedt sched hidden;
@@ -233,7 +262,10 @@ static inline struct g *getg(void)
 	return cur_g;
 }
 
-/* The P of the calling G, or NULL (a locked G holds none). */
+/*
+ * The P of the calling G, or NULL (a locked G holds none). Only between
+ * rt_enter() and rt_exit() (or on g0) is it sure to be the G's still.
+ */
 static inline struct p *getp(void)
 {
 	struct g *gp = cur_g;
@@ -262,6 +294,8 @@ struct runtime_config {
 	/* libc's pthread_create, to make Ms with */
 	int (*thread_create)(pthread_t *, const pthread_attr_t *,
 			     void *(*)(void *), void *);
+	int maxm;	   /* cap on kernel threads running Gs */
+	int schedtrace_ms; /* SPROUT_DEBUG=schedtrace=MS; 0: off */
 };
 
 int schedinit(const struct runtime_config *cfg, const char **why) hidden;
@@ -276,8 +310,13 @@ void gdead(struct g *gp) hidden;
 void gfree(struct g *gp) hidden;
 struct g *lockedg_new(void) hidden;
 void wakep(void) hidden;
+struct p *rt_enter(void) hidden;
+void rt_exit(void) hidden;
+void entersyscall(void) hidden;
 void entersyscallblock(void) hidden;
 void exitsyscall(void) hidden;
+void handoffp(struct p *pp) hidden;
+void sysmon_wakeup(void) hidden;
 bool canspin(int i) hidden;
 void procyield(int n) hidden;
 
@@ -292,15 +331,34 @@ bool timer_sleep(int64_t until) hidden;
 
 /* sysmon.c */
 int sysmon_start(int (*thread_create)(pthread_t *, const pthread_attr_t *,
-				      void *(*)(void *), void *)) hidden;
+				      void *(*)(void *), void *),
+		 int schedtrace_ms) hidden;
 
-/* Yield at a safe point if sysmon asked this P to (see sysmon.c). */
+/* signal.c */
+extern struct g g_main hidden;
+void m_sigmask_set(struct m *mp, uint64_t mask) hidden;
+int g_sigmask(int how, const sigset_t *set, sigset_t *old) hidden;
+int g_kill(struct g *gp, int sig) hidden;
+void sigpend_deliver(struct g *gp) hidden;
+int g_sleep(int64_t deadline) hidden;
+
+/*
+ * A safe point in the program's code, after the shim released a lock,
+ * posted or signalled: yield if sysmon asked this P to (sysmon.c), and
+ * take a P again if sysmon took this one while the G was blocked where the
+ * shim could not see.
+ */
 static inline void preempt_check(void)
 {
-	struct p *pp = getp();
+	struct g *gp = getg();
+	struct m *mp = gp ? gp->m : NULL;
+	struct p *pp = mp ? mp->p : NULL;
 
-	if (unlikely(pp &&
-		     atomic_load_explicit(&pp->preempt, memory_order_relaxed)))
+	if (unlikely(
+		    pp && gp->rtdepth == 0 &&
+		    (atomic_load_explicit(&pp->preempt, memory_order_relaxed) ||
+		     atomic_load_explicit(&pp->state, memory_order_relaxed) !=
+			     (mp->pgen | P_USER))))
 		gosched();
 }
 

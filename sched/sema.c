@@ -43,10 +43,15 @@ struct wt_bucket {
 
 static struct wt_bucket buckets[NBUCKETS];
 
+/*
+ * The bucket lock is held inside the runtime (rt_enter()): its holder keeps
+ * its P, which the G parking with it needs.
+ */
 struct wt_bucket *wt_lock(const void *addr)
 {
 	struct wt_bucket *b = &buckets[((uintptr_t)addr >> 3) % NBUCKETS];
 
+	rt_enter();
 	lock(&b->lock);
 	return b;
 }
@@ -54,6 +59,7 @@ struct wt_bucket *wt_lock(const void *addr)
 void wt_unlock(struct wt_bucket *b)
 {
 	unlock(&b->lock);
+	rt_exit();
 }
 
 /* In the child of fork(): the waiters were other threads, now gone. */
@@ -243,7 +249,7 @@ int wt_wait(struct wt_bucket *b, const void *addr, struct waiter *w,
 	w->token = 0;
 	w->result = 0;
 	if (deadline >= 0 && deadline <= nanotime()) {
-		unlock(&b->lock);
+		wt_unlock(b);
 		return ETIMEDOUT;
 	}
 	enqueue(b, w, front);
@@ -257,6 +263,7 @@ int wt_wait(struct wt_bucket *b, const void *addr, struct waiter *w,
 	gopark(unlock_bucket, b);
 	if (deadline >= 0)
 		timer_del(&w->timer);
+	rt_exit(); /* wt_lock()'s */
 	return w->result;
 }
 
@@ -295,6 +302,7 @@ int wt_requeue(const void *from, const void *to, int nwake,
 	struct waiter *w, *ready = NULL;
 	int n = 0;
 
+	rt_enter();
 	/* Two buckets: lock in address order. */
 	if (bf < bt) {
 		lock(&bf->lock);
@@ -321,5 +329,6 @@ int wt_requeue(const void *from, const void *to, int nwake,
 		unlock(&bf->lock);
 	unlock(&bt->lock);
 	wt_ready(ready);
+	rt_exit();
 	return n;
 }

@@ -1,71 +1,258 @@
 // SPDX-License-Identifier: MIT
 /*
  * sysmon (Go's sysmon, proc.go): a kernel thread of the runtime's own that
- * holds no P and runs no G, waking every 5 ms (every 100 ms while all Ps
- * are idle).
+ * holds no P, runs no G and blocks every signal. It wakes every 20 us,
+ * backing off to every 10 ms while it finds nothing to do, and sleeps
+ * while every P is idle (acquirep() wakes it). Each round it looks at
+ * every P:
  *
- * Today it asks for preemption: a P whose scheduler tick has not moved
- * for PREEMPT_NS while other Gs wait to run gets pp->preempt set, and its G
- * yields at the next safe point: preempt_check() after the shim releases a
- * lock, posts or signals. Without it, a G that takes and releases an
- * uncontended mutex in a loop would keep its P for good. A G that never
- * calls into the shim is not preempted; that needs a signal.
+ *  - P_SYSCALL: its G is in a wrapped system call. If the call is still the
+ *    same one as last round and there is work waiting, or no idle P to do
+ *    it, or the call has lasted 10 ms, sysmon takes the P (P_SYSCALL to
+ *    P_IDLE, one compare-and-swap the returning G would otherwise win) and
+ *    hands it to another M (handoffp()). Go's retake.
+ *  - P_USER whose scheduler tick has not moved for 10 ms: its G runs the
+ *    program's code. If the M is asleep in the kernel (state S or D in
+ *    /proc/self/task/TID/stat), the G is blocked where the shim cannot
+ *    see (a stdio lock, glibc's own futex waits, a raw futex system call
+ *    in another library): sysmon takes the P the same way, and the G gets
+ *    a P again at its next entry into the runtime (rt_enter()). If the M
+ *    is running and other Gs wait, sysmon asks the G to yield at its next
+ *    safe point (pp->preempt, preempt_check()).
+ *
+ * It also starts an M for timers that are overdue while Ps are idle, and
+ * prints the scheduler's state every SPROUT_DEBUG=schedtrace=MS.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "runtime.h"
 #include "arch/x86_64/sys.h"
 
-#define SYSMON_PERIOD_NS 5000000
-#define SYSMON_IDLE_NS	 100000000 /* when every P is idle */
-#define PREEMPT_NS	 10000000
-#define SYSMON_STACK	 (64 * 1024)
+#define DELAY_MIN_NS   20000
+#define DELAY_MAX_NS   10000000
+#define IDLE_SLEEP_NS  100000000 /* every P idle: until woken, or this */
+#define BLOCKED_NS     10000000	 /* a P stuck this long is looked at */
+#define SYSCALL_MAX_NS 10000000
+#define SYSMON_STACK   (64 * 1024)
 
 static struct sysmon_p {
-	uint32_t tick;
-	int64_t since;
+	uint32_t schedtick, syscalltick;
+	int64_t schedwhen, syscallwhen;
 } * seen;
+
+static int schedtrace_ms;
+
+/* Is kernel thread tid asleep (S) or in uninterruptible sleep (D)? */
+static bool task_sleeping(pid_t tid)
+{
+	char path[64] = "/proc/self/task/", num[24], buf[512], *s;
+	long fd, n;
+	char *p = path + 16;
+
+	for (s = fmt_u(num, (unsigned long)tid, 10); *s;)
+		*p++ = *s++;
+	for (s = "/stat"; *s;)
+		*p++ = *s++;
+	*p = 0;
+	fd = sys4(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	n = sys3(SYS_read, fd, (long)buf, sizeof(buf) - 1);
+	sys1(SYS_close, fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	/* "tid (comm) S ...": comm may hold spaces and parentheses. */
+	for (s = buf + n; s > buf && s[-1] != ')'; s--)
+		;
+	return s > buf && s[0] == ' ' && (s[1] == 'S' || s[1] == 'D');
+}
+
+/* Take pp from its M if its state word is still w; then find it work. */
+static bool retake_p(struct p *pp, uint32_t w)
+{
+	if (!atomic_compare_exchange_strong(&pp->state, &w, (w & ~3u) | P_IDLE))
+		return false;
+	atomic_store(&pp->m, NULL);
+	handoffp(pp);
+	return true;
+}
+
+/* One look at every P; returns how many were taken. */
+static int retake(int64_t now)
+{
+	int i, n = 0;
+
+	for (i = 0; i < nprocs; i++) {
+		struct p *pp = &allp[i];
+		struct sysmon_p *pd = &seen[i];
+		uint32_t w = atomic_load(&pp->state);
+		uint32_t t = atomic_load_explicit(&pp->schedtick,
+						  memory_order_relaxed);
+		struct m *mp;
+		bool work;
+
+		if (pd->schedtick != t || P_STATE(w) == P_IDLE) {
+			pd->schedtick = t;
+			pd->schedwhen = now;
+		}
+		work = !runqempty(pp) || atomic_load(&sched.runqsize) > 0;
+		if (P_STATE(w) == P_SYSCALL) {
+			t = atomic_load_explicit(&pp->syscalltick,
+						 memory_order_relaxed);
+			if (pd->syscalltick != t) {
+				pd->syscalltick = t;
+				pd->syscallwhen = now;
+				continue;
+			}
+			if (!work &&
+			    atomic_load(&sched.nmspinning) +
+					    atomic_load(&sched.npidle) >
+				    0 &&
+			    now - pd->syscallwhen < SYSCALL_MAX_NS)
+				continue;
+			if (retake_p(pp, w)) {
+				atomic_fetch_add(&sched.retakes, 1);
+				n++;
+			}
+			continue;
+		}
+		if (P_STATE(w) != P_USER || now - pd->schedwhen < BLOCKED_NS)
+			continue;
+		mp = atomic_load(&pp->m);
+		if (mp && task_sleeping(mp->tid)) {
+			if (retake_p(pp, w)) {
+				atomic_fetch_add(&sched.hidden_handoffs, 1);
+				n++;
+			}
+		} else if (work) {
+			atomic_store(&pp->preempt, true);
+		}
+	}
+	return n;
+}
+
+/* Timers overdue and an idle P: no M is waiting for them; start one. */
+static void kick_timers(int64_t now)
+{
+	if (timers_next() < now - DELAY_MAX_NS &&
+	    atomic_load(&sched.npidle) > 0 &&
+	    !atomic_load(&sched.timer_sleeping))
+		wakep();
+}
+
+static void trace(int64_t now, int64_t start)
+{
+	char line[512], n[24];
+	size_t len = 0;
+	int i, idlem = 0;
+	struct m *mp;
+
+#define PUT(s)                                                     \
+	for (const char *s_ = (s); *s_ && len < sizeof(line) - 2;) \
+	line[len++] = *s_++
+#define NUM(v) PUT(fmt_u(n, (unsigned long)(v), 10))
+	lock(&sched.lock);
+	for (mp = sched.midle; mp; mp = mp->schedlink)
+		idlem++;
+	PUT("sprout: SCHED ");
+	NUM((now - start) / 1000000);
+	PUT("ms: procs=");
+	NUM(nprocs);
+	PUT(" idleprocs=");
+	NUM(atomic_load(&sched.npidle));
+	PUT(" threads=");
+	NUM(sched.mnext + 2); /* M0 and sysmon too */
+	PUT(" spinningthreads=");
+	NUM(atomic_load(&sched.nmspinning));
+	PUT(" idlethreads=");
+	NUM(idlem);
+	PUT(" runqueue=");
+	NUM(atomic_load(&sched.runqsize));
+	unlock(&sched.lock);
+	PUT(" retakes=");
+	NUM(atomic_load(&sched.retakes));
+	PUT(" hidden=");
+	NUM(atomic_load(&sched.hidden_handoffs));
+	PUT(" [");
+	for (i = 0; i < nprocs; i++) {
+		struct p *pp = &allp[i];
+		uint32_t q =
+			atomic_load(&pp->runqtail) - atomic_load(&pp->runqhead);
+		if (i)
+			PUT(" ");
+		NUM(q);
+	}
+	PUT("]");
+#undef NUM
+#undef PUT
+	line[len++] = '\n';
+	line[len] = 0;
+	print(line);
+}
+
+static void nap(int64_t ns)
+{
+	struct timespec ts = { ns / 1000000000, ns % 1000000000 };
+
+	sys2(SYS_nanosleep, (long)&ts, 0);
+}
 
 static void *sysmon(void *arg)
 {
-	int i;
+	int64_t delay = DELAY_MIN_NS, start = nanotime(), next_trace = start;
+	int idle = 0;
 
 	(void)arg;
 	for (;;) {
-		/* An idle process need not wake 200 times a second. */
-		struct timespec period = { 0,
-					   atomic_load(&sched.npidle) == nprocs
-						   ? SYSMON_IDLE_NS
-						   : SYSMON_PERIOD_NS };
 		int64_t now;
 
-		sys2(SYS_nanosleep, (long)&period, 0);
+		if (idle == 0)
+			delay = DELAY_MIN_NS;
+		else if (idle > 50 && delay < DELAY_MAX_NS)
+			delay *= 2;
+		nap(delay);
+		if (!schedtrace_ms && atomic_load(&sched.npidle) == nprocs) {
+			/* Nothing runs: sleep until a P is taken. */
+			atomic_store(&sched.sysmon_wake, 0);
+			atomic_store(&sched.sysmon_idle, true);
+			if (atomic_load(&sched.npidle) == nprocs)
+				sys_futex_wait_until(
+					(uint32_t *)&sched.sysmon_wake, 0,
+					nanotime() + IDLE_SLEEP_NS, true);
+			atomic_store(&sched.sysmon_idle, false);
+			idle = 0;
+		}
 		now = nanotime();
-		for (i = 0; i < nprocs; i++) {
-			struct p *pp = &allp[i];
-			uint32_t tick = __atomic_load_n(&pp->schedtick,
-							__ATOMIC_RELAXED);
-
-			if (pp->status != P_RUNNING || tick != seen[i].tick) {
-				seen[i].tick = tick;
-				seen[i].since = now;
-				continue;
-			}
-			if (now - seen[i].since >= PREEMPT_NS &&
-			    (!runqempty(pp) || atomic_load(&sched.runqsize)))
-				atomic_store(&pp->preempt, true);
+		idle = retake(now) ? 0 : idle + 1;
+		kick_timers(now);
+		if (schedtrace_ms && now >= next_trace) {
+			trace(now, start);
+			next_trace = now + (int64_t)schedtrace_ms * 1000000;
 		}
 	}
 	return NULL;
 }
 
-/* Start sysmon; again in the child of a fork. */
+void sysmon_wakeup(void)
+{
+	if (atomic_exchange(&sched.sysmon_idle, false)) {
+		atomic_store(&sched.sysmon_wake, 1);
+		sys_futex_wake((uint32_t *)&sched.sysmon_wake, 1);
+	}
+}
+
+/* Start sysmon; again in the child of fork(), which keeps trace_ms. */
 int sysmon_start(int (*thread_create)(pthread_t *, const pthread_attr_t *,
-				      void *(*)(void *), void *))
+				      void *(*)(void *), void *),
+		 int trace_ms)
 {
 	pthread_attr_t attr;
+	sigset_t all;
 	pthread_t t;
 	int r;
 
@@ -73,10 +260,13 @@ int sysmon_start(int (*thread_create)(pthread_t *, const pthread_attr_t *,
 		seen = calloc((size_t)nprocs, sizeof(*seen));
 		if (!seen)
 			return ENOMEM;
+		schedtrace_ms = trace_ms;
 	}
+	sigfillset(&all);
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, SYSMON_STACK);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setsigmask_np(&attr, &all);
 	r = thread_create(&t, &attr, sysmon, NULL);
 	pthread_attr_destroy(&attr);
 	return r;

@@ -96,6 +96,57 @@ static int procs(void)
 	return (int)n;
 }
 
+/* A whole number from lo to hi in value v of variable name, or dflt. */
+static long whole(const char *name, const char *v, long lo, long hi,
+		  const char *want, long dflt)
+{
+	char *end;
+	long n;
+
+	if (!v || !*v)
+		return dflt;
+	n = strtol(v, &end, 10);
+	if (*end || n < lo || n > hi) {
+		complain(name, v, want, (unsigned long)dflt);
+		return dflt;
+	}
+	return n;
+}
+
+/*
+ * SPROUT_DEBUG: a comma-separated list; schedtrace=MS prints the
+ * scheduler's state every MS milliseconds. Unknown items are reported.
+ */
+static int schedtrace(void)
+{
+	const char *v = getenv("SPROUT_DEBUG"), *item, *end;
+	char val[32];
+	int ms = 0;
+
+	for (item = v; item && *item; item = *end ? end + 1 : end) {
+		size_t len;
+
+		end = strchr(item, ',');
+		if (!end)
+			end = item + strlen(item);
+		len = (size_t)(end - item);
+		if (len > 11 && !strncmp(item, "schedtrace=", 11) &&
+		    len - 11 < sizeof(val)) {
+			memcpy(val, item + 11, len - 11);
+			val[len - 11] = 0;
+			ms = (int)whole("SPROUT_DEBUG=schedtrace", val, 1,
+					3600000, "a number of milliseconds",
+					1000);
+		} else if (len) {
+			fprintf(stderr,
+				"sprout: SPROUT_DEBUG=%s: unknown item '%.*s'; "
+				"known: schedtrace=MS\n",
+				v, (int)len, item);
+		}
+	}
+	return ms;
+}
+
 /* A size in bytes, with an optional K, M or G suffix (powers of 1024). */
 static size_t stack_size(size_t dflt)
 {
@@ -147,4 +198,8 @@ void config_read(struct runtime_config *cfg)
 	cfg->procs = procs();
 	cfg->stack_size = stack_size(size);
 	cfg->guard_size = guard;
+	/* Go's default; the kernel's thread limits are higher here. */
+	cfg->maxm = (int)whole("SPROUT_MAXM", getenv("SPROUT_MAXM"), 4, 1000000,
+			       "a whole number from 4 to 1000000", 10000);
+	cfg->schedtrace_ms = schedtrace();
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * libc functions that take a pthread_t but that the shim does not implement
- * yet: signals, cancellation, scheduling parameters and affinity. A
+ * yet: pthread_sigqueue, cancellation, scheduling parameters and affinity;
+ * and pthread_kill, which is, but not for threads of libc's own. A
  * pthread_t is a G here, not libc's descriptor, so each of these hands libc
  * the G's own TCB instead. libc then acts correctly on the calling thread
  * (it recognises its TCB as THREAD_SELF) and on threads of its own (locked
@@ -19,13 +20,22 @@ static pthread_t libc_thread(pthread_t t)
 	return tcb_pthread(g_of(t)->tcb);
 }
 
+/* A G gets its signals from the runtime (sched/signal.c). */
 SPROUT_EXPORT int pthread_kill(pthread_t t, int sig)
 {
+	struct g *gp = g_of(t);
+	uint32_t st;
+
 	if (!shim_on())
 		return REAL(pthread_kill)(t, sig);
-	if (sig == 0 && !(g_of(t)->flags & G_LOCKED))
-		return atomic_load(&g_of(t)->status) == G_IDLE ? ESRCH : 0;
-	return REAL(pthread_kill)(libc_thread(t), sig);
+	if (gp->flags & G_LOCKED)
+		return REAL(pthread_kill)(libc_thread(t), sig);
+	st = atomic_load(&gp->status);
+	if (st == G_IDLE)
+		return ESRCH;
+	if (sig == 0 || st == G_DEAD)
+		return sig < 0 || sig > 64 ? EINVAL : 0; /* as glibc */
+	return g_kill(gp, sig);
 }
 
 SPROUT_EXPORT int pthread_sigqueue(pthread_t t, int sig,

@@ -17,6 +17,7 @@
 #include <threads.h>
 
 #include "symbols.h"
+#include "../syscall-wrap/decls.h"
 #include "../sched/runtime.h"
 
 #define SPROUT_EXPORT __attribute__((visibility("default")))

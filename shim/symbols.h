@@ -129,6 +129,88 @@
 	X(pthread_getschedparam, NULL)      \
 	X(pthread_setschedprio, NULL)       \
 	X(pthread_setaffinity_np, NULL)     \
-	X(pthread_getaffinity_np, NULL)
+	X(pthread_getaffinity_np, NULL)     \
+	/* signal.c */                      \
+	X(pthread_sigmask, NULL)            \
+	X(sigprocmask, NULL)                \
+	/* syscall-wrap/sleep.c */          \
+	X(nanosleep, NULL)                  \
+	X(__nanosleep, NULL)                \
+	X(clock_nanosleep, NULL)            \
+	X(sleep, NULL)                      \
+	X(usleep, NULL)                     \
+	X(thrd_sleep, NULL)                 \
+	/* syscall-wrap/blocking.c */       \
+	X(read, NULL)                       \
+	X(__read, NULL)                     \
+	X(__read_chk, NULL)                 \
+	X(write, NULL)                      \
+	X(__write, NULL)                    \
+	X(pread, NULL)                      \
+	X(pread64, NULL)                    \
+	X(__pread64, NULL)                  \
+	X(__pread_chk, NULL)                \
+	X(__pread64_chk, NULL)              \
+	X(pwrite, NULL)                     \
+	X(pwrite64, NULL)                   \
+	X(__pwrite64, NULL)                 \
+	X(readv, NULL)                      \
+	X(writev, NULL)                     \
+	X(preadv, NULL)                     \
+	X(preadv64, NULL)                   \
+	X(pwritev, NULL)                    \
+	X(pwritev64, NULL)                  \
+	X(preadv2, NULL)                    \
+	X(preadv64v2, NULL)                 \
+	X(pwritev2, NULL)                   \
+	X(pwritev64v2, NULL)                \
+	X(fsync, NULL)                      \
+	X(fdatasync, NULL)                  \
+	X(sync_file_range, NULL)            \
+	X(tcdrain, NULL)                    \
+	X(creat, NULL)                      \
+	X(creat64, NULL)                    \
+	X(__open_2, NULL)                   \
+	X(__open64_2, NULL)                 \
+	X(__openat_2, NULL)                 \
+	X(__openat64_2, NULL)               \
+	X(open, NULL)                       \
+	X(open64, NULL)                     \
+	X(__open, NULL)                     \
+	X(__open64, NULL)                   \
+	X(openat, NULL)                     \
+	X(openat64, NULL)                   \
+	X(fcntl, NULL)                      \
+	X(fcntl64, NULL)                    \
+	X(__fcntl, NULL)                    \
+	X(flock, NULL)                      \
+	X(lockf, NULL)                      \
+	X(lockf64, NULL)                    \
+	X(wait, NULL)                       \
+	X(__wait, NULL)                     \
+	X(waitpid, NULL)                    \
+	X(__waitpid, NULL)                  \
+	X(wait3, NULL)                      \
+	X(wait4, NULL)                      \
+	X(waitid, NULL)                     \
+	X(system, NULL)                     \
+	X(sigwait, NULL)                    \
+	X(sigwaitinfo, NULL)                \
+	X(sigtimedwait, NULL)               \
+	X(sigsuspend, NULL)                 \
+	X(__sigsuspend, NULL)               \
+	X(pause, NULL)                      \
+	X(msgrcv, NULL)                     \
+	X(msgsnd, NULL)                     \
+	X(mq_receive, NULL)                 \
+	X(mq_timedreceive, NULL)            \
+	X(mq_send, NULL)                    \
+	X(mq_timedsend, NULL)               \
+	X(getaddrinfo, NULL)                \
+	X(getnameinfo, NULL)                \
+	X(gethostbyname, NULL)              \
+	X(gethostbyname2, NULL)             \
+	X(gethostbyname_r, NULL)            \
+	X(gethostbyname2_r, NULL)
 
 #endif

@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "sync.h"
+#include "../syscall-wrap/wrap.h"
 #include "../compat/attr.h"
 #include "../compat/tcb.h"
 
@@ -70,6 +71,24 @@ void thread_end_locked(struct g *gp)
 	gdead(gp);
 }
 
+/* A new thread's signal mask: the attribute's, or its creator's. */
+static uint64_t creation_sigmask(struct g *self, const pthread_attr_t *attr)
+{
+	sigset_t set;
+	uint64_t mask;
+
+	if (attr && pthread_attr_getsigmask_np(attr, &set) == 0) {
+		memcpy(&mask, &set, sizeof(mask));
+		return mask;
+	}
+	if (self->flags & G_LOCKED) {
+		REAL(pthread_sigmask)(SIG_BLOCK, NULL, &set);
+		memcpy(&mask, &set, sizeof(mask));
+		return mask;
+	}
+	return self->sigmask;
+}
+
 /* Start a thread: pthread_create() and thrd_create(). */
 int thread_create(pthread_t *t, const pthread_attr_t *attr, bool c11,
 		  void *start, void *arg) hidden;
@@ -98,6 +117,7 @@ int thread_create(pthread_t *t, const pthread_attr_t *attr, bool c11,
 	gp->start = start;
 	gp->start_arg = arg;
 	gp->detached = detach == PTHREAD_CREATE_DETACHED;
+	gp->sigmask = creation_sigmask(self, attr);
 	memcpy(gp->name, self->name, sizeof(gp->name));
 	atomic_fetch_add(&sched.nlive, 1);
 	*t = (pthread_t)gp;
@@ -335,8 +355,10 @@ static pid_t kernel_tid(pid_t tid)
  * syscall(): SYS_gettid answers as gettid() does (CPython's native thread
  * ids come from it), and so does SYS_set_tid_address, which for a G
  * changes nothing (the clear-child-tid address belongs to the M). Calls
- * that take a thread id get the kernel's for the caller's own. Every other
- * number goes to libc unchanged.
+ * that take a thread id get the kernel's for the caller's own. Futexes are
+ * waited for in the wait table (syscall-wrap/futex.c); other calls that can
+ * block run between entersyscall() and exitsyscall(); the rest go to libc
+ * unchanged.
  */
 SPROUT_EXPORT long syscall(long number, ...)
 {
@@ -365,6 +387,10 @@ SPROUT_EXPORT long syscall(long number, ...)
 		case SYS_tgkill:
 			a[1] = kernel_tid((pid_t)a[1]);
 			break;
+		case SYS_futex:
+			return futex_call(a);
+		default:
+			return syscall_call(number, a);
 		}
 	}
 	return REAL(syscall)(number, a[0], a[1], a[2], a[3], a[4], a[5]);

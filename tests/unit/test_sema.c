@@ -40,6 +40,7 @@ static int setup(void **state)
 		.stack_size = 256 * 1024,
 		.guard_size = 4096,
 		.thread_create = pthread_create,
+		.maxm = 100,
 	};
 	const char *why = NULL;
 

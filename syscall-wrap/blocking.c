@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Blocking calls handed off (DESIGN.md section 6, class 3): each runs
+ * between entersyscall() and exitsyscall(), so that its P goes to other Gs
+ * while it blocks. Those that usually block long (waiting for a child, a
+ * signal, a name server, a shell) use entersyscallblock() and hand the P
+ * off at once; the rest keep it for a short call, and sysmon retakes it if
+ * the call lasts (sched/sysmon.c).
+ *
+ * One definition per name, by macro: DEFINE(kind, ret, name, params,
+ * args). libc's __-prefixed and _FORTIFY_SOURCE (_chk, _2) entry points for
+ * the same calls are wrapped too. Network and pipe I/O will move to the
+ * netpoller; until then it is handed off like the rest.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <mqueue.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <sys/msg.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "wrap.h"
+#include "../shim/shim.h"
+
+#define DEFINE(enter, ret, name, params, args)                \
+	SPROUT_EXPORT ret name params                         \
+	{                                                     \
+		if (!shim_on())                               \
+			return REAL(name) args;               \
+		return BLOCKING(enter, ret, REAL(name) args); \
+	}
+
+/* Regular-file I/O (and, for now, pipes, sockets and ttys). */
+DEFINE(SHORT, ssize_t, read, (int fd, void *buf, size_t n), (fd, buf, n))
+DEFINE(SHORT, ssize_t, __read, (int fd, void *buf, size_t n), (fd, buf, n))
+DEFINE(SHORT, ssize_t, __read_chk, (int fd, void *buf, size_t n, size_t l),
+       (fd, buf, n, l))
+DEFINE(SHORT, ssize_t, write, (int fd, const void *buf, size_t n), (fd, buf, n))
+DEFINE(SHORT, ssize_t, __write, (int fd, const void *buf, size_t n),
+       (fd, buf, n))
+DEFINE(SHORT, ssize_t, pread, (int fd, void *buf, size_t n, off_t o),
+       (fd, buf, n, o))
+DEFINE(SHORT, ssize_t, pread64, (int fd, void *buf, size_t n, off_t o),
+       (fd, buf, n, o))
+DEFINE(SHORT, ssize_t, __pread64, (int fd, void *buf, size_t n, off_t o),
+       (fd, buf, n, o))
+DEFINE(SHORT, ssize_t, __pread_chk,
+       (int fd, void *buf, size_t n, off_t o, size_t l), (fd, buf, n, o, l))
+DEFINE(SHORT, ssize_t, __pread64_chk,
+       (int fd, void *buf, size_t n, off_t o, size_t l), (fd, buf, n, o, l))
+DEFINE(SHORT, ssize_t, pwrite, (int fd, const void *buf, size_t n, off_t o),
+       (fd, buf, n, o))
+DEFINE(SHORT, ssize_t, pwrite64, (int fd, const void *buf, size_t n, off_t o),
+       (fd, buf, n, o))
+DEFINE(SHORT, ssize_t, __pwrite64, (int fd, const void *buf, size_t n, off_t o),
+       (fd, buf, n, o))
+DEFINE(SHORT, ssize_t, readv, (int fd, const struct iovec *v, int n),
+       (fd, v, n))
+DEFINE(SHORT, ssize_t, writev, (int fd, const struct iovec *v, int n),
+       (fd, v, n))
+DEFINE(SHORT, ssize_t, preadv, (int fd, const struct iovec *v, int n, off_t o),
+       (fd, v, n, o))
+DEFINE(SHORT, ssize_t, preadv64,
+       (int fd, const struct iovec *v, int n, off_t o), (fd, v, n, o))
+DEFINE(SHORT, ssize_t, pwritev, (int fd, const struct iovec *v, int n, off_t o),
+       (fd, v, n, o))
+DEFINE(SHORT, ssize_t, pwritev64,
+       (int fd, const struct iovec *v, int n, off_t o), (fd, v, n, o))
+DEFINE(SHORT, ssize_t, preadv2,
+       (int fd, const struct iovec *v, int n, off_t o, int f), (fd, v, n, o, f))
+DEFINE(SHORT, ssize_t, preadv64v2,
+       (int fd, const struct iovec *v, int n, off_t o, int f), (fd, v, n, o, f))
+DEFINE(SHORT, ssize_t, pwritev2,
+       (int fd, const struct iovec *v, int n, off_t o, int f), (fd, v, n, o, f))
+DEFINE(SHORT, ssize_t, pwritev64v2,
+       (int fd, const struct iovec *v, int n, off_t o, int f), (fd, v, n, o, f))
+DEFINE(SHORT, int, fsync, (int fd), (fd))
+DEFINE(SHORT, int, fdatasync, (int fd), (fd))
+DEFINE(SHORT, int, sync_file_range,
+       (int fd, off64_t o, off64_t n, unsigned int f), (fd, o, n, f))
+DEFINE(SHORT, int, tcdrain, (int fd), (fd))
+
+/* Opening: a FIFO blocks until its other end opens. */
+DEFINE(SHORT, int, creat, (const char *path, mode_t mode), (path, mode))
+DEFINE(SHORT, int, creat64, (const char *path, mode_t mode), (path, mode))
+DEFINE(SHORT, int, __open_2, (const char *path, int flags), (path, flags))
+DEFINE(SHORT, int, __open64_2, (const char *path, int flags), (path, flags))
+DEFINE(SHORT, int, __openat_2, (int dirfd, const char *path, int flags),
+       (dirfd, path, flags))
+DEFINE(SHORT, int, __openat64_2, (int dirfd, const char *path, int flags),
+       (dirfd, path, flags))
+
+/* The mode argument is there only when the flags create a file. */
+static mode_t open_mode(int flags, va_list ap)
+{
+	return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE
+		       ? va_arg(ap, mode_t)
+		       : 0;
+}
+
+#define OPEN_MODE(flags)                    \
+	({                                  \
+		va_list ap_;                \
+		mode_t m_;                  \
+                                            \
+		va_start(ap_, flags);       \
+		m_ = open_mode(flags, ap_); \
+		va_end(ap_);                \
+		m_;                         \
+	})
+
+/* Every open is an openat, as in libc. */
+static int open_at(int dirfd, const char *path, int flags, mode_t mode)
+{
+	if (!shim_on())
+		return REAL(openat)(dirfd, path, flags, mode);
+	return BLOCKING(SHORT, int, REAL(openat)(dirfd, path, flags, mode));
+}
+
+#define OPEN(name)                                                       \
+	SPROUT_EXPORT int name(const char *path, int flags, ...)         \
+	{                                                                \
+		return open_at(AT_FDCWD, path, flags, OPEN_MODE(flags)); \
+	}
+#define OPENAT(name)                                                        \
+	SPROUT_EXPORT int name(int dirfd, const char *path, int flags, ...) \
+	{                                                                   \
+		return open_at(dirfd, path, flags, OPEN_MODE(flags));       \
+	}
+OPEN(open)
+OPEN(open64)
+OPEN(__open)
+OPEN(__open64)
+OPENAT(openat)
+OPENAT(openat64)
+
+/* Locks: only the waiting forms can block. */
+static bool fcntl_blocks(int cmd)
+{
+	return cmd == F_SETLKW || cmd == F_OFD_SETLKW;
+}
+
+#define FCNTL(name)                                      \
+	SPROUT_EXPORT int name(int fd, int cmd, ...)     \
+	{                                                \
+		va_list ap;                              \
+		void *arg;                               \
+		int r, saved;                            \
+                                                         \
+		va_start(ap, cmd);                       \
+		arg = va_arg(ap, void *);                \
+		va_end(ap);                              \
+		if (!shim_on() || !fcntl_blocks(cmd))    \
+			return REAL(name)(fd, cmd, arg); \
+		entersyscall();                          \
+		r = REAL(name)(fd, cmd, arg);            \
+		saved = errno;                           \
+		exitsyscall();                           \
+		errno = saved;                           \
+		return r;                                \
+	}
+FCNTL(fcntl)
+FCNTL(fcntl64)
+FCNTL(__fcntl)
+
+DEFINE(SHORT, int, flock, (int fd, int op), (fd, op))
+DEFINE(SHORT, int, lockf, (int fd, int cmd, off_t len), (fd, cmd, len))
+DEFINE(SHORT, int, lockf64, (int fd, int cmd, off64_t len), (fd, cmd, len))
+
+/* Children. */
+DEFINE(LONG, pid_t, wait, (int *status), (status))
+DEFINE(LONG, pid_t, __wait, (int *status), (status))
+DEFINE(LONG_IF(!(options & WNOHANG)), pid_t, waitpid,
+       (pid_t pid, int *status, int options), (pid, status, options))
+DEFINE(LONG_IF(!(options & WNOHANG)), pid_t, __waitpid,
+       (pid_t pid, int *status, int options), (pid, status, options))
+DEFINE(LONG_IF(!(options & WNOHANG)), pid_t, wait3,
+       (int *status, int options, struct rusage *ru), (status, options, ru))
+DEFINE(LONG_IF(!(options & WNOHANG)), pid_t, wait4,
+       (pid_t pid, int *status, int options, struct rusage *ru),
+       (pid, status, options, ru))
+DEFINE(LONG_IF(!(options & WNOHANG)), int, waitid,
+       (idtype_t type, id_t id, siginfo_t *info, int options),
+       (type, id, info, options))
+DEFINE(LONG, int, system, (const char *command), (command))
+
+/* Signals. */
+DEFINE(LONG, int, sigwait, (const sigset_t *set, int *sig), (set, sig))
+DEFINE(LONG, int, sigwaitinfo, (const sigset_t *set, siginfo_t *info),
+       (set, info))
+DEFINE(LONG_IF(!t || t->tv_sec || t->tv_nsec), int, sigtimedwait,
+       (const sigset_t *set, siginfo_t *info, const struct timespec *t),
+       (set, info, t))
+DEFINE(LONG, int, sigsuspend, (const sigset_t *mask), (mask))
+DEFINE(LONG, int, __sigsuspend, (const sigset_t *mask), (mask))
+DEFINE(LONG, int, pause, (void), ())
+
+/* System V and POSIX message queues. */
+DEFINE(SHORT, ssize_t, msgrcv,
+       (int id, void *msg, size_t n, long type, int flags),
+       (id, msg, n, type, flags))
+DEFINE(SHORT, int, msgsnd, (int id, const void *msg, size_t n, int flags),
+       (id, msg, n, flags))
+DEFINE(SHORT, ssize_t, mq_receive,
+       (mqd_t q, char *msg, size_t n, unsigned int *prio), (q, msg, n, prio))
+DEFINE(SHORT, ssize_t, mq_timedreceive,
+       (mqd_t q, char *msg, size_t n, unsigned int *prio,
+	const struct timespec *t),
+       (q, msg, n, prio, t))
+DEFINE(SHORT, int, mq_send,
+       (mqd_t q, const char *msg, size_t n, unsigned int prio),
+       (q, msg, n, prio))
+DEFINE(SHORT, int, mq_timedsend,
+       (mqd_t q, const char *msg, size_t n, unsigned int prio,
+	const struct timespec *t),
+       (q, msg, n, prio, t))
+
+/* Name service: files, then maybe a name server over the network. */
+DEFINE(LONG, int, getaddrinfo,
+       (const char *node, const char *serv, const struct addrinfo *hints,
+	struct addrinfo **res),
+       (node, serv, hints, res))
+DEFINE(LONG, int, getnameinfo,
+       (const struct sockaddr *sa, socklen_t salen, char *host,
+	socklen_t hostlen, char *serv, socklen_t servlen, int flags),
+       (sa, salen, host, hostlen, serv, servlen, flags))
+DEFINE(LONG, struct hostent *, gethostbyname, (const char *name), (name))
+DEFINE(LONG, struct hostent *, gethostbyname2, (const char *name, int af),
+       (name, af))
+DEFINE(LONG, int, gethostbyname_r,
+       (const char *name, struct hostent *ret, char *buf, size_t len,
+	struct hostent **result, int *herr),
+       (name, ret, buf, len, result, herr))
+DEFINE(LONG, int, gethostbyname2_r,
+       (const char *name, int af, struct hostent *ret, char *buf, size_t len,
+	struct hostent **result, int *herr),
+       (name, af, ret, buf, len, result, herr))

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The headers that declare the blocking calls the shim wraps, and
+ * prototypes of libc's exported names that its headers declare only under
+ * _FORTIFY_SOURCE or not at all: the shim's table needs their types. The
+ * shim is built without _FILE_OFFSET_BITS=64, under which the headers
+ * would rename open to open64 and define one symbol twice.
+ */
+#ifndef SPROUT_SYSCALL_WRAP_DECLS_H
+#define SPROUT_SYSCALL_WRAP_DECLS_H
+
+#include <fcntl.h>
+#include <mqueue.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <sys/msg.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+ssize_t __read(int fd, void *buf, size_t n);
+ssize_t __write(int fd, const void *buf, size_t n);
+ssize_t __pread64(int fd, void *buf, size_t n, off_t off);
+ssize_t __pwrite64(int fd, const void *buf, size_t n, off_t off);
+ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
+ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen);
+ssize_t __pread64_chk(int fd, void *buf, size_t n, off_t off, size_t buflen);
+int __open(const char *path, int flags, ...);
+int __open64(const char *path, int flags, ...);
+int __open_2(const char *path, int flags);
+int __open64_2(const char *path, int flags);
+int __openat_2(int dirfd, const char *path, int flags);
+int __openat64_2(int dirfd, const char *path, int flags);
+int __fcntl(int fd, int cmd, ...);
+pid_t __wait(int *status);
+pid_t __waitpid(pid_t pid, int *status, int options);
+int __nanosleep(const struct timespec *req, struct timespec *rem);
+int __sigsuspend(const sigset_t *mask);
+
+#endif

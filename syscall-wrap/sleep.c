@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The sleep family on timers (DESIGN.md section 6, class 1): a G that
+ * sleeps parks on its P's timer heap (g_sleep(), through the wait table),
+ * and no kernel thread sleeps for it. A signal sent to it with
+ * pthread_kill() ends the sleep with EINTR and the time left, as POSIX
+ * says, when a handler runs.
+ *
+ * glibc's sleep(), usleep() and thrd_sleep() call its nanosleep inside
+ * libc, out of the shim's reach, so each is interposed itself. Clocks
+ * other than the four wall and monotonic ones (CPU-time clocks, alarms)
+ * go to the kernel with the P handed off. Threads the shim did not create
+ * sleep in the kernel, as they hold no P.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <threads.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../shim/shim.h"
+
+#define NS 1000000000
+
+/* Can the calling thread park? */
+static bool parkable(void)
+{
+	struct g *gp;
+
+	if (!shim_on())
+		return false;
+	gp = getg();
+	return gp && !(gp->flags & (G_LOCKED | G_G0));
+}
+
+static bool ts_valid(const struct timespec *ts)
+{
+	return ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < NS;
+}
+
+/* now + ts in nanoseconds, or -1 (no deadline) past the end of time. */
+static int64_t after(int64_t now, const struct timespec *ts)
+{
+	if (ts->tv_sec >= (INT64_MAX - now) / NS - 1)
+		return -1;
+	return now + (int64_t)ts->tv_sec * NS + ts->tv_nsec;
+}
+
+/* Sleep for *req; on EINTR, store the time left in *rem (may be req). */
+static int sleep_for(const struct timespec *req, struct timespec *rem)
+{
+	int64_t start = nanotime(), slept;
+	int err = g_sleep(after(start, req));
+	struct timespec left = *req;
+
+	if (err == EINTR && rem) {
+		slept = nanotime() - start;
+		left.tv_sec -= (time_t)(slept / NS);
+		left.tv_nsec -= (long)(slept % NS);
+		if (left.tv_nsec < 0) {
+			left.tv_nsec += NS;
+			left.tv_sec--;
+		}
+		if (left.tv_sec < 0)
+			left.tv_sec = left.tv_nsec = 0;
+		*rem = left;
+	}
+	return err;
+}
+
+/* Sleep until *abs on clock clk (whose time may jump). 0 or EINTR. */
+static int sleep_until(clockid_t clk, const struct timespec *abs)
+{
+	struct timespec now;
+
+	for (;;) {
+		int64_t left;
+
+		clock_gettime(clk, &now);
+		if (now.tv_sec > abs->tv_sec ||
+		    (now.tv_sec == abs->tv_sec && now.tv_nsec >= abs->tv_nsec))
+			return 0;
+		left = (int64_t)(abs->tv_sec - now.tv_sec) * NS +
+		       (abs->tv_nsec - now.tv_nsec);
+		if (abs->tv_sec - now.tv_sec > INT64_MAX / NS - 1)
+			left = -1;
+		if (g_sleep(left < 0 ? -1 : nanotime() + left))
+			return EINTR;
+	}
+}
+
+static int do_nanosleep(const struct timespec *req, struct timespec *rem)
+{
+	int err;
+
+	if (!req || !ts_valid(req))
+		return REAL(nanosleep)(req, rem); /* EFAULT or EINVAL */
+	err = sleep_for(req, rem);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+SPROUT_EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
+{
+	if (!parkable())
+		return REAL(nanosleep)(req, rem);
+	return do_nanosleep(req, rem);
+}
+
+SPROUT_EXPORT int __nanosleep(const struct timespec *req, struct timespec *rem)
+{
+	if (!parkable())
+		return REAL(__nanosleep)(req, rem);
+	return do_nanosleep(req, rem);
+}
+
+SPROUT_EXPORT int clock_nanosleep(clockid_t clk, int flags,
+				  const struct timespec *req,
+				  struct timespec *rem)
+{
+	int err;
+
+	if (!parkable())
+		return REAL(clock_nanosleep)(clk, flags, req, rem);
+	switch (clk) {
+	case CLOCK_REALTIME:
+	case CLOCK_MONOTONIC:
+	case CLOCK_BOOTTIME:
+	case CLOCK_TAI:
+		break;
+	default:
+		/* CPU-time clocks, alarms, invalid ids: the kernel's call. */
+		entersyscallblock();
+		err = REAL(clock_nanosleep)(clk, flags, req, rem);
+		exitsyscall();
+		return err;
+	}
+	if (!req || !ts_valid(req))
+		return REAL(clock_nanosleep)(clk, flags, req, rem);
+	if (flags & TIMER_ABSTIME)
+		return sleep_until(clk, req);
+	return sleep_for(req, rem);
+}
+
+SPROUT_EXPORT unsigned int sleep(unsigned int seconds)
+{
+	struct timespec ts = { (time_t)seconds, 0 };
+	int saved = errno;
+
+	if (!parkable())
+		return REAL(sleep)(seconds);
+	if (sleep_for(&ts, &ts)) {
+		errno = EINTR;
+		return (unsigned int)ts.tv_sec;
+	}
+	errno = saved;
+	return 0;
+}
+
+SPROUT_EXPORT int usleep(useconds_t usec)
+{
+	struct timespec ts = { (time_t)(usec / 1000000),
+			       (long)(usec % 1000000) * 1000 };
+
+	if (!parkable())
+		return REAL(usleep)(usec);
+	return do_nanosleep(&ts, NULL);
+}
+
+SPROUT_EXPORT int thrd_sleep(const struct timespec *req, struct timespec *rem)
+{
+	int err;
+
+	if (!parkable())
+		return REAL(thrd_sleep)(req, rem);
+	err = clock_nanosleep(CLOCK_REALTIME, 0, req, rem);
+	return err == 0 ? 0 : err == EINTR ? -1 : -2;
+}

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Futexes through libc's syscall() (libstdc++'s atomic waits, Rust's
+ * std, hand-made locks). A wait on a futex private to the process parks
+ * the G in the wait table, keyed by the address, as the shim's own
+ * primitives do; a wake wakes parked Gs first and then, for what is left,
+ * waiters in the kernel (threads the shim did not create, and locked Gs,
+ * which wait there). A shared futex may be woken by another process:
+ * its waits go to the kernel with the P handed off.
+ *
+ * Requeue and wake-op calls go to the kernel, and every G parked on the
+ * addresses they name is woken: a futex waiter must expect to wake without
+ * cause, and a G cannot be moved to a kernel queue. A wake made with a raw
+ * system call instruction, past syscall(), never reaches a parked G; a
+ * library that waits through syscall() wakes through it too.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "wrap.h"
+#include "../shim/sync.h"
+
+static long kernel(const long a[6], bool block)
+{
+	return BLOCKING(
+		LONG_IF(block), long,
+		REAL(syscall)(SYS_futex, a[0], a[1], a[2], a[3], a[4], a[5]));
+}
+
+static long fail(int err)
+{
+	errno = err;
+	return -1;
+}
+
+static long futex_wait(const long a[6], int cmd, int op)
+{
+	const struct timespec *ts = (const struct timespec *)a[3];
+	int64_t deadline = NO_DEADLINE;
+	int err;
+
+	if (!(op & FUTEX_PRIVATE_FLAG) || (a[0] & 3) ||
+	    (cmd == FUTEX_WAIT_BITSET &&
+	     (uint32_t)a[5] != FUTEX_BITSET_MATCH_ANY))
+		return kernel(a, true);
+	if (ts) {
+		if (ts->tv_sec < 0 || ts->tv_nsec < 0 ||
+		    ts->tv_nsec >= 1000000000)
+			return fail(EINVAL);
+		if (cmd == FUTEX_WAIT) {
+			int64_t now = nanotime();
+			deadline =
+				ts->tv_sec >= (INT64_MAX - now) / 1000000000 - 1
+					? NO_DEADLINE
+					: now + ts->tv_sec * 1000000000 +
+						  ts->tv_nsec;
+		} else if (deadline_of(ts,
+				       op & FUTEX_CLOCK_REALTIME
+					       ? CLOCK_REALTIME
+					       : CLOCK_MONOTONIC,
+				       &deadline)) {
+			return fail(EINVAL);
+		}
+	}
+	err = wt_futex_wait((const _Atomic uint32_t *)a[0], (uint32_t)a[2],
+			    deadline);
+	return err ? fail(err) : 0;
+}
+
+static long futex_wake(const long a[6])
+{
+	int n = (int)a[2], woken = 0;
+	long k;
+	long b[6] = { a[0], a[1], 0, a[3], a[4], a[5] };
+
+	if (n > 0)
+		woken = wt_futex_wake((const void *)a[0], n);
+	if (woken == n)
+		return woken;
+	b[2] = n - woken;
+	k = kernel(b, false);
+	if (k < 0)
+		return woken ? woken : k;
+	return woken + k;
+}
+
+long futex_call(const long a[6])
+{
+	struct g *gp = getg();
+	int op = (int)a[1], cmd = op & FUTEX_CMD_MASK;
+	long r;
+
+	if (!gp || (gp->flags & (G_LOCKED | G_G0)))
+		return REAL(syscall)(SYS_futex, a[0], a[1], a[2], a[3], a[4],
+				     a[5]);
+	switch (cmd) {
+	case FUTEX_WAIT:
+	case FUTEX_WAIT_BITSET:
+		return futex_wait(a, cmd, op);
+	case FUTEX_WAKE:
+	case FUTEX_WAKE_BITSET:
+		return futex_wake(a);
+	case FUTEX_REQUEUE:
+	case FUTEX_CMP_REQUEUE:
+	case FUTEX_WAKE_OP:
+		r = kernel(a, false);
+		if (r >= 0) {
+			r += wt_futex_wake((const void *)a[0], INT_MAX);
+			if (cmd == FUTEX_WAKE_OP)
+				r += wt_futex_wake((const void *)a[4], INT_MAX);
+		}
+		return r;
+	default: /* priority-inheritance locks and the rest */
+		return kernel(a, false);
+	}
+}
+
+static bool blocks(long n)
+{
+	switch (n) {
+	case SYS_read:
+	case SYS_write:
+	case SYS_pread64:
+	case SYS_pwrite64:
+	case SYS_readv:
+	case SYS_writev:
+	case SYS_preadv:
+	case SYS_pwritev:
+	case SYS_preadv2:
+	case SYS_pwritev2:
+	case SYS_open:
+	case SYS_openat:
+	case SYS_openat2:
+	case SYS_fsync:
+	case SYS_fdatasync:
+	case SYS_sync_file_range:
+	case SYS_flock:
+	case SYS_fcntl:
+	case SYS_wait4:
+	case SYS_waitid:
+	case SYS_msgrcv:
+	case SYS_msgsnd:
+	case SYS_mq_timedreceive:
+	case SYS_mq_timedsend:
+	case SYS_rt_sigtimedwait:
+	case SYS_rt_sigsuspend:
+	case SYS_pause:
+	case SYS_nanosleep:
+	case SYS_clock_nanosleep:
+	case SYS_poll:
+	case SYS_ppoll:
+	case SYS_select:
+	case SYS_pselect6:
+	case SYS_epoll_wait:
+	case SYS_epoll_pwait:
+	case SYS_epoll_pwait2:
+	case SYS_accept:
+	case SYS_accept4:
+	case SYS_connect:
+	case SYS_recvfrom:
+	case SYS_sendto:
+	case SYS_recvmsg:
+	case SYS_sendmsg:
+	case SYS_recvmmsg:
+	case SYS_sendmmsg:
+	case SYS_splice:
+	case SYS_sendfile:
+	case SYS_copy_file_range:
+	case SYS_io_getevents:
+	case SYS_io_uring_enter:
+		return true;
+	default:
+		return false;
+	}
+}
+
+long syscall_call(long n, const long a[6])
+{
+	if (!blocks(n))
+		return REAL(syscall)(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+	return BLOCKING(SHORT, long,
+			REAL(syscall)(n, a[0], a[1], a[2], a[3], a[4], a[5]));
+}
