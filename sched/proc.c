@@ -928,7 +928,7 @@ static void afterfork_child(void)
 	atomic_store(&sched.nmspinning, 0);
 	atomic_store(&sched.nlive, 1);
 	atomic_store(&sched.timer_sleeping, false);
-	atomic_store(&sched.sleep_until, INT64_MAX);
+	atomic_store(&sched.sleep_until, INT64_MIN);
 	for (i = nprocs - 1; i >= 0; i--) {
 		struct p *pp = &allp[i];
 
@@ -937,7 +937,6 @@ static void afterfork_child(void)
 		atomic_store(&pp->runnext, NULL);
 		/* Only threads that are gone here can have armed timers. */
 		memset(&pp->timerlock, 0, sizeof(pp->timerlock));
-		pp->ntimers = 0;
 		timers_init(pp);
 		if (pp == keep)
 			continue;
@@ -998,13 +997,16 @@ int schedinit(const struct runtime_config *cfg, const char **why)
 	ctx_use_wrfsbase(getauxval(AT_HWCAP2) & 2 /* HWCAP2_FSGSBASE */);
 	thread_create = cfg->thread_create;
 	nprocs = cfg->procs;
-	allp = calloc((size_t)nprocs, sizeof(*allp));
+	allp = aligned_alloc(_Alignof(struct p),
+			     (size_t)nprocs * sizeof(*allp));
+	if (allp)
+		memset(allp, 0, (size_t)nprocs * sizeof(*allp));
 	if (!allp) {
 		*why = "out of memory";
 		return -1;
 	}
 
-	atomic_store(&sched.sleep_until, INT64_MAX);
+	atomic_store(&sched.sleep_until, INT64_MIN);
 	for (i = 0; i < nprocs; i++) {
 		allp[i].id = i;
 		timers_init(&allp[i]);

@@ -132,13 +132,39 @@ struct g {
 	struct tsd_slot *tsd_more[TSD_BLOCKS]; /* the others, allocated */
 };
 
-/* A timer: f(t) runs on some M at or soon after t->when (timer.c). */
+/*
+ * A timer: f(t) runs on some M at or soon after t->when (timer.c), at most
+ * TIMER_SLACK_NS late as the clock goes (the kernel's default timer slack).
+ */
+#define TIMER_SLACK_NS 50000
+
+struct timer_bucket;
+
 struct timer {
 	int64_t when; /* CLOCK_MONOTONIC nanoseconds */
 	void (*f)(struct timer *t);
-	struct p *pp;	   /* the P it was armed on */
-	int idx;	   /* index in pp's heap, under pp->timerlock */
-	_Atomic int state; /* enum timer_state */
+	struct p *pp;		     /* the P it was armed on */
+	struct timer_bucket *bucket; /* while armed, under pp->timerlock */
+	struct timer *next, *prev;   /* the bucket's timers, in FIFO order */
+	_Atomic int state;	     /* enum timer_state */
+};
+
+/*
+ * The timers of one P due in one slack-wide slot of time: the heap holds
+ * buckets, not timers, so that many timers due together cost one heap
+ * entry, and arming or disarming one is a list operation.
+ */
+struct timer_bucket {
+	int64_t slot;		    /* due at slot * TIMER_SLACK_NS */
+	int idx;		    /* in the P's heap */
+	struct timer *head, *tail;  /* its timers */
+	struct timer_bucket *hnext; /* hash chain, or free list */
+};
+
+/* A heap entry: the deadline beside the bucket, so sifting reads no bucket. */
+struct timer_slot {
+	int64_t when;
+	struct timer_bucket *b;
 };
 
 enum timer_state {
@@ -163,7 +189,7 @@ enum pstatus {
 #define P_STATE(w) ((w)&3u)
 
 struct p {
-	int id;
+	_Alignas(64) int id;
 	_Atomic uint32_t state;	      /* generation << 2 | enum pstatus */
 	struct m *_Atomic m;	      /* the M holding it */
 	struct p *link;		      /* idle list; under sched.lock */
@@ -173,9 +199,11 @@ struct p {
 
 	/*
 	 * Local run queue, Go's lock-free ring: only the owner writes the
-	 * tail; anyone may take from the head with a CAS (runq.c).
+	 * tail; anyone may take from the head with a CAS (runq.c). On a
+	 * cache line apart from the state word, which the owner writes on
+	 * every entry into the runtime.
 	 */
-	_Atomic uint32_t runqhead;
+	_Alignas(64) _Atomic uint32_t runqhead;
 	_Atomic uint32_t runqtail;
 	_Atomic(struct g *) runq[RUNQ_SIZE];
 	/* A G readied by this P's G, run next with the rest of its slice. */
@@ -185,10 +213,12 @@ struct p {
 	struct g *gfree;
 	int ngfree;
 
-	/* Timers: a min-heap on when, under timerlock; any M may run them. */
-	struct lock timerlock;
-	struct timer **timers;
+	/* Timers: a min-heap of buckets, under timerlock; any M runs them. */
+	_Alignas(64) struct lock timerlock;
+	struct timer_slot *timers;
 	int ntimers, timerscap;
+	struct timer_bucket *tbhash[64]; /* buckets by slot */
+	struct timer_bucket *tbfree;	 /* spare buckets */
 	_Atomic int64_t timer0; /* when of the first timer; INT64_MAX: none */
 };
 
@@ -237,7 +267,7 @@ struct schedt {
 	 * until it is handed work; timer_add() wakes it for an earlier one.
 	 */
 	_Atomic bool timer_sleeping;
-	_Atomic int64_t sleep_until; /* its deadline; INT64_MAX: none */
+	_Atomic int64_t sleep_until; /* its deadline; INT64_MIN: none */
 	_Atomic uint32_t timer_wake; /* futex word it sleeps on */
 	_Atomic uint32_t gnext;	     /* next G id */
 

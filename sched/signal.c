@@ -31,7 +31,6 @@
 #include <string.h>
 
 #include "runtime.h"
-#include "sema.h"
 #include "arch/x86_64/sys.h"
 
 static uint64_t sigbit(int sig)
@@ -126,6 +125,55 @@ void sigpend_deliver(struct g *gp)
 	}
 }
 
+/*
+ * A sleep's state, in gp->intr: the sleeping G parks only from SLEEP_AWAKE;
+ * its timer and g_kill() each move it from SLEEP_PARKED to SLEEP_WOKEN,
+ * and whichever does readies the G. g_kill() also moves it from
+ * SLEEP_AWAKE, so that a G about to park does not.
+ */
+enum { SLEEP_AWAKE, SLEEP_PARKED, SLEEP_WOKEN };
+
+struct sleep {
+	struct timer t;
+	struct g *g;
+	bool done; /* the timer woke it */
+};
+
+static void sleep_wake(struct g *gp)
+{
+	uint32_t st = SLEEP_PARKED;
+
+	if (atomic_compare_exchange_strong(&gp->intr, &st, SLEEP_WOKEN))
+		goready(gp);
+	else if (st == SLEEP_AWAKE)
+		atomic_compare_exchange_strong(&gp->intr, &st, SLEEP_WOKEN);
+}
+
+static void sleep_timeout(struct timer *t)
+{
+	struct sleep *s = (struct sleep *)t;
+	uint32_t st = SLEEP_PARKED;
+
+	/* Only the winner of this readies the G, and s is on its stack. */
+	if (atomic_compare_exchange_strong(&s->g->intr, &st, SLEEP_WOKEN)) {
+		s->done = true;
+		goready(s->g);
+	}
+}
+
+/* On g0, once the G is off its stack: park unless woken already. */
+static bool sleep_park(struct g *gp, void *arg)
+{
+	struct sleep *s = arg;
+	uint32_t st = SLEEP_AWAKE;
+
+	if (!atomic_compare_exchange_strong(&gp->intr, &st, SLEEP_PARKED))
+		return false;
+	if (s->t.when >= 0)
+		timer_add(&s->t);
+	return true;
+}
+
 int g_kill(struct g *gp, int sig)
 {
 	struct g *self = getg();
@@ -145,28 +193,38 @@ int g_kill(struct g *gp, int sig)
 			tgkill_m(mp, sig);
 		return 0;
 	}
-	atomic_store(&gp->intr, 1);
-	wt_futex_wake(&gp->intr, 1);
+	sleep_wake(gp);
 	return 0;
 }
 
 /*
  * Park the calling G until deadline (CLOCK_MONOTONIC ns; -1 none) or until
  * a signal sent with g_kill() runs a handler on it. Returns 0 or EINTR.
+ * The sleep is a timer and a park, with no wait-table queue: the one G
+ * that sleeps is the one to wake.
  */
 int g_sleep(int64_t deadline)
 {
 	struct g *gp = getg();
+	struct sleep s = { .t = { .when = deadline, .f = sleep_timeout },
+			   .g = gp };
 
 	gp->sigran = false;
 	for (;;) {
-		atomic_store(&gp->intr, 0);
+		atomic_store(&gp->intr, SLEEP_AWAKE);
 		/* Pairs with g_kill(): it sets sigpend, then intr. */
 		if (atomic_load(&gp->sigpend))
 			sigpend_deliver(gp);
 		if (gp->sigran)
 			return EINTR;
-		if (wt_futex_wait(&gp->intr, 0, deadline) == ETIMEDOUT)
+		s.t.pp = NULL;
+		rt_enter();
+		gopark(sleep_park, &s);
+		/* Woken by g_kill(): the timer may still be armed. */
+		if (s.t.pp)
+			timer_del(&s.t);
+		rt_exit(); /* runs the signals g_kill() left */
+		if (s.done)
 			return 0;
 	}
 }

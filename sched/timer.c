@@ -3,9 +3,15 @@
  * Timers (Go's time.go, reduced to what the runtime needs: one kind of
  * timer that calls t->f(t) once its deadline has passed).
  *
- * Each P has a min-heap of timers under its own lock; timer0 mirrors the
- * first deadline so that the scheduler can tell without the lock whether
- * any timer is due. Who runs them:
+ * Each P keeps its timers under its own lock in buckets, one per slot of
+ * TIMER_SLACK_NS (50 us, the kernel's default timer slack): a timer is
+ * due at the end of its slot, never early and at most the slack late.
+ * Timers in one bucket fire in the order they were armed. A 4-ary min-heap
+ * (Go's) orders the buckets, and a small hash finds the bucket of a slot.
+ * Ten thousand threads sleeping 1 ms each make some twenty buckets, so
+ * arming and firing a timer are list operations, and the heap stays
+ * small. timer0 mirrors the first deadline so that the scheduler can tell
+ * without the lock whether any timer is due. Who runs them:
  *  - an M with a P runs its own P's due timers each time it schedules;
  *  - an M about to steal runs the due timers of the P it steals from, so a
  *    P whose M is busy in a G does not hold its timers back;
@@ -20,6 +26,7 @@
  */
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "runtime.h"
@@ -35,66 +42,116 @@ int64_t nanotime(void)
 
 void timers_init(struct p *pp)
 {
+	pp->ntimers = 0;
+	memset(pp->tbhash, 0, sizeof(pp->tbhash));
 	atomic_store(&pp->timer0, INT64_MAX);
 }
 
-static void heap_set(struct p *pp, int i, struct timer *t)
+/* The heap of buckets; pp->timerlock held throughout. */
+
+#define HEAP_D 4
+
+static void heap_set(struct p *pp, int i, struct timer_slot e)
 {
-	pp->timers[i] = t;
-	t->idx = i;
+	pp->timers[i] = e;
+	e.b->idx = i;
 }
 
 static void sift_up(struct p *pp, int i)
 {
-	struct timer *t = pp->timers[i];
+	struct timer_slot e = pp->timers[i];
 
 	while (i > 0) {
-		int parent = (i - 1) / 2;
-		if (pp->timers[parent]->when <= t->when)
+		int parent = (i - 1) / HEAP_D;
+		if (pp->timers[parent].when <= e.when)
 			break;
 		heap_set(pp, i, pp->timers[parent]);
 		i = parent;
 	}
-	heap_set(pp, i, t);
+	heap_set(pp, i, e);
 }
 
 static void sift_down(struct p *pp, int i)
 {
-	struct timer *t = pp->timers[i];
+	struct timer_slot e = pp->timers[i];
 	int n = pp->ntimers;
 
 	for (;;) {
-		int c = 2 * i + 1;
+		int c = HEAP_D * i + 1, best = c, j;
 		if (c >= n)
 			break;
-		if (c + 1 < n && pp->timers[c + 1]->when < pp->timers[c]->when)
-			c++;
-		if (t->when <= pp->timers[c]->when)
+		for (j = c + 1; j < c + HEAP_D && j < n; j++)
+			if (pp->timers[j].when < pp->timers[best].when)
+				best = j;
+		if (e.when <= pp->timers[best].when)
 			break;
-		heap_set(pp, i, pp->timers[c]);
-		i = c;
+		heap_set(pp, i, pp->timers[best]);
+		i = best;
 	}
-	heap_set(pp, i, t);
+	heap_set(pp, i, e);
 }
 
 static void update_timer0(struct p *pp)
 {
-	atomic_store(&pp->timer0,
-		     pp->ntimers ? pp->timers[0]->when : INT64_MAX);
+	atomic_store(&pp->timer0, pp->ntimers ? pp->timers[0].when : INT64_MAX);
 }
 
-/* Remove the timer at index i. pp->timerlock held. */
-static void heap_remove(struct p *pp, int i)
+static struct timer_bucket **hash_slot(struct p *pp, int64_t slot)
 {
-	struct timer *last = pp->timers[--pp->ntimers];
+	return &pp->tbhash[(uint64_t)slot % 64];
+}
 
-	pp->timers[i]->idx = -1;
+/* The bucket of slot, made and put in the heap if there is none. */
+static struct timer_bucket *bucket_get(struct p *pp, int64_t slot)
+{
+	struct timer_bucket **h = hash_slot(pp, slot), *b;
+
+	for (b = *h; b; b = b->hnext)
+		if (b->slot == slot)
+			return b;
+	b = pp->tbfree;
+	if (b)
+		pp->tbfree = b->hnext;
+	else if (!(b = malloc(sizeof(*b))))
+		fatal("out of memory for timers");
+	if (pp->ntimers == pp->timerscap) {
+		int cap = pp->timerscap ? 2 * pp->timerscap : 64;
+		struct timer_slot *a =
+			realloc(pp->timers, (size_t)cap * sizeof(*a));
+		if (!a)
+			fatal("out of memory for timers");
+		pp->timers = a;
+		pp->timerscap = cap;
+	}
+	b->slot = slot;
+	b->head = b->tail = NULL;
+	b->hnext = *h;
+	*h = b;
+	heap_set(pp, pp->ntimers++,
+		 (struct timer_slot){ slot * TIMER_SLACK_NS, b });
+	sift_up(pp, b->idx);
+	update_timer0(pp);
+	return b;
+}
+
+/* Take b, now empty or emptied by the caller, out of the heap and hash. */
+static void bucket_put(struct p *pp, struct timer_bucket *b)
+{
+	struct timer_bucket **h = hash_slot(pp, b->slot);
+	struct timer_slot last = pp->timers[--pp->ntimers];
+	int i = b->idx;
+
 	if (i < pp->ntimers) {
 		heap_set(pp, i, last);
 		sift_down(pp, i);
-		sift_up(pp, last->idx);
+		sift_up(pp, last.b->idx);
 	}
 	update_timer0(pp);
+	while (*h != b)
+		h = &(*h)->hnext;
+	*h = b->hnext;
+	b->hnext = pp->tbfree;
+	pp->tbfree = b;
 }
 
 /* Wake the timer sleeper if t is due before it would wake. */
@@ -110,26 +167,27 @@ static void wake_timer_sleeper(int64_t when)
 void timer_add(struct timer *t)
 {
 	struct p *pp = getp();
+	struct timer_bucket *b;
+	int64_t when;
 
 	if (!pp)
 		fatal("timer_add: no P");
-	lock(&pp->timerlock);
-	if (pp->ntimers == pp->timerscap) {
-		int cap = pp->timerscap ? 2 * pp->timerscap : 64;
-		struct timer **a =
-			realloc(pp->timers, (size_t)cap * sizeof(*a));
-		if (!a)
-			fatal("out of memory for timers");
-		pp->timers = a;
-		pp->timerscap = cap;
-	}
 	t->pp = pp;
-	atomic_store(&t->state, TIMER_ARMED);
-	heap_set(pp, pp->ntimers++, t);
-	sift_up(pp, t->idx);
-	update_timer0(pp);
+	t->next = NULL;
+	atomic_store_explicit(&t->state, TIMER_ARMED, memory_order_relaxed);
+	lock(&pp->timerlock);
+	b = bucket_get(pp, t->when / TIMER_SLACK_NS +
+				   (t->when % TIMER_SLACK_NS != 0));
+	t->bucket = b;
+	t->prev = b->tail;
+	if (b->tail)
+		b->tail->next = t;
+	else
+		b->head = t;
+	b->tail = t;
+	when = pp->timers[b->idx].when;
 	unlock(&pp->timerlock);
-	wake_timer_sleeper(t->when);
+	wake_timer_sleeper(when);
 }
 
 /*
@@ -139,12 +197,23 @@ void timer_add(struct timer *t)
 bool timer_del(struct timer *t)
 {
 	struct p *pp = t->pp;
+	struct timer_bucket *b;
 	bool queued;
 
 	lock(&pp->timerlock);
 	queued = atomic_load(&t->state) == TIMER_ARMED;
 	if (queued) {
-		heap_remove(pp, t->idx);
+		b = t->bucket;
+		if (t->prev)
+			t->prev->next = t->next;
+		else
+			b->head = t->next;
+		if (t->next)
+			t->next->prev = t->prev;
+		else
+			b->tail = t->prev;
+		if (!b->head)
+			bucket_put(pp, b);
 		atomic_store(&t->state, TIMER_DONE);
 	}
 	unlock(&pp->timerlock);
@@ -156,29 +225,38 @@ bool timer_del(struct timer *t)
 
 /*
  * Run pp's timers that are due at now. Any M; pp need not be the caller's.
- * Returns the next deadline, or INT64_MAX.
+ * A due bucket's timers are taken under one hold of the lock, then run
+ * without it. Returns the next deadline, or INT64_MAX.
  */
 int64_t checktimers(struct p *pp, int64_t now)
 {
-	int64_t next;
+	struct timer *t, *next;
+	int64_t first;
 
 	if (atomic_load(&pp->timer0) > now)
 		return atomic_load(&pp->timer0);
 	lock(&pp->timerlock);
-	while (pp->ntimers && pp->timers[0]->when <= now) {
-		struct timer *t = pp->timers[0];
-		heap_remove(pp, 0);
-		atomic_store(&t->state, TIMER_FIRING);
+	while (pp->ntimers && pp->timers[0].when <= now) {
+		struct timer_bucket *b = pp->timers[0].b;
+
+		t = b->head;
+		bucket_put(pp, b);
+		for (next = t; next; next = next->next)
+			atomic_store_explicit(&next->state, TIMER_FIRING,
+					      memory_order_relaxed);
 		unlock(&pp->timerlock);
-		t->f(t);
-		/* Pairs with the acquire in timer_del(); t may be gone now. */
-		atomic_store_explicit(&t->state, TIMER_DONE,
-				      memory_order_release);
+		for (; t; t = next) {
+			next = t->next; /* t may be gone once it is done */
+			t->f(t);
+			/* Pairs with the acquire in timer_del(). */
+			atomic_store_explicit(&t->state, TIMER_DONE,
+					      memory_order_release);
+		}
 		lock(&pp->timerlock);
 	}
-	next = atomic_load(&pp->timer0);
+	first = atomic_load(&pp->timer0);
 	unlock(&pp->timerlock);
-	return next;
+	return first;
 }
 
 /* The earliest deadline of all Ps, or INT64_MAX. */
@@ -209,7 +287,7 @@ bool timer_sleep(int64_t until)
 	until = timers_next();
 	atomic_store(&sched.sleep_until, until);
 	sys_futex_wait_until((uint32_t *)&sched.timer_wake, 0, until, true);
-	atomic_store(&sched.sleep_until, INT64_MAX);
+	atomic_store(&sched.sleep_until, INT64_MIN);
 	atomic_store(&sched.timer_sleeping, false);
 	return true;
 }
