@@ -6,6 +6,10 @@
 # config	malformed SPROUT_* values are reported once, with the value used
 # off		SPROUT_OFF=1 runs the program on native threads
 # launcher	`sprout run --procs N` runs a program on N Ps
+# schedtrace	SPROUT_DEBUG=schedtrace=MS shows sysmon retaking Ps: from a
+#		FIFO open (a system call) and from printf waiting on a
+#		FILE lock (blocking the shim cannot see); bad items reported
+# maxm		past SPROUT_MAXM kernel threads the program stops, saying so
 set -u
 name=$1
 build=$2
@@ -61,6 +65,35 @@ launcher)
 	grep -q 'live threads: [12]$' "$out" || fail "not one P"
 	"$build/sprout" run --bogus true >"$out" 2>&1 && fail "bad option accepted"
 	grep -q "unknown option '--bogus'" "$out" || fail "no message"
+	;;
+schedtrace)
+	# Children of the test print their own lines: any line will do.
+	SPROUT_PROCS=1 SPROUT_DEBUG=schedtrace=10 LD_PRELOAD=$lib \
+		"$progs/blocking_progress" >"$out" 2>&1 ||
+		fail "blocking_progress failed"
+	grep -q '^sprout: SCHED [0-9]*ms: procs=1 idleprocs=[01] threads=' "$out" ||
+		fail "no schedtrace lines"
+	grep -q ' retakes=[1-9]' "$out" ||
+		fail "no P retaken from a system call"
+	SPROUT_PROCS=1 SPROUT_DEBUG=schedtrace=10 LD_PRELOAD=$lib \
+		"$progs/flockfile_sleep" >"$out" 2>&1 ||
+		fail "flockfile_sleep failed"
+	grep -q ' hidden=[1-9]' "$out" ||
+		fail "no P handed off from a hidden block"
+	SPROUT_DEBUG=schedtrace=x,bogus LD_PRELOAD=$lib \
+		"$progs/self_equal" >"$out" 2>&1 || fail "program failed"
+	[ "$(grep -c 'SPROUT_DEBUG=schedtrace=x is not a number of milliseconds; using 1000' "$out")" = 1 ] ||
+		fail "schedtrace=x not reported once"
+	grep -q "unknown item 'bogus'" "$out" || fail "bogus item not reported"
+	;;
+maxm)
+	# Ten threads in waitpid at once need ten Ms; allow five.
+	SPROUT_MAXM=5 SPROUT_PROCS=1 LD_PRELOAD=$lib "$build/tests/shim/waiters" 10 \
+		>"$out" 2>&1 && fail "ten blocked threads ran with five Ms"
+	grep -q 'sprout: 5 kernel threads, the most SPROUT_MAXM allows, are in use' "$out" ||
+		fail "no message naming the limit"
+	SPROUT_MAXM=64 SPROUT_PROCS=1 LD_PRELOAD=$lib "$build/tests/shim/waiters" 10 \
+		>"$out" 2>&1 || fail "ten blocked threads failed with 64 Ms"
 	;;
 *)
 	echo "checks.sh: no check named $name" >&2
