@@ -98,6 +98,7 @@ struct g {
 	uint64_t sigmask;	  /* its blocked signals; bit sig - 1 */
 	_Atomic uint64_t sigpend; /* signals pthread_kill() left for it */
 	_Atomic uint32_t intr;	  /* wakes an interruptible sleep */
+	_Atomic bool sigintr;	  /* a signal to the process ends its sleep */
 	bool sigran;		  /* sigpend_deliver() ran a handler */
 
 	/* Memory: set by stack.c when the G is allocated. */
@@ -271,9 +272,10 @@ struct schedt {
 	_Atomic uint32_t timer_wake; /* futex word it sleeps on */
 	_Atomic uint32_t gnext;	     /* next G id */
 
-	/* sysmon sleeps on sysmon_wake while every P is idle (sysmon.c). */
-	_Atomic bool sysmon_idle;
+	/* sysmon sleeps on sysmon_wake (sysmon.c). */
+	_Atomic bool sysmon_idle; /* and only acquirep() wakes it */
 	_Atomic uint32_t sysmon_wake;
+	_Atomic bool sigwork; /* a signal for sig_interrupt_main() */
 	/* Counts for schedtrace: Ps taken from a system call or a hidden block. */
 	_Atomic uint64_t retakes;
 	_Atomic uint64_t hidden_handoffs;
@@ -347,6 +349,7 @@ void entersyscallblock(void) hidden;
 void exitsyscall(void) hidden;
 void handoffp(struct p *pp) hidden;
 void sysmon_wakeup(void) hidden;
+void sysmon_poke(void) hidden;
 bool canspin(int i) hidden;
 void procyield(int n) hidden;
 
@@ -369,6 +372,8 @@ extern struct g g_main hidden;
 void m_sigmask_set(struct m *mp, uint64_t mask) hidden;
 int g_sigmask(int how, const sigset_t *set, sigset_t *old) hidden;
 int g_kill(struct g *gp, int sig) hidden;
+void sig_arrived(int sig, const siginfo_t *info) hidden;
+void sig_interrupt_main(void) hidden;
 void sigpend_deliver(struct g *gp) hidden;
 int g_sleep(int64_t deadline) hidden;
 

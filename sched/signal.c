@@ -174,6 +174,34 @@ static bool sleep_park(struct g *gp, void *arg)
 	return true;
 }
 
+/*
+ * After a handler of the program ran for sig (the shim's trampoline): a
+ * signal sent to the process, not to a thread, goes natively to the
+ * initial thread if it does not block it, and ends a sleep of its. Here
+ * the kernel chose an M, so if the initial thread is not the G running
+ * the handler, sysmon ends its sleep. Async-signal-safe: only atomics and
+ * a futex wake.
+ */
+void sig_arrived(int sig, const siginfo_t *info)
+{
+	if (!info || info->si_code == SI_TKILL || getg() == &g_main ||
+	    (g_main.sigmask & sigbit(sig)))
+		return;
+	/* Faults are the faulting thread's. */
+	if ((sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE ||
+	     sig == SIGILL || sig == SIGTRAP) &&
+	    info->si_code > 0)
+		return;
+	atomic_store(&g_main.sigintr, true);
+	sysmon_poke();
+}
+
+void sig_interrupt_main(void)
+{
+	if (atomic_load(&g_main.sigintr))
+		sleep_wake(&g_main);
+}
+
 int g_kill(struct g *gp, int sig)
 {
 	struct g *self = getg();
@@ -210,12 +238,13 @@ int g_sleep(int64_t deadline)
 			   .g = gp };
 
 	gp->sigran = false;
+	atomic_store(&gp->sigintr, false);
 	for (;;) {
 		atomic_store(&gp->intr, SLEEP_AWAKE);
 		/* Pairs with g_kill(): it sets sigpend, then intr. */
 		if (atomic_load(&gp->sigpend))
 			sigpend_deliver(gp);
-		if (gp->sigran)
+		if (gp->sigran || atomic_exchange(&gp->sigintr, false))
 			return EINTR;
 		s.t.pp = NULL;
 		rt_enter();

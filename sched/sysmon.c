@@ -20,8 +20,10 @@
  *    is running and other Gs wait, sysmon asks the G to yield at its next
  *    safe point (pp->preempt, preempt_check()).
  *
- * It also starts an M for timers that are overdue while Ps are idle, and
- * prints the scheduler's state every SPROUT_DEBUG=schedtrace=MS.
+ * It also starts an M for timers that are overdue while Ps are idle, ends
+ * the initial thread's sleep for a signal sent to the process (signal.c:
+ * a signal handler cannot touch run queues), and prints the scheduler's
+ * state every SPROUT_DEBUG=schedtrace=MS.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -195,11 +197,13 @@ static void trace(int64_t now, int64_t start)
 	print(line);
 }
 
+/* Sleep ns, or until sysmon_wakeup() or sysmon_poke(). */
 static void nap(int64_t ns)
 {
-	struct timespec ts = { ns / 1000000000, ns % 1000000000 };
-
-	sys2(SYS_nanosleep, (long)&ts, 0);
+	if (!atomic_exchange(&sched.sysmon_wake, 0))
+		sys_futex_wait_until((uint32_t *)&sched.sysmon_wake, 0,
+				     nanotime() + ns, true);
+	atomic_store(&sched.sysmon_wake, 0);
 }
 
 static void *sysmon(void *arg)
@@ -216,17 +220,17 @@ static void *sysmon(void *arg)
 		else if (idle > 50 && delay < DELAY_MAX_NS)
 			delay *= 2;
 		nap(delay);
-		if (!schedtrace_ms && atomic_load(&sched.npidle) == nprocs) {
+		if (!schedtrace_ms && atomic_load(&sched.npidle) == nprocs &&
+		    !atomic_load(&sched.sigwork)) {
 			/* Nothing runs: sleep until a P is taken. */
-			atomic_store(&sched.sysmon_wake, 0);
 			atomic_store(&sched.sysmon_idle, true);
 			if (atomic_load(&sched.npidle) == nprocs)
-				sys_futex_wait_until(
-					(uint32_t *)&sched.sysmon_wake, 0,
-					nanotime() + IDLE_SLEEP_NS, true);
+				nap(IDLE_SLEEP_NS);
 			atomic_store(&sched.sysmon_idle, false);
 			idle = 0;
 		}
+		if (atomic_exchange(&sched.sigwork, false))
+			sig_interrupt_main();
 		now = nanotime();
 		idle = retake(now) ? 0 : idle + 1;
 		kick_timers(now);
@@ -244,6 +248,14 @@ void sysmon_wakeup(void)
 		atomic_store(&sched.sysmon_wake, 1);
 		sys_futex_wake((uint32_t *)&sched.sysmon_wake, 1);
 	}
+}
+
+/* From a signal handler: wake sysmon for sig_interrupt_main(). */
+void sysmon_poke(void)
+{
+	atomic_store(&sched.sigwork, true);
+	atomic_store(&sched.sysmon_wake, 1);
+	sys_futex_wake((uint32_t *)&sched.sysmon_wake, 1);
 }
 
 /* Start sysmon; again in the child of fork(), which keeps trace_ms. */

@@ -133,6 +133,10 @@
 	/* signal.c */                      \
 	X(pthread_sigmask, NULL)            \
 	X(sigprocmask, NULL)                \
+	X(sigaction, NULL)                  \
+	X(signal, NULL)                     \
+	X(bsd_signal, NULL)                 \
+	X(sysv_signal, NULL)                \
 	/* syscall-wrap/sleep.c */          \
 	X(nanosleep, NULL)                  \
 	X(__nanosleep, NULL)                \

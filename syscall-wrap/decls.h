@@ -41,5 +41,6 @@ pid_t __wait(int *status);
 pid_t __waitpid(pid_t pid, int *status, int options);
 int __nanosleep(const struct timespec *req, struct timespec *rem);
 int __sigsuspend(const sigset_t *mask);
+__sighandler_t bsd_signal(int sig, __sighandler_t handler);
 
 #endif
