@@ -2,7 +2,7 @@
 /*
  * Run queues (Go's runqput/runqget/runqgrab/runqsteal, proc.go).
  *
- * Each P has a 256-entry ring. Only the P's owner writes runqtail and the
+ * Each P has a RUNQ_SIZE-entry ring. Only the P's owner writes runqtail and the
  * slots between tail and head; anyone may take entries from the head with a
  * CAS on runqhead, which is what makes stealing lock-free. The slot values a
  * thief reads before its CAS are valid only if the CAS succeeds: the owner
@@ -29,29 +29,37 @@ static bool cas_head(struct p *pp, uint32_t h, uint32_t nh)
 		&pp->runqhead, &h, nh, memory_order_acq_rel, RELAXED);
 }
 
-/* Move half of the local queue and gp to the global queue. Owner only. */
+/*
+ * Move half of the local queue and gp to the global queue. Owner only. Once
+ * the head has moved past them, the slots are the owner's alone: no
+ * stealer reads them again, and only the owner writes slots, so they are
+ * linked straight from the ring (no copy on the G's stack, which may be
+ * small).
+ */
 static bool runqputslow(struct p *pp, struct g *gp, uint32_t h, uint32_t t)
 {
-	struct g *batch[RUNQ_SIZE / 2 + 1];
 	uint32_t i, n = (t - h) / 2;
+	struct g *first, *prev;
 
 	if (n != RUNQ_SIZE / 2)
 		fatal("runqputslow: queue is not full");
-	for (i = 0; i < n; i++)
-		batch[i] = atomic_load_explicit(&pp->runq[(h + i) % RUNQ_SIZE],
-						RELAXED);
 	if (!cas_head(pp, h, h + n))
 		return false;
-	batch[n] = gp;
-	for (i = 0; i < n; i++)
-		batch[i]->schedlink = batch[i + 1];
+	first = prev = atomic_load_explicit(&pp->runq[h % RUNQ_SIZE], RELAXED);
+	for (i = 1; i < n; i++) {
+		struct g *next = atomic_load_explicit(
+			&pp->runq[(h + i) % RUNQ_SIZE], RELAXED);
+		prev->schedlink = next;
+		prev = next;
+	}
+	prev->schedlink = gp;
 	gp->schedlink = NULL;
 
 	lock(&sched.lock);
 	if (sched.runqtail)
-		sched.runqtail->schedlink = batch[0];
+		sched.runqtail->schedlink = first;
 	else
-		sched.runqhead = batch[0];
+		sched.runqhead = first;
 	sched.runqtail = gp;
 	atomic_fetch_add_explicit(&sched.runqsize, (int)n + 1, RELAXED);
 	unlock(&sched.lock);
