@@ -1032,7 +1032,8 @@ int schedinit(const struct runtime_config *cfg, const char **why)
 	tcb_adopt();
 	m0.curg = &g_main;
 	atomic_store(&sched.nlive, 1);
-	sched.maxm = cfg->maxm;
+	/* Each P needs an M, and one more may be blocked. */
+	sched.maxm = cfg->maxm > nprocs ? cfg->maxm : nprocs + 1;
 	sigprocmask(SIG_SETMASK, NULL, &m_sigmask);
 	if (sysmon_start(thread_create, cfg->schedtrace_ms)) {
 		*why = "cannot start sysmon";
