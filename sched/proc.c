@@ -369,8 +369,13 @@ top:
 	*inherit = false;
 	if (atomic_load(&pp->timer0) != INT64_MAX)
 		checktimers(pp, nanotime());
-	/* Now and then the global queue first, so that it is not starved. */
-	if (pp->schedtick % 61 == 0 && atomic_load(&sched.runqsize) > 0) {
+	/*
+	 * Now and then the global queue first, so that it is not starved.
+	 * Go counts by schedtick; here a G taking its predecessor's time
+	 * slice does not move the tick, and two Gs handing a lock back and
+	 * forth would keep the global queue waiting for seconds.
+	 */
+	if (++pp->globalpoll % 61 == 0 && atomic_load(&sched.runqsize) > 0) {
 		lock(&sched.lock);
 		gp = globrunqget(pp, 1);
 		unlock(&sched.lock);

@@ -203,6 +203,7 @@ struct p {
 	struct p *link;		      /* idle list; under sched.lock */
 	_Atomic uint32_t schedtick;   /* one more each time a G starts */
 	_Atomic uint32_t syscalltick; /* one more each wrapped system call */
+	uint32_t globalpoll;	      /* findrunnable() calls; owner */
 	_Atomic bool preempt; /* sysmon: its G has run long, others wait */
 
 	/*
