@@ -41,6 +41,7 @@
 
 #include "runtime.h"
 #include "sema.h"
+#include "netpoll.h"
 #include "arch/x86_64/sys.h"
 #include "../compat/tcb.h"
 
@@ -415,6 +416,13 @@ top:
 			return gp;
 	}
 
+	/* Gs whose I/O is ready (readied onto this P's queue). */
+	if (netpoll_waiting() && netpoll(0) > 0) {
+		gp = runqget(pp);
+		if (gp)
+			return gp;
+	}
+
 	lock(&sched.lock);
 	if (atomic_load(&sched.runqsize) > 0) {
 		gp = globrunqget(pp, 0);
@@ -445,9 +453,13 @@ top:
 		}
 	}
 
-	/* One idle M sleeps until the next timer, then takes an idle P. */
+	/*
+	 * One idle M sleeps until the next timer, in the netpoller if Gs wait
+	 * for I/O, then takes an idle P.
+	 */
 	m_sigmask_set(mp, g_main.sigmask);
-	if (timers_next() != INT64_MAX && timer_sleep(timers_next())) {
+	if ((timers_next() != INT64_MAX || netpoll_waiting()) &&
+	    timer_sleep(timers_next())) {
 		lock(&sched.lock);
 		pp = pidleget();
 		unlock(&sched.lock);
@@ -956,6 +968,7 @@ static void afterfork_child(void)
 	}
 	stack_afterfork_child();
 	wt_afterfork_child();
+	netpoll_afterfork_child();
 	/* An M other than M0 runs its g0 on its own pthread stack. */
 	tcb_afterfork_child(mp && !mp->g0->pool ? mp->g0->tcb : NULL,
 			    stack_foreach_tcb);

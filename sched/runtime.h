@@ -369,6 +369,7 @@ int64_t checktimers(struct p *pp, int64_t now) hidden;
 int64_t timers_next(void) hidden;
 void timers_init(struct p *pp) hidden;
 bool timer_sleep(int64_t until) hidden;
+void wake_timer_sleeper_now(void) hidden;
 
 /* sysmon.c */
 int sysmon_start(int (*thread_create)(pthread_t *, const pthread_attr_t *,

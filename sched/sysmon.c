@@ -32,6 +32,7 @@
 #include <time.h>
 
 #include "runtime.h"
+#include "netpoll.h"
 #include "arch/x86_64/sys.h"
 
 #define DELAY_MIN_NS   20000
@@ -39,6 +40,7 @@
 #define IDLE_SLEEP_NS  100000000 /* every P idle: until woken, or this */
 #define BLOCKED_NS     10000000	 /* a P stuck this long is looked at */
 #define SYSCALL_MAX_NS 10000000
+#define POLL_NS	       10000000
 #define SYSMON_STACK   (64 * 1024)
 
 static struct sysmon_p {
@@ -234,6 +236,9 @@ static void *sysmon(void *arg)
 		now = nanotime();
 		idle = retake(now) ? 0 : idle + 1;
 		kick_timers(now);
+		/* Nobody polled for a while: the Ms are busy. Go does this. */
+		if (netpoll_waiting() && now - netpoll_lastpoll() > POLL_NS)
+			netpoll(0);
 		if (schedtrace_ms && now >= next_trace) {
 			trace(now, start);
 			next_trace = now + (int64_t)schedtrace_ms * 1000000;

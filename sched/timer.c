@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "runtime.h"
+#include "netpoll.h"
 #include "arch/x86_64/sys.h"
 
 int64_t nanotime(void)
@@ -155,12 +156,20 @@ static void bucket_put(struct p *pp, struct timer_bucket *b)
 }
 
 /* Wake the timer sleeper if t is due before it would wake. */
+/* Wake the timer sleeper, in a futex or in the netpoller. */
+void wake_timer_sleeper_now(void)
+{
+	if (atomic_exchange(&sched.timer_wake, 1) == 0) {
+		sys_futex_wake((uint32_t *)&sched.timer_wake, 1);
+		netpoll_break();
+	}
+}
+
+/* Wake the timer sleeper if a timer due at when is before it would wake. */
 static void wake_timer_sleeper(int64_t when)
 {
-	if (when >= atomic_load(&sched.sleep_until))
-		return;
-	if (atomic_exchange(&sched.timer_wake, 1) == 0)
-		sys_futex_wake((uint32_t *)&sched.timer_wake, 1);
+	if (when < atomic_load(&sched.sleep_until))
+		wake_timer_sleeper_now();
 }
 
 /* Arm t on the caller's P. The caller must hold a P. */
@@ -274,8 +283,9 @@ int64_t timers_next(void)
 }
 
 /*
- * Sleep the calling M (which holds no P) until until, unless another M is
- * the timer sleeper already. Returns false at once in that case.
+ * Sleep the calling M (which holds no P) until until (INT64_MAX: until
+ * woken), unless another M is the timer sleeper already. Returns false at
+ * once in that case. Gs readied by the netpoller meanwhile are queued.
  */
 bool timer_sleep(int64_t until)
 {
@@ -286,7 +296,12 @@ bool timer_sleep(int64_t until)
 	/* A timer added before sleep_until was set may be earlier. */
 	until = timers_next();
 	atomic_store(&sched.sleep_until, until);
-	sys_futex_wait_until((uint32_t *)&sched.timer_wake, 0, until, true);
+	/* With Gs waiting for I/O, it sleeps in the netpoller. */
+	if (netpoll_inited())
+		netpoll(until == INT64_MAX ? -1 : until);
+	else if (atomic_load(&sched.timer_wake) == 0)
+		sys_futex_wait_until((uint32_t *)&sched.timer_wake, 0,
+				     until == INT64_MAX ? -1 : until, true);
 	atomic_store(&sched.sleep_until, INT64_MIN);
 	atomic_store(&sched.timer_sleeping, false);
 	return true;

@@ -48,6 +48,20 @@ static inline bool shim_on(void)
 	return true;
 }
 
+/*
+ * Is the shim on and the caller a G of its own, which can park (not a
+ * thread the shim did not create, nor the runtime's own)?
+ */
+static inline bool shim_on_g(void)
+{
+	struct g *gp;
+
+	if (!shim_on())
+		return false;
+	gp = getg();
+	return gp && !(gp->flags & (G_LOCKED | G_G0));
+}
+
 struct g *lockedg_attach(void) hidden;
 
 /* The calling thread's G, made on first use in a thread not ours. */

@@ -8,19 +8,9 @@
 
 #include "shim.h"
 
-static bool g_has_mask(void)
-{
-	struct g *gp;
-
-	if (!shim_on())
-		return false;
-	gp = getg();
-	return gp && !(gp->flags & (G_LOCKED | G_G0));
-}
-
 SPROUT_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
-	if (!g_has_mask())
+	if (!shim_on_g())
 		return REAL(pthread_sigmask)(how, set, old);
 	return g_sigmask(how, set, old);
 }
@@ -29,7 +19,7 @@ SPROUT_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 {
 	int err;
 
-	if (!g_has_mask())
+	if (!shim_on_g())
 		return REAL(sigprocmask)(how, set, old);
 	err = g_sigmask(how, set, old);
 	if (err) {

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "wrap.h"
+#include "../sched/netpoll.h"
 #include "../shim/shim.h"
 
 #define DEFINE(enter, ret, name, params, args)                \
@@ -37,14 +38,7 @@
 		return BLOCKING(enter, ret, REAL(name) args); \
 	}
 
-/* Regular-file I/O (and, for now, pipes, sockets and ttys). */
-DEFINE(SHORT, ssize_t, read, (int fd, void *buf, size_t n), (fd, buf, n))
-DEFINE(SHORT, ssize_t, __read, (int fd, void *buf, size_t n), (fd, buf, n))
-DEFINE(SHORT, ssize_t, __read_chk, (int fd, void *buf, size_t n, size_t l),
-       (fd, buf, n, l))
-DEFINE(SHORT, ssize_t, write, (int fd, const void *buf, size_t n), (fd, buf, n))
-DEFINE(SHORT, ssize_t, __write, (int fd, const void *buf, size_t n),
-       (fd, buf, n))
+/* Positional and file I/O (read, write and the rest: netio.c). */
 DEFINE(SHORT, ssize_t, pread, (int fd, void *buf, size_t n, off_t o),
        (fd, buf, n, o))
 DEFINE(SHORT, ssize_t, pread64, (int fd, void *buf, size_t n, off_t o),
@@ -61,10 +55,6 @@ DEFINE(SHORT, ssize_t, pwrite64, (int fd, const void *buf, size_t n, off_t o),
        (fd, buf, n, o))
 DEFINE(SHORT, ssize_t, __pwrite64, (int fd, const void *buf, size_t n, off_t o),
        (fd, buf, n, o))
-DEFINE(SHORT, ssize_t, readv, (int fd, const struct iovec *v, int n),
-       (fd, v, n))
-DEFINE(SHORT, ssize_t, writev, (int fd, const struct iovec *v, int n),
-       (fd, v, n))
 DEFINE(SHORT, ssize_t, preadv, (int fd, const struct iovec *v, int n, off_t o),
        (fd, v, n, o))
 DEFINE(SHORT, ssize_t, preadv64,
@@ -121,7 +111,11 @@ static int open_at(int dirfd, const char *path, int flags, mode_t mode)
 {
 	if (!shim_on())
 		return REAL(openat)(dirfd, path, flags, mode);
-	return BLOCKING(SHORT, int, REAL(openat)(dirfd, path, flags, mode));
+	int fd = BLOCKING(SHORT, int, REAL(openat)(dirfd, path, flags, mode));
+
+	if (fd >= 0)
+		netpoll_fd_changed(fd);
+	return fd;
 }
 
 #define OPEN(name)                                                       \
@@ -147,24 +141,28 @@ static bool fcntl_blocks(int cmd)
 	return cmd == F_SETLKW || cmd == F_OFD_SETLKW;
 }
 
-#define FCNTL(name)                                      \
-	SPROUT_EXPORT int name(int fd, int cmd, ...)     \
-	{                                                \
-		va_list ap;                              \
-		void *arg;                               \
-		int r, saved;                            \
-                                                         \
-		va_start(ap, cmd);                       \
-		arg = va_arg(ap, void *);                \
-		va_end(ap);                              \
-		if (!shim_on() || !fcntl_blocks(cmd))    \
-			return REAL(name)(fd, cmd, arg); \
-		entersyscall();                          \
-		r = REAL(name)(fd, cmd, arg);            \
-		saved = errno;                           \
-		exitsyscall();                           \
-		errno = saved;                           \
-		return r;                                \
+/* An fd made by F_DUPFD names a new file for the netpoller. */
+static int fcntl_done(int cmd, int r)
+{
+	if (r >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
+		netpoll_fd_changed(r);
+	return r;
+}
+
+#define FCNTL(name)                                                       \
+	SPROUT_EXPORT int name(int fd, int cmd, ...)                      \
+	{                                                                 \
+		va_list ap;                                               \
+		void *arg;                                                \
+                                                                          \
+		va_start(ap, cmd);                                        \
+		arg = va_arg(ap, void *);                                 \
+		va_end(ap);                                               \
+		if (!shim_on())                                           \
+			return REAL(name)(fd, cmd, arg);                  \
+		if (!fcntl_blocks(cmd))                                   \
+			return fcntl_done(cmd, REAL(name)(fd, cmd, arg)); \
+		return BLOCKING(SHORT, int, REAL(name)(fd, cmd, arg));    \
 	}
 FCNTL(fcntl)
 FCNTL(fcntl64)

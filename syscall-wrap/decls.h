@@ -14,7 +14,16 @@
 #include <netdb.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/select.h>
+#include <sys/sendfile.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/msg.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -42,5 +51,16 @@ pid_t __waitpid(pid_t pid, int *status, int options);
 int __nanosleep(const struct timespec *req, struct timespec *rem);
 int __sigsuspend(const sigset_t *mask);
 __sighandler_t bsd_signal(int sig, __sighandler_t handler);
+ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags);
+ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
+		       struct sockaddr *addr, socklen_t *alen);
+int __poll(struct pollfd *fds, nfds_t n, int ms);
+int __poll_chk(struct pollfd *fds, nfds_t n, int ms, size_t fdslen);
+int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts,
+		const sigset_t *mask, size_t fdslen);
+int __select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv);
+int __close(int fd);
+int __dup2(int fd, int fd2);
+int __pipe(int fds[2]);
 
 #endif

@@ -22,17 +22,6 @@
 
 #define NS 1000000000
 
-/* Can the calling thread park? */
-static bool parkable(void)
-{
-	struct g *gp;
-
-	if (!shim_on())
-		return false;
-	gp = getg();
-	return gp && !(gp->flags & (G_LOCKED | G_G0));
-}
-
 static bool ts_valid(const struct timespec *ts)
 {
 	return ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < NS;
@@ -105,14 +94,14 @@ static int do_nanosleep(const struct timespec *req, struct timespec *rem)
 
 SPROUT_EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
 {
-	if (!parkable())
+	if (!shim_on_g())
 		return REAL(nanosleep)(req, rem);
 	return do_nanosleep(req, rem);
 }
 
 SPROUT_EXPORT int __nanosleep(const struct timespec *req, struct timespec *rem)
 {
-	if (!parkable())
+	if (!shim_on_g())
 		return REAL(__nanosleep)(req, rem);
 	return do_nanosleep(req, rem);
 }
@@ -123,7 +112,7 @@ SPROUT_EXPORT int clock_nanosleep(clockid_t clk, int flags,
 {
 	int err;
 
-	if (!parkable())
+	if (!shim_on_g())
 		return REAL(clock_nanosleep)(clk, flags, req, rem);
 	switch (clk) {
 	case CLOCK_REALTIME:
@@ -150,7 +139,7 @@ SPROUT_EXPORT unsigned int sleep(unsigned int seconds)
 	struct timespec ts = { (time_t)seconds, 0 };
 	int saved = errno;
 
-	if (!parkable())
+	if (!shim_on_g())
 		return REAL(sleep)(seconds);
 	if (sleep_for(&ts, &ts)) {
 		errno = EINTR;
@@ -165,7 +154,7 @@ SPROUT_EXPORT int usleep(useconds_t usec)
 	struct timespec ts = { (time_t)(usec / 1000000),
 			       (long)(usec % 1000000) * 1000 };
 
-	if (!parkable())
+	if (!shim_on_g())
 		return REAL(usleep)(usec);
 	return do_nanosleep(&ts, NULL);
 }
@@ -174,7 +163,7 @@ SPROUT_EXPORT int thrd_sleep(const struct timespec *req, struct timespec *rem)
 {
 	int err;
 
-	if (!parkable())
+	if (!shim_on_g())
 		return REAL(thrd_sleep)(req, rem);
 	err = clock_nanosleep(CLOCK_REALTIME, 0, req, rem);
 	return err == 0 ? 0 : err == EINTR ? -1 : -2;

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The netpoller (Go's netpoll.go, for file descriptors the program owns).
+ *
+ * Each fd has a descriptor with an event count per direction and a
+ * sequence number. Waiting is the wait table's futex wait on the event
+ * count (sema.c): a G that took a ticket before its non-blocking try
+ * parks only if no event came since, so readiness between the try and the
+ * park is never lost, and any number of Gs may wait on one fd (threads
+ * racing in accept(), say). An event bumps the count and wakes them all;
+ * each tries its call again.
+ *
+ * The fd is registered with epoll, edge-triggered, on its first wait
+ * (netpoll_epoll.c). Its sequence number changes whenever the fd number
+ * comes to name another file or none (netpoll_fd_changed(), from the
+ * shim's close, dup2 and every call that makes an fd): events of the old
+ * file are then dropped, its waiters return EBADF, and the new file is
+ * registered on its first wait.
+ *
+ * Who polls: an M that finds no work polls without blocking
+ * (findrunnable()); the one M that would sleep until the next timer
+ * sleeps in epoll_wait() instead (timer_sleep()); sysmon polls when nobody
+ * has for 10 ms. Descriptors live as long as the process: fd numbers are
+ * small and reused.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "runtime.h"
+#include "netpoll.h"
+#include "sema.h"
+
+struct pdesc {
+	_Atomic uint32_t ev[2]; /* events seen, per direction */
+	_Atomic uint32_t seq;	/* changes when the fd names another file */
+	_Atomic uint32_t armed; /* seq + 1 once epoll watches it */
+	_Atomic uint32_t kind;	/* seq << 2 | the caller's kind of file */
+};
+
+static struct pdesc *_Atomic *_Atomic table;
+static _Atomic int tablen;
+static struct lock tablelock;
+static _Atomic bool inited;
+static _Atomic int nwaiting;
+static _Atomic int64_t lastpoll;
+
+/* fd's descriptor; with make, created if there is none. */
+static struct pdesc *desc(int fd, bool make)
+{
+	struct pdesc *_Atomic *t;
+	struct pdesc *pd;
+	int n;
+
+	if (fd < 0)
+		return NULL;
+	t = atomic_load_explicit(&table, memory_order_acquire);
+	if (fd < atomic_load_explicit(&tablen, memory_order_acquire) &&
+	    (pd = atomic_load_explicit(&t[fd], memory_order_acquire)))
+		return pd;
+	if (!make)
+		return NULL;
+	lock(&tablelock);
+	n = atomic_load(&tablen);
+	if (fd >= n) {
+		/* Grow; the old table stays, as others may be reading it. */
+		int len = n ? 2 * n : 256;
+		struct pdesc *_Atomic *nt;
+
+		while (len <= fd)
+			len *= 2;
+		nt = calloc((size_t)len, sizeof(*nt));
+		if (!nt)
+			fatal("out of memory for the netpoller");
+		if (n)
+			memcpy((void *)nt, (void *)table,
+			       (size_t)n * sizeof(*nt));
+		atomic_store_explicit(&table, nt, memory_order_release);
+		atomic_store_explicit(&tablen, len, memory_order_release);
+	}
+	t = atomic_load(&table);
+	pd = atomic_load(&t[fd]);
+	if (!pd) {
+		pd = calloc(1, sizeof(*pd));
+		if (!pd)
+			fatal("out of memory for the netpoller");
+		atomic_store_explicit(&t[fd], pd, memory_order_release);
+	}
+	unlock(&tablelock);
+	return pd;
+}
+
+static uint64_t key_of(int fd, uint32_t seq)
+{
+	return (uint64_t)(uint32_t)fd | (uint64_t)seq << 32;
+}
+
+static void wake(struct pdesc *pd, int mode)
+{
+	atomic_fetch_add(&pd->ev[mode], 1);
+	wt_futex_wake(&pd->ev[mode], INT_MAX);
+}
+
+static void ready(uint64_t key, uint32_t ev)
+{
+	struct pdesc *pd = desc((int)(uint32_t)key, false);
+
+	if (!pd || atomic_load(&pd->seq) != (uint32_t)(key >> 32))
+		return; /* a file this fd no longer names */
+	if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		wake(pd, NP_READ);
+	if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+		wake(pd, NP_WRITE);
+}
+
+static int init(void)
+{
+	static struct lock initlock;
+	int err = 0;
+
+	lock(&initlock);
+	if (!atomic_load(&inited)) {
+		err = np_epoll_init();
+		if (!err)
+			atomic_store(&inited, true);
+	}
+	unlock(&initlock);
+	return err;
+}
+
+uint32_t netpoll_ticket(int fd, int mode)
+{
+	struct pdesc *pd = desc(fd, true);
+
+	return pd ? atomic_load(&pd->ev[mode]) : 0;
+}
+
+int netpoll_wait(int fd, int mode, uint32_t ticket, int64_t deadline)
+{
+	struct pdesc *pd = desc(fd, true);
+	uint32_t seq;
+	int err;
+
+	if (!pd)
+		return EBADF;
+	if (!atomic_load(&inited) && (err = init()))
+		return err;
+	seq = atomic_load(&pd->seq);
+	if (atomic_load(&pd->armed) != seq + 1) {
+		err = np_epoll_arm(fd, key_of(fd, seq));
+		if (err)
+			return err;
+		atomic_store(&pd->armed, seq + 1);
+	}
+	atomic_fetch_add(&nwaiting, 1);
+	/* An idle M may sleep in a futex: it must poll for this one. */
+	if (atomic_load(&sched.timer_sleeping))
+		wake_timer_sleeper_now();
+	err = wt_futex_wait(&pd->ev[mode], ticket, deadline);
+	atomic_fetch_sub(&nwaiting, 1);
+	if (atomic_load(&pd->seq) != seq)
+		return EBADF;
+	return err == ETIMEDOUT ? ETIMEDOUT : 0;
+}
+
+int netpoll_kind(int fd)
+{
+	struct pdesc *pd = desc(fd, false);
+	uint32_t k;
+
+	if (!pd)
+		return 0;
+	k = atomic_load_explicit(&pd->kind, memory_order_relaxed);
+	return k >> 2 == (atomic_load(&pd->seq) & 0x3fffffff) ? (int)(k & 3)
+							      : 0;
+}
+
+void netpoll_set_kind(int fd, int kind)
+{
+	struct pdesc *pd = desc(fd, true);
+
+	if (pd)
+		atomic_store_explicit(&pd->kind,
+				      (atomic_load(&pd->seq) << 2) |
+					      (uint32_t)kind,
+				      memory_order_relaxed);
+}
+
+void netpoll_fd_changed(int fd)
+{
+	struct pdesc *pd = desc(fd, false);
+
+	if (!pd)
+		return;
+	atomic_fetch_add(&pd->seq, 1);
+	wake(pd, NP_READ);
+	wake(pd, NP_WRITE);
+}
+
+bool netpoll_inited(void)
+{
+	return atomic_load_explicit(&inited, memory_order_relaxed);
+}
+
+bool netpoll_waiting(void)
+{
+	return atomic_load_explicit(&nwaiting, memory_order_relaxed) > 0;
+}
+
+int netpoll(int64_t until)
+{
+	int n;
+
+	if (!netpoll_inited())
+		return 0;
+	n = np_epoll_wait(until, ready);
+	atomic_store_explicit(&lastpoll, nanotime(), memory_order_relaxed);
+	return n;
+}
+
+int64_t netpoll_lastpoll(void)
+{
+	return atomic_load_explicit(&lastpoll, memory_order_relaxed);
+}
+
+void netpoll_break(void)
+{
+	if (netpoll_inited())
+		np_epoll_break();
+}
+
+/* The child has no waiters, and an epoll instance of its own to fill. */
+void netpoll_afterfork_child(void)
+{
+	int i, n = atomic_load(&tablen);
+
+	atomic_store(&nwaiting, 0);
+	memset(&tablelock, 0, sizeof(tablelock));
+	if (!netpoll_inited())
+		return;
+	np_epoll_afterfork_child();
+	for (i = 0; i < n; i++) {
+		struct pdesc *pd = atomic_load(&table[i]);
+		if (pd)
+			atomic_store(&pd->armed, 0);
+	}
+}

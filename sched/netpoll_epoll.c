@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The netpoller's epoll side (Go's netpoll_epoll.go): one epoll instance
+ * for the process, an eventfd to break a blocked epoll_wait, and
+ * edge-triggered registrations made once per file, on the first wait.
+ * Raw system calls only: this runs on g0, in sysmon and in the idle M.
+ */
+#include <errno.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+
+#include "runtime.h"
+#include "netpoll.h"
+#include "arch/x86_64/sys.h"
+
+#define BREAK_KEY UINT64_MAX
+#define NEVENTS	  128
+
+static int epfd = -1, breakfd = -1;
+static _Atomic bool breaking;
+
+static int make(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = BREAK_KEY };
+	long e, b;
+
+	e = sys1(SYS_epoll_create1, EPOLL_CLOEXEC);
+	if (e < 0)
+		return (int)-e;
+	b = sys2(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (b < 0 || sys4(SYS_epoll_ctl, e, EPOLL_CTL_ADD, b, (long)&ev) < 0) {
+		sys1(SYS_close, e);
+		if (b >= 0)
+			sys1(SYS_close, b);
+		return b < 0 ? (int)-b : ENOMEM;
+	}
+	epfd = (int)e;
+	breakfd = (int)b;
+	return 0;
+}
+
+int np_epoll_init(void)
+{
+	return make();
+}
+
+/* Watch fd for both directions; EEXIST means it is watched already. */
+int np_epoll_arm(int fd, uint64_t key)
+{
+	struct epoll_event ev = {
+		.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+		.data.u64 = key,
+	};
+	long r = sys4(SYS_epoll_ctl, epfd, EPOLL_CTL_ADD, fd, (long)&ev);
+
+	if (r == -EEXIST)
+		r = sys4(SYS_epoll_ctl, epfd, EPOLL_CTL_MOD, fd, (long)&ev);
+	return r < 0 ? (int)-r : 0;
+}
+
+/*
+ * Wait for events until the CLOCK_MONOTONIC time until (0: do not block;
+ * -1: no limit) and pass each to ready(). Returns the number of events.
+ */
+int np_epoll_wait(int64_t until, void (*ready)(uint64_t key, uint32_t ev))
+{
+	struct epoll_event ev[NEVENTS];
+	int ms = 0, i, n;
+	long r;
+
+	if (until < 0) {
+		ms = -1;
+	} else if (until > 0) {
+		int64_t left = until - nanotime();
+		ms = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
+	}
+	r = sys6(SYS_epoll_pwait, epfd, (long)ev, NEVENTS, ms, 0, 8);
+	if (r <= 0)
+		return 0;
+	n = 0;
+	for (i = 0; i < r; i++) {
+		if (ev[i].data.u64 == BREAK_KEY) {
+			uint64_t v;
+			sys3(SYS_read, breakfd, (long)&v, sizeof(v));
+			atomic_store(&breaking, false);
+			continue;
+		}
+		ready(ev[i].data.u64, ev[i].events);
+		n++;
+	}
+	return n;
+}
+
+/* Wake an M blocked in np_epoll_wait(). */
+void np_epoll_break(void)
+{
+	uint64_t one = 1;
+
+	if (!atomic_exchange(&breaking, true))
+		sys3(SYS_write, breakfd, (long)&one, sizeof(one));
+}
+
+/* The child shares the parent's epoll instance: make its own. */
+void np_epoll_afterfork_child(void)
+{
+	if (epfd < 0)
+		return;
+	sys1(SYS_close, epfd);
+	sys1(SYS_close, breakfd);
+	epfd = breakfd = -1;
+	atomic_store(&breaking, false);
+	if (make())
+		fatal("cannot make an epoll instance in the child of fork()");
+}
