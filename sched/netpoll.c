@@ -38,6 +38,9 @@ struct pdesc {
 	_Atomic uint32_t seq;	/* changes when the fd names another file */
 	_Atomic uint32_t armed; /* seq + 1 once epoll watches it */
 	_Atomic uint32_t kind;	/* seq << 2 | the caller's kind of file */
+	/* The caller's facts about the file, valid while info == seq + 1. */
+	_Atomic uint32_t info;
+	struct netpoll_info facts;
 };
 
 static struct pdesc *_Atomic *_Atomic table;
@@ -158,7 +161,10 @@ int netpoll_wait(int fd, int mode, uint32_t ticket, int64_t deadline)
 	/* An idle M may sleep in a futex: it must poll for this one. */
 	if (atomic_load(&sched.timer_sleeping))
 		wake_timer_sleeper_now();
+	/* pthread_kill() of the G wakes it through this (signal.c). */
+	atomic_store(&getg()->nwait, &pd->ev[mode]);
 	err = wt_futex_wait(&pd->ev[mode], ticket, deadline);
+	atomic_store(&getg()->nwait, NULL);
 	atomic_fetch_sub(&nwaiting, 1);
 	if (atomic_load(&pd->seq) != seq)
 		return EBADF;
@@ -186,6 +192,42 @@ void netpoll_set_kind(int fd, int kind)
 				      (atomic_load(&pd->seq) << 2) |
 					      (uint32_t)kind,
 				      memory_order_relaxed);
+}
+
+bool netpoll_info(int fd, struct netpoll_info *f)
+{
+	struct pdesc *pd = desc(fd, false);
+	uint32_t seq;
+
+	if (!pd)
+		return false;
+	seq = atomic_load(&pd->seq);
+	if (atomic_load_explicit(&pd->info, memory_order_acquire) != seq + 1)
+		return false;
+	*f = pd->facts;
+	/* Still valid after the copy: no writer came between. */
+	return atomic_load_explicit(&pd->info, memory_order_acquire) == seq + 1;
+}
+
+void netpoll_set_info(int fd, const struct netpoll_info *f)
+{
+	struct pdesc *pd = desc(fd, true);
+	uint32_t seq;
+
+	if (!pd)
+		return;
+	seq = atomic_load(&pd->seq);
+	atomic_store(&pd->info, 0);
+	pd->facts = *f;
+	atomic_store_explicit(&pd->info, seq + 1, memory_order_release);
+}
+
+void netpoll_info_changed(int fd)
+{
+	struct pdesc *pd = desc(fd, false);
+
+	if (pd)
+		atomic_store(&pd->info, 0);
 }
 
 void netpoll_fd_changed(int fd)

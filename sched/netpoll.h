@@ -29,6 +29,19 @@ int netpoll_wait(int fd, int mode, uint32_t ticket, int64_t deadline) hidden;
 int netpoll_kind(int fd) hidden;
 void netpoll_set_kind(int fd, int kind) hidden;
 
+/*
+ * What the caller learnt of the file with system calls (its flags, its
+ * socket timeouts), kept until the fd changes or netpoll_info_changed().
+ */
+struct netpoll_info {
+	bool nonblock;	  /* O_NONBLOCK set by the program */
+	int64_t timeo[2]; /* SO_RCVTIMEO, SO_SNDTIMEO in ns; 0: none */
+};
+
+bool netpoll_info(int fd, struct netpoll_info *f) hidden;
+void netpoll_set_info(int fd, const struct netpoll_info *f) hidden;
+void netpoll_info_changed(int fd) hidden;
+
 /* fd now names another file (opened, duplicated onto) or none (closed). */
 void netpoll_fd_changed(int fd) hidden;
 

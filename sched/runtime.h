@@ -99,7 +99,8 @@ struct g {
 	_Atomic uint64_t sigpend; /* signals pthread_kill() left for it */
 	_Atomic uint32_t intr;	  /* wakes an interruptible sleep */
 	_Atomic bool sigintr;	  /* a signal to the process ends its sleep */
-	bool sigran;		  /* sigpend_deliver() ran a handler */
+	_Atomic uint32_t *_Atomic nwait; /* event count it waits on (netpoll) */
+	bool sigran;			 /* sigpend_deliver() ran a handler */
 
 	/* Memory: set by stack.c when the G is allocated. */
 	struct stack_pool *pool; /* where the slot goes back; NULL: not ours */

@@ -27,10 +27,12 @@
  * the kernel, which picks an M as it would pick a thread.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <string.h>
 
 #include "runtime.h"
+#include "sema.h"
 #include "arch/x86_64/sys.h"
 
 static uint64_t sigbit(int sig)
@@ -205,6 +207,7 @@ void sig_interrupt_main(void)
 int g_kill(struct g *gp, int sig)
 {
 	struct g *self = getg();
+	_Atomic uint32_t *nw;
 	struct m *mp;
 
 	if (sig < 1 || sig > 64)
@@ -222,6 +225,16 @@ int g_kill(struct g *gp, int sig)
 		return 0;
 	}
 	sleep_wake(gp);
+	/*
+	 * Waiting for I/O: move the fd's event count on and wake its waiters,
+	 * so that the G looks again (the others find nothing new and wait
+	 * again) and runs its signal on the way.
+	 */
+	nw = atomic_load(&gp->nwait);
+	if (nw) {
+		atomic_fetch_add(nw, 1);
+		wt_futex_wake(nw, INT_MAX);
+	}
 	return 0;
 }
 

@@ -261,6 +261,8 @@
 	X(inotify_init, NULL)                                             \
 	X(inotify_init1, NULL)                                            \
 	X(epoll_create, NULL)                                             \
-	X(epoll_create1, NULL)
+	X(epoll_create1, NULL)                                            \
+	X(setsockopt, NULL)                                               \
+	X(ioctl, NULL)
 
 #endif

@@ -141,28 +141,30 @@ static bool fcntl_blocks(int cmd)
 	return cmd == F_SETLKW || cmd == F_OFD_SETLKW;
 }
 
-/* An fd made by F_DUPFD names a new file for the netpoller. */
-static int fcntl_done(int cmd, int r)
+/* What the netpoller must know: a new fd from F_DUPFD, new flags. */
+static int fcntl_done(int fd, int cmd, int r)
 {
 	if (r >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
 		netpoll_fd_changed(r);
+	else if (r >= 0 && cmd == F_SETFL)
+		netpoll_info_changed(fd); /* O_NONBLOCK may have changed */
 	return r;
 }
 
-#define FCNTL(name)                                                       \
-	SPROUT_EXPORT int name(int fd, int cmd, ...)                      \
-	{                                                                 \
-		va_list ap;                                               \
-		void *arg;                                                \
-                                                                          \
-		va_start(ap, cmd);                                        \
-		arg = va_arg(ap, void *);                                 \
-		va_end(ap);                                               \
-		if (!shim_on())                                           \
-			return REAL(name)(fd, cmd, arg);                  \
-		if (!fcntl_blocks(cmd))                                   \
-			return fcntl_done(cmd, REAL(name)(fd, cmd, arg)); \
-		return BLOCKING(SHORT, int, REAL(name)(fd, cmd, arg));    \
+#define FCNTL(name)                                                           \
+	SPROUT_EXPORT int name(int fd, int cmd, ...)                          \
+	{                                                                     \
+		va_list ap;                                                   \
+		void *arg;                                                    \
+                                                                              \
+		va_start(ap, cmd);                                            \
+		arg = va_arg(ap, void *);                                     \
+		va_end(ap);                                                   \
+		if (!shim_on())                                               \
+			return REAL(name)(fd, cmd, arg);                      \
+		if (!fcntl_blocks(cmd))                                       \
+			return fcntl_done(fd, cmd, REAL(name)(fd, cmd, arg)); \
+		return BLOCKING(SHORT, int, REAL(name)(fd, cmd, arg));        \
 	}
 FCNTL(fcntl)
 FCNTL(fcntl64)

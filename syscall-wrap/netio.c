@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/inotify.h>
 #include <sys/select.h>
 #include <sys/sendfile.h>
@@ -71,27 +72,52 @@ static bool pollable(int fd)
 	return k == KIND_POLL;
 }
 
+/*
+ * The file's O_NONBLOCK and socket timeouts, read once and remembered
+ * until the fd changes or the program changes them through the shim
+ * (fcntl F_SETFL, ioctl FIONBIO, setsockopt). Another process sharing the
+ * open file description could change O_NONBLOCK unseen; programs do not.
+ */
+static void fd_info(int fd, struct netpoll_info *f)
+{
+	struct timeval tv;
+	socklen_t len;
+	long fl;
+	int i;
+
+	if (netpoll_info(fd, f))
+		return;
+	fl = sys3(SYS_fcntl, fd, F_GETFL, 0);
+	f->nonblock = fl < 0 || (fl & O_NONBLOCK);
+	for (i = 0; i < 2; i++) {
+		len = sizeof(tv);
+		f->timeo[i] = 0;
+		if (sys6(SYS_getsockopt, fd, SOL_SOCKET,
+			 i == NP_READ ? SO_RCVTIMEO : SO_SNDTIMEO, (long)&tv,
+			 (long)&len, 0) == 0)
+			f->timeo[i] = (int64_t)tv.tv_sec * 1000000000 +
+				      (int64_t)tv.tv_usec * 1000;
+	}
+	if (fl >= 0)
+		netpoll_set_info(fd, f);
+}
+
 /* Did the program make fd non-blocking itself? */
 static bool nonblocking(int fd)
 {
-	long fl = sys3(SYS_fcntl, fd, F_GETFL, 0);
+	struct netpoll_info f;
 
-	return fl < 0 || (fl & O_NONBLOCK);
+	fd_info(fd, &f);
+	return f.nonblock;
 }
 
 /* SO_RCVTIMEO or SO_SNDTIMEO of a socket as a deadline, or -1. */
 static int64_t sock_deadline(int fd, int mode)
 {
-	struct timeval tv;
-	socklen_t len = sizeof(tv);
+	struct netpoll_info f;
 
-	if (sys6(SYS_getsockopt, fd, SOL_SOCKET,
-		 mode == NP_READ ? SO_RCVTIMEO : SO_SNDTIMEO, (long)&tv,
-		 (long)&len, 0) < 0 ||
-	    (tv.tv_sec == 0 && tv.tv_usec == 0))
-		return -1;
-	return nanotime() + (int64_t)tv.tv_sec * 1000000000 +
-	       (int64_t)tv.tv_usec * 1000;
+	fd_info(fd, &f);
+	return f.timeo[mode] ? nanotime() + f.timeo[mode] : -1;
 }
 
 /* Is fd ready for mode now (a poll that does not wait)? */
@@ -1075,4 +1101,36 @@ SPROUT_EXPORT int epoll_create1(int flags)
 	if (!shim_on())
 		return REAL(epoll_create1)(flags);
 	return fd_made(REAL(epoll_create1)(flags));
+}
+
+/* The program changes what fd_info() remembers. */
+SPROUT_EXPORT int setsockopt(int fd, int level, int name, const void *val,
+			     socklen_t len)
+{
+	int r;
+
+	if (!shim_on())
+		return REAL(setsockopt)(fd, level, name, val, len);
+	r = REAL(setsockopt)(fd, level, name, val, len);
+	if (r == 0 && level == SOL_SOCKET &&
+	    (name == SO_RCVTIMEO || name == SO_SNDTIMEO))
+		netpoll_info_changed(fd);
+	return r;
+}
+
+SPROUT_EXPORT int ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	void *arg;
+	int r;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (!shim_on())
+		return REAL(ioctl)(fd, req, arg);
+	r = REAL(ioctl)(fd, req, arg);
+	if (r == 0 && req == FIONBIO)
+		netpoll_info_changed(fd);
+	return r;
 }
