@@ -81,6 +81,13 @@ int np_epoll_wait(int64_t until, void (*ready)(uint64_t key, uint32_t ev))
 	for (i = 0; i < r; i++) {
 		if (ev[i].data.u64 == BREAK_KEY) {
 			uint64_t v;
+			/*
+			 * Only a sleeper takes the break: it is meant for the
+			 * M that blocks here, and a look that does not block
+			 * must leave it (level-triggered) for that one.
+			 */
+			if (until == 0)
+				continue;
 			sys3(SYS_read, breakfd, (long)&v, sizeof(v));
 			atomic_store(&breaking, false);
 			continue;

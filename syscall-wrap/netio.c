@@ -634,6 +634,32 @@ SPROUT_EXPORT ssize_t sendfile64(int out, int in, off64_t *off, size_t n)
  * whatever SA_RESTART.
  */
 
+/*
+ * Would the call's mask let a pending signal in? Its handler then runs as
+ * the call returns, and the call must say EINTR: a look with a zero
+ * timeout returns its count instead.
+ */
+static bool lets_pending_in(const sigset_t *mask)
+{
+	uint64_t pend = 0, m;
+
+	if (!mask)
+		return false;
+	memcpy(&m, mask, sizeof(m));
+	sys2(SYS_rt_sigpending, (long)&pend, 8);
+	return (pend & ~m) != 0;
+}
+
+/* Run the pending signals mask lets in (on rt_sigprocmask's return). */
+static long run_pending(const sigset_t *mask)
+{
+	sigset_t saved;
+
+	if (g_sigmask(SIG_SETMASK, mask, &saved) == 0)
+		g_sigmask(SIG_SETMASK, &saved, NULL);
+	return -EINTR;
+}
+
 /* Set the G's signal mask for the call (ppoll's, pselect's) and back. */
 static bool mask_swap(const sigset_t *mask, sigset_t *saved)
 {
@@ -709,12 +735,14 @@ static int64_t deadline_ts(const struct timespec *ts)
 static long do_poll(struct pollfd *fds, nfds_t n, int64_t deadline,
 		    const sigset_t *mask)
 {
-	struct pollcall c = { fds, n, NULL };
+	struct pollcall c = { fds, n, mask };
 	sigset_t saved;
 	bool swapped;
 	long r, ep;
 	nfds_t i;
 
+	if (lets_pending_in(mask))
+		return run_pending(mask);
 	r = poll_look(&c);
 	if (r != 0 || deadline == 0)
 		return r;
@@ -909,11 +937,13 @@ static long epoll_look(void *arg)
 static long do_epoll(int epfd, struct epoll_event *ev, int max,
 		     int64_t deadline, const sigset_t *mask)
 {
-	struct epollcall c = { epfd, ev, max, NULL };
+	struct epollcall c = { epfd, ev, max, mask };
 	sigset_t saved;
 	bool swapped;
 	long r;
 
+	if (lets_pending_in(mask))
+		return run_pending(mask);
 	r = epoll_look(&c);
 	if (r != 0 || deadline == 0)
 		return r;
