@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 
 #include "runtime.h"
@@ -693,11 +694,56 @@ void goexit(void)
 	fatal("goexit: a dead G was resumed");
 }
 
+/*
+ * Memory for locked Gs, from the runtime's own pages: not malloc, whose
+ * implementation may be a library (jemalloc) that takes a pthread mutex
+ * in a thread of its own, and so comes back here for the G being made.
+ */
+static struct lock lockedg_lock;
+static struct g *lockedg_freelist;
+static char *lockedg_next, *lockedg_end;
+
+static struct g *lockedg_alloc(void)
+{
+	const size_t chunk = 64 * 1024;
+	struct g *gp;
+
+	lock(&lockedg_lock);
+	gp = lockedg_freelist;
+	if (gp) {
+		lockedg_freelist = gp->schedlink;
+	} else {
+		if ((size_t)(lockedg_end - lockedg_next) < sizeof(*gp)) {
+			char *p = sys_mmap(NULL, chunk, PROT_READ | PROT_WRITE,
+					   MAP_PRIVATE | MAP_ANONYMOUS);
+			if (sys_mmap_failed(p)) {
+				unlock(&lockedg_lock);
+				return NULL;
+			}
+			lockedg_next = p;
+			lockedg_end = p + chunk;
+		}
+		gp = (struct g *)lockedg_next;
+		lockedg_next += (sizeof(*gp) + 63) & ~(size_t)63;
+	}
+	unlock(&lockedg_lock);
+	memset(gp, 0, sizeof(*gp));
+	return gp;
+}
+
+static void lockedg_release(struct g *gp)
+{
+	lock(&lockedg_lock);
+	gp->schedlink = lockedg_freelist;
+	lockedg_freelist = gp;
+	unlock(&lockedg_lock);
+}
+
 /* Give back a G's memory. The G is dead, or a locked G's thread ended. */
 void gfree(struct g *gp)
 {
 	if (gp->flags & G_LOCKED) {
-		free(gp);
+		lockedg_release(gp);
 	} else if (gp->pool) {
 		stack_gput(rt_enter(), gp);
 		rt_exit();
@@ -707,7 +753,7 @@ void gfree(struct g *gp)
 /* A G for a kernel thread that the shim did not create. */
 struct g *lockedg_new(void)
 {
-	struct g *gp = calloc(1, sizeof(*gp));
+	struct g *gp = lockedg_alloc();
 
 	if (!gp)
 		return NULL;
