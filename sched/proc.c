@@ -572,7 +572,7 @@ void goready(struct g *gp)
 {
 	struct p *pp;
 
-	if (gp->flags & G_LOCKED) {
+	if (gp->flags & G_KERNEL_WAITS) {
 		atomic_store(&gp->status, G_RUNNABLE);
 		sys_futex_wake((uint32_t *)&gp->status, 1);
 		return;
@@ -643,7 +643,7 @@ void gosched(void)
 	struct g *gp = getg();
 	struct p *pp;
 
-	if (gp->flags & G_LOCKED) {
+	if (gp->flags & G_KERNEL_WAITS) {
 		sys0(SYS_sched_yield);
 		return;
 	}

@@ -67,6 +67,13 @@ enum gflags {
 	G_USERSTACK = 1 << 3, /* runs on a stack the program supplied */
 };
 
+/*
+ * Gs that wait and yield in the kernel, never on a run queue: threads the
+ * shim did not create, and an M's g0 when runtime code calls into the
+ * shim (a malloc, jemalloc's say, that takes a pthread mutex).
+ */
+#define G_KERNEL_WAITS (G_LOCKED | G_G0)
+
 #define TSD_BLOCK  32 /* keys in one block of thread-specific data */
 #define TSD_BLOCKS 32 /* PTHREAD_KEYS_MAX / TSD_BLOCK */
 
@@ -400,7 +407,7 @@ static inline void preempt_check(void)
 	struct p *pp = mp ? mp->p : NULL;
 
 	if (unlikely(
-		    pp && gp->rtdepth == 0 &&
+		    pp && gp->rtdepth == 0 && !(gp->flags & G_G0) &&
 		    (atomic_load_explicit(&pp->preempt, memory_order_relaxed) ||
 		     atomic_load_explicit(&pp->state, memory_order_relaxed) !=
 			     (mp->pgen | P_USER))))

@@ -23,7 +23,8 @@
  *
  * Timeouts: a G waiting with a deadline arms a timer (timer.c) whose
  * function dequeues it if it is still queued. A locked G (a kernel thread
- * the shim did not create) sleeps on a futex with the deadline instead.
+ * the shim did not create) or a g0 (runtime code in a malloc that takes a
+ * pthread mutex) sleeps on a futex with the deadline instead.
  */
 #include <errno.h>
 #include <limits.h>
@@ -253,7 +254,7 @@ int wt_wait(struct wt_bucket *b, const void *addr, struct waiter *w,
 		return ETIMEDOUT;
 	}
 	enqueue(b, w, front);
-	if (gp->flags & G_LOCKED)
+	if (gp->flags & G_KERNEL_WAITS)
 		return wait_locked(b, w, deadline);
 	if (deadline >= 0) {
 		w->timer.when = deadline;
