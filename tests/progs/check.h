@@ -15,6 +15,9 @@
  * to stderr and _exit(1)s, and arms alarm(seconds).  A forked child does
  * not inherit the alarm, so it calls watchdog() again if it needs one.
  *
+ * fdinfo_flags(fd) reads the file status flags of fd as the kernel shows
+ * them in /proc/self/fdinfo (no wrapped fcntl in the way), or -1.
+ *
  * sem_wait20(s, what) waits on semaphore s for at most 20 s
  * (sem_timedwait, CLOCK_REALTIME) and fails, naming what, unless it gets
  * it within 10 s: a wait that ends only near its deadline means a post did
@@ -24,6 +27,7 @@
 #define SPROUT_TESTS_CHECK_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -110,6 +114,26 @@ static inline void sem_wait20(sem_t *s, const char *what)
 	CHECK(ret == 0, "%s: %s", what, strerror(errno));
 	CHECK(el < 10000 * MS, "%s: woken only after %llu ms", what,
 	      (unsigned long long)(el / MS));
+}
+
+/* The "flags:" line of /proc/self/fdinfo/fd (octal), or -1. */
+static inline int fdinfo_flags(int fd)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return -1;
+	n = read(f, buf, sizeof(buf) - 1);
+	close(f);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strstr(buf, "flags:");
+	return p ? (int)strtol(p + 6, NULL, 8) : -1;
 }
 
 #endif /* SPROUT_TESTS_CHECK_H */

@@ -130,26 +130,6 @@ static void tcp_pair(int sv[2], int rcvbuf)
 	CHECK(close(l) == 0, "close");
 }
 
-/* The "flags:" line of /proc/self/fdinfo/fd (octal), or -1. */
-static int fdinfo_flags(int fd)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = open(path, O_RDONLY | O_CLOEXEC);
-	if (f < 0)
-		return -1;
-	n = read(f, buf, sizeof(buf) - 1);
-	close(f);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	p = strstr(buf, "flags:");
-	return p ? (int)strtol(p + 6, NULL, 8) : -1;
-}
-
 /* A thread blocked in one read() or recv(). */
 struct blocked {
 	int fd;

@@ -66,28 +66,6 @@ static void sleep_ms(long ms)
 		;
 }
 
-/* The "flags:" line of /proc/self/fdinfo/fd (octal), or -1. */
-static int fdinfo_flags(int fd)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = open(path, O_RDONLY | O_CLOEXEC);
-	if (f < 0)
-		return -1;
-	n = read(f, buf, sizeof(buf) - 1);
-	close(f);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	p = strstr(buf, "flags:");
-	if (p == NULL)
-		return -1;
-	return (int)strtol(p + 6, NULL, 8);
-}
-
 static int getfl(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
