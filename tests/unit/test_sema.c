@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "sched/runtime.h"
+#include "runtime_setup.h"
 #include "sched/sema.h"
 
 #define NG 8
@@ -35,21 +36,8 @@ static struct job jobs[NG];
 
 static int setup(void **state)
 {
-	struct runtime_config cfg = {
-		.procs = 2,
-		.stack_size = 256 * 1024,
-		.guard_size = 4096,
-		.thread_create = pthread_create,
-		.maxm = 100,
-	};
-	const char *why = NULL;
-
 	(void)state;
-	if (schedinit(&cfg, &why)) {
-		print_error("schedinit: %s\n", why);
-		return -1;
-	}
-	return 0;
+	return start_runtime(2);
 }
 
 static void reset(void)

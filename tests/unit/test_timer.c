@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "sched/runtime.h"
+#include "runtime_setup.h"
 
 #define NT 4000
 
@@ -39,21 +40,8 @@ static void record(struct timer *t)
 
 static int setup(void **state)
 {
-	struct runtime_config cfg = {
-		.procs = 1,
-		.stack_size = 256 * 1024,
-		.guard_size = 4096,
-		.thread_create = pthread_create,
-		.maxm = 100,
-	};
-	const char *why = NULL;
-
 	(void)state;
-	if (schedinit(&cfg, &why)) {
-		print_error("schedinit: %s\n", why);
-		return -1;
-	}
-	return 0;
+	return start_runtime(1);
 }
 
 static void arm(int id, int64_t when)
