@@ -23,6 +23,9 @@
  *				the mean: 1 is even, 0 means one starved
  *	metric server_threads	most OS threads of the server child seen
  *	metric server_rss	peak RSS (VmHWM) of the server child, MiB
+ *	metric server_cpu	CPU time (user + system) of the server child
+ *				per request while measuring, ns
+ *	metric client_cpu	the same of this client, ns
  *
  * The server numbers come from /proc/PID/status of the child, polled every
  * 10 ms from its start to the end of the measurement (not in PORT mode).
@@ -265,6 +268,44 @@ static void sample_server(void)
 			max_hwm_kib = v;
 	}
 	fclose(f);
+}
+
+/* CPU time (user + system) of the server child so far, in ns. */
+static double server_cpu_ns(void)
+{
+	unsigned long ut = 0, st = 0;
+	char path[64], buf[1024], *p;
+	ssize_t n;
+	int fd;
+
+	if (server_pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)server_pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	/* Fields 14 and 15, counted after the command's closing ")". */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2,
+			 "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+			 "%lu %lu",
+			 &ut, &st) != 2)
+		return 0;
+	return (double)(ut + st) * 1e9 / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* CPU time (user + system) of this process so far, in ns. */
+static double self_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
 /* SERVER_CMD without a "/": next to this program if there, else PATH. */
@@ -547,7 +588,7 @@ int main(int argc, char **argv)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	unsigned long min_done = ULONG_MAX;
-	double t0, secs, elapsed;
+	double t0, secs, elapsed, server_cpu = 0, client_cpu = 0;
 	long i;
 	int port;
 
@@ -604,11 +645,15 @@ int main(int argc, char **argv)
 	while (now_ns() - t0 < WARMUP_NS)
 		run_events(10);
 	measuring = 1;
+	server_cpu = server_cpu_ns();
+	client_cpu = self_cpu_ns();
 	t0 = now_ns();
 	while (now_ns() - t0 < secs * 1e9)
 		run_events(10);
 	elapsed = now_ns() - t0;
 	measuring = 0;
+	server_cpu = server_cpu_ns() - server_cpu;
+	client_cpu = self_cpu_ns() - client_cpu;
 	sample_server();
 
 	for (i = 0; i < nconns; i++)
@@ -629,7 +674,13 @@ int main(int argc, char **argv)
 	if (max_threads) {
 		printf("metric server_threads %ld threads\n", max_threads);
 		printf("metric server_rss %.1f MiB\n", max_hwm_kib / 1024.0);
+		if (completed)
+			printf("metric server_cpu %.0f ns\n",
+			       server_cpu / (double)completed);
 	}
+	if (completed)
+		printf("metric client_cpu %.0f ns\n",
+		       client_cpu / (double)completed);
 	free(conns);
 	return 0;
 }

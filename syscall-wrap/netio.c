@@ -44,7 +44,8 @@
 #include "../sched/arch/x86_64/sys.h"
 #include "../shim/shim.h"
 
-enum { KIND_UNKNOWN, KIND_FILE, KIND_POLL };
+/* KIND_STREAM: a stream socket, for which read is recv and write send. */
+enum { KIND_UNKNOWN, KIND_FILE, KIND_POLL, KIND_STREAM };
 
 /* fd (if not -1) names a new file: the netpoller forgets the old one. */
 static int fd_made(int fd)
@@ -54,22 +55,34 @@ static int fd_made(int fd)
 	return fd;
 }
 
+/* What fd names, found once: KIND_FILE for what epoll cannot watch. */
+static int fd_kind(int fd)
+{
+	int k = netpoll_kind(fd), type = 0;
+	socklen_t len = sizeof(type);
+	struct stat st;
+
+	if (k != KIND_UNKNOWN)
+		return k;
+	if (sys2(SYS_fstat, fd, (long)&st) < 0)
+		return KIND_FILE; /* EBADF and the like: the call says */
+	if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISBLK(st.st_mode))
+		k = KIND_FILE;
+	else if (S_ISSOCK(st.st_mode) &&
+		 sys6(SYS_getsockopt, fd, SOL_SOCKET, SO_TYPE, (long)&type,
+		      (long)&len, 0) == 0 &&
+		 type == SOCK_STREAM)
+		k = KIND_STREAM;
+	else
+		k = KIND_POLL;
+	netpoll_set_kind(fd, k);
+	return k;
+}
+
 /* Does fd name something epoll may watch (not a file on disk)? */
 static bool pollable(int fd)
 {
-	int k = netpoll_kind(fd);
-	struct stat st;
-
-	if (k == KIND_UNKNOWN) {
-		if (sys2(SYS_fstat, fd, (long)&st) < 0)
-			return false; /* EBADF and the like: the call says */
-		k = S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) ||
-				    S_ISBLK(st.st_mode)
-			    ? KIND_FILE
-			    : KIND_POLL;
-		netpoll_set_kind(fd, k);
-	}
-	return k == KIND_POLL;
+	return fd_kind(fd) != KIND_FILE;
 }
 
 /*
@@ -286,11 +299,15 @@ static ssize_t do_writev(int fd, const struct iovec *iov, int iovcnt)
 SPROUT_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
 	struct iovec v = { buf, n };
+	int k;
 
 	if (!shim_on_g())
 		return REAL(read)(fd, buf, n);
-	if (!pollable(fd))
+	k = fd_kind(fd);
+	if (k == KIND_FILE)
 		return BLOCKING(SHORT, ssize_t, REAL(read)(fd, buf, n));
+	if (k == KIND_STREAM && n > 0)
+		return recvfrom(fd, buf, n, 0, NULL, NULL);
 	return do_readv(fd, &v, 1);
 }
 
@@ -309,11 +326,15 @@ SPROUT_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 SPROUT_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
 	struct iovec v = { (void *)buf, n };
+	int k;
 
 	if (!shim_on_g())
 		return REAL(write)(fd, buf, n);
-	if (!pollable(fd))
+	k = fd_kind(fd);
+	if (k == KIND_FILE)
 		return BLOCKING(SHORT, ssize_t, REAL(write)(fd, buf, n));
+	if (k == KIND_STREAM && n > 0)
+		return send(fd, buf, n, 0);
 	return do_writev(fd, &v, 1);
 }
 
@@ -358,6 +379,10 @@ static long sendmsg_call(struct op *o, bool nowait)
 {
 	struct msghdr m = *o->msg;
 
+	if (o->iovcnt == 1 && !m.msg_controllen) /* sendto is cheaper */
+		return sys6(SYS_sendto, o->fd, (long)o->iov->iov_base,
+			    (long)o->iov->iov_len, dontwait(o, nowait),
+			    (long)m.msg_name, m.msg_namelen);
 	m.msg_iov = o->iov;
 	m.msg_iovlen = (size_t)o->iovcnt;
 	return sys3(SYS_sendmsg, o->fd, (long)&m, dontwait(o, nowait));
