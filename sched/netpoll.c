@@ -3,8 +3,9 @@
  * The netpoller (Go's netpoll.go, for file descriptors the program owns).
  *
  * Each fd has a descriptor with an event count per direction and a
- * sequence number. Waiting is the wait table's futex wait on the event
- * count (sema.c): a G that took a ticket before its non-blocking try
+ * sequence number. Waiting is a futex wait on the event count (sema.c),
+ * in a wait-table bucket of the direction's own, so that waking one of
+ * 100,000 connections finds its waiter at once: a G that took a ticket before its non-blocking try
  * parks only if no event came since, so readiness between the try and the
  * park is never lost, and any number of Gs may wait on one fd (threads
  * racing in accept(), say). An event bumps the count and wakes them all;
@@ -33,8 +34,14 @@
 #include "netpoll.h"
 #include "sema.h"
 
+/* One direction of an fd: what g->nwait points to. */
+struct npdir {
+	_Atomic uint32_t ev; /* events seen */
+	struct wt_bucket q;  /* its waiters */
+};
+
 struct pdesc {
-	_Atomic uint32_t ev[2]; /* events seen, per direction */
+	struct npdir dir[2];	/* NP_READ, NP_WRITE */
 	_Atomic uint32_t seq;	/* changes when the fd names another file */
 	_Atomic uint32_t armed; /* seq + 1 once epoll watches it */
 	_Atomic uint32_t kind;	/* seq << 2 | the caller's kind of file */
@@ -100,10 +107,16 @@ static uint64_t key_of(int fd, uint32_t seq)
 	return (uint64_t)(uint32_t)fd | (uint64_t)seq << 32;
 }
 
-static void wake(struct pdesc *pd, int mode)
+/* An event: every waiter tries its call again. */
+static void wake(struct npdir *d)
 {
-	atomic_fetch_add(&pd->ev[mode], 1);
-	wt_futex_wake(&pd->ev[mode], INT_MAX);
+	atomic_fetch_add(&d->ev, 1);
+	wt_futex_wake_in(&d->q, &d->ev, INT_MAX);
+}
+
+void netpoll_interrupt(struct npdir *d)
+{
+	wake(d);
 }
 
 static void ready(uint64_t key, uint32_t ev)
@@ -113,9 +126,9 @@ static void ready(uint64_t key, uint32_t ev)
 	if (!pd || atomic_load(&pd->seq) != (uint32_t)(key >> 32))
 		return; /* a file this fd no longer names */
 	if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-		wake(pd, NP_READ);
+		wake(&pd->dir[NP_READ]);
 	if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR))
-		wake(pd, NP_WRITE);
+		wake(&pd->dir[NP_WRITE]);
 }
 
 static int init(void)
@@ -137,17 +150,19 @@ uint32_t netpoll_ticket(int fd, int mode)
 {
 	struct pdesc *pd = desc(fd, true);
 
-	return pd ? atomic_load(&pd->ev[mode]) : 0;
+	return pd ? atomic_load(&pd->dir[mode].ev) : 0;
 }
 
 int netpoll_wait(int fd, int mode, uint32_t ticket, int64_t deadline)
 {
 	struct pdesc *pd = desc(fd, true);
+	struct npdir *d;
 	uint32_t seq;
 	int err;
 
 	if (!pd)
 		return EBADF;
+	d = &pd->dir[mode];
 	if (!atomic_load(&inited) && (err = init()))
 		return err;
 	seq = atomic_load(&pd->seq);
@@ -162,8 +177,8 @@ int netpoll_wait(int fd, int mode, uint32_t ticket, int64_t deadline)
 	if (atomic_load(&sched.timer_sleeping))
 		wake_timer_sleeper_now();
 	/* pthread_kill() of the G wakes it through this (signal.c). */
-	atomic_store(&getg()->nwait, &pd->ev[mode]);
-	err = wt_futex_wait(&pd->ev[mode], ticket, deadline);
+	atomic_store(&getg()->nwait, d);
+	err = wt_futex_wait_in(&d->q, &d->ev, ticket, deadline);
 	atomic_store(&getg()->nwait, NULL);
 	atomic_fetch_sub(&nwaiting, 1);
 	if (atomic_load(&pd->seq) != seq)
@@ -237,8 +252,8 @@ void netpoll_fd_changed(int fd)
 	if (!pd)
 		return;
 	atomic_fetch_add(&pd->seq, 1);
-	wake(pd, NP_READ);
-	wake(pd, NP_WRITE);
+	wake(&pd->dir[NP_READ]);
+	wake(&pd->dir[NP_WRITE]);
 }
 
 bool netpoll_inited(void)
@@ -285,7 +300,12 @@ void netpoll_afterfork_child(void)
 	np_epoll_afterfork_child();
 	for (i = 0; i < n; i++) {
 		struct pdesc *pd = atomic_load(&table[i]);
-		if (pd)
+		if (pd) {
 			atomic_store(&pd->armed, 0);
+			memset(&pd->dir[NP_READ].q, 0,
+			       sizeof(struct wt_bucket));
+			memset(&pd->dir[NP_WRITE].q, 0,
+			       sizeof(struct wt_bucket));
+		}
 	}
 }

@@ -45,6 +45,9 @@ void netpoll_info_changed(int fd) hidden;
 /* fd now names another file (opened, duplicated onto) or none (closed). */
 void netpoll_fd_changed(int fd) hidden;
 
+/* Wake the Gs waiting on g->nwait, the one g_kill() interrupts. */
+void netpoll_interrupt(struct npdir *d) hidden;
+
 /* The scheduler's side. */
 bool netpoll_waiting(void) hidden;
 int netpoll(int64_t until) hidden; /* readies Gs; until: 0 now, -1 ever */

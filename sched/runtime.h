@@ -89,6 +89,8 @@ struct stack_pool;
  * below the TCB and static TLS (stack.c); the initial thread's G and locked
  * Gs are allocated apart.
  */
+struct npdir;
+
 struct g {
 	void *sp;		 /* saved stack pointer while switched out */
 	void *tcb;		 /* FS base: the G's libc thread descriptor */
@@ -106,8 +108,8 @@ struct g {
 	_Atomic uint64_t sigpend; /* signals pthread_kill() left for it */
 	_Atomic uint32_t intr;	  /* wakes an interruptible sleep */
 	_Atomic bool sigintr;	  /* a signal to the process ends its sleep */
-	_Atomic uint32_t *_Atomic nwait; /* event count it waits on (netpoll) */
-	bool sigran;			 /* sigpend_deliver() ran a handler */
+	struct npdir *_Atomic nwait; /* fd direction it waits on (netpoll) */
+	bool sigran;		     /* sigpend_deliver() ran a handler */
 
 	/* Memory: set by stack.c when the G is allocated. */
 	struct stack_pool *pool; /* where the slot goes back; NULL: not ours */

@@ -9,6 +9,8 @@
  * bucket's list of queues (Go's sudog in the treap), so finding an
  * address's queue costs the number of distinct addresses waited on in the
  * bucket, and taking from a queue or adding to it costs nothing more.
+ * An object with many instances that are each waited on apart (a
+ * netpoller fd) keeps a bucket of its own instead (the *_in calls).
  *
  * The protocol is the futex one: a waiter checks, under the bucket lock,
  * that the object still says it must wait, then enqueues itself and parks;
@@ -37,23 +39,31 @@
 
 #define NBUCKETS 251
 
-struct wt_bucket {
-	struct lock lock;
-	struct waiter *heads; /* first waiter of each address's queue */
-} __attribute__((aligned(64)));
+/* A bucket of the table, alone in its cache line. */
+static struct {
+	struct wt_bucket b;
+} __attribute__((aligned(64))) table[NBUCKETS];
 
-static struct wt_bucket buckets[NBUCKETS];
+static struct wt_bucket *bucket_of(const void *addr)
+{
+	return &table[((uintptr_t)addr >> 3) % NBUCKETS].b;
+}
 
 /*
  * The bucket lock is held inside the runtime (rt_enter()): its holder keeps
  * its P, which the G parking with it needs.
  */
-struct wt_bucket *wt_lock(const void *addr)
+void wt_lock_bucket(struct wt_bucket *b)
 {
-	struct wt_bucket *b = &buckets[((uintptr_t)addr >> 3) % NBUCKETS];
-
 	rt_enter();
 	lock(&b->lock);
+}
+
+struct wt_bucket *wt_lock(const void *addr)
+{
+	struct wt_bucket *b = bucket_of(addr);
+
+	wt_lock_bucket(b);
 	return b;
 }
 
@@ -66,7 +76,7 @@ void wt_unlock(struct wt_bucket *b)
 /* In the child of fork(): the waiters were other threads, now gone. */
 void wt_afterfork_child(void)
 {
-	memset(buckets, 0, sizeof(buckets));
+	memset(table, 0, sizeof(table));
 }
 
 struct waiter *wt_first(struct wt_bucket *b, const void *addr)
@@ -268,11 +278,12 @@ int wt_wait(struct wt_bucket *b, const void *addr, struct waiter *w,
 	return w->result;
 }
 
-int wt_futex_wait(const _Atomic uint32_t *addr, uint32_t val, int64_t deadline)
+int wt_futex_wait_in(struct wt_bucket *b, const _Atomic uint32_t *addr,
+		     uint32_t val, int64_t deadline)
 {
-	struct wt_bucket *b = wt_lock(addr);
 	struct waiter w;
 
+	wt_lock_bucket(b);
 	if (atomic_load(addr) != val) {
 		wt_unlock(b);
 		return EAGAIN;
@@ -280,12 +291,17 @@ int wt_futex_wait(const _Atomic uint32_t *addr, uint32_t val, int64_t deadline)
 	return wt_wait(b, addr, &w, deadline, false);
 }
 
-int wt_futex_wake(const void *addr, int n)
+int wt_futex_wait(const _Atomic uint32_t *addr, uint32_t val, int64_t deadline)
 {
-	struct wt_bucket *b = wt_lock(addr);
+	return wt_futex_wait_in(bucket_of(addr), addr, val, deadline);
+}
+
+int wt_futex_wake_in(struct wt_bucket *b, const void *addr, int n)
+{
 	struct waiter *w, *ready = NULL;
 	int woken = 0;
 
+	wt_lock_bucket(b);
 	while (woken < n && (w = wt_first(b, addr)) != NULL) {
 		wt_take(b, w, 0, &ready);
 		woken++;
@@ -295,11 +311,15 @@ int wt_futex_wake(const void *addr, int n)
 	return woken;
 }
 
+int wt_futex_wake(const void *addr, int n)
+{
+	return wt_futex_wake_in(bucket_of(addr), addr, n);
+}
+
 int wt_requeue(const void *from, const void *to, int nwake,
 	       void (*moving)(const void *to))
 {
-	struct wt_bucket *bf = &buckets[((uintptr_t)from >> 3) % NBUCKETS];
-	struct wt_bucket *bt = &buckets[((uintptr_t)to >> 3) % NBUCKETS];
+	struct wt_bucket *bf = bucket_of(from), *bt = bucket_of(to);
 	struct waiter *w, *ready = NULL;
 	int n = 0;
 

@@ -8,7 +8,15 @@
 
 #include "runtime.h"
 
-struct wt_bucket;
+/*
+ * A queue of waiters, keyed by address: one of the table's buckets, or one
+ * an object keeps for its own waiters (a netpoller fd: thousands of fds
+ * each with a waiter must not share 251 buckets). Zeroed is empty.
+ */
+struct wt_bucket {
+	struct lock lock;
+	struct waiter *heads; /* first waiter of each address's queue */
+};
 
 /* One waiting G; lives on the waiter's stack while it waits. */
 struct waiter {
@@ -29,6 +37,7 @@ struct waiter {
 
 /* Lock the bucket of addr; all the calls below need it held. */
 struct wt_bucket *wt_lock(const void *addr) hidden;
+void wt_lock_bucket(struct wt_bucket *b) hidden; /* an object's own */
 void wt_unlock(struct wt_bucket *b) hidden;
 
 /*
@@ -56,6 +65,10 @@ void wt_ready(struct waiter *ready) hidden;
 int wt_futex_wait(const _Atomic uint32_t *addr, uint32_t val,
 		  int64_t deadline) hidden;
 int wt_futex_wake(const void *addr, int n) hidden;
+/* The same in an object's own bucket. */
+int wt_futex_wait_in(struct wt_bucket *b, const _Atomic uint32_t *addr,
+		     uint32_t val, int64_t deadline) hidden;
+int wt_futex_wake_in(struct wt_bucket *b, const void *addr, int n) hidden;
 
 /*
  * Wake nwake waiters of from and move the others to to's queue, calling

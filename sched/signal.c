@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "runtime.h"
+#include "netpoll.h"
 #include "sema.h"
 #include "arch/x86_64/sys.h"
 
@@ -207,7 +208,7 @@ void sig_interrupt_main(void)
 int g_kill(struct g *gp, int sig)
 {
 	struct g *self = getg();
-	_Atomic uint32_t *nw;
+	struct npdir *nw;
 	struct m *mp;
 
 	if (sig < 1 || sig > 64)
@@ -231,10 +232,8 @@ int g_kill(struct g *gp, int sig)
 	 * again) and runs its signal on the way.
 	 */
 	nw = atomic_load(&gp->nwait);
-	if (nw) {
-		atomic_fetch_add(nw, 1);
-		wt_futex_wake(nw, INT_MAX);
-	}
+	if (nw)
+		netpoll_interrupt(nw);
 	return 0;
 }
 
