@@ -400,7 +400,8 @@ static double last_echo;
 
 static void set_events(long i, uint32_t ev)
 {
-	struct epoll_event e = { .events = ev, .data.u64 = (uint64_t)i };
+	struct epoll_event e = { .events = ev | EPOLLET,
+				 .data.u64 = (uint64_t)i };
 
 	if (epoll_ctl(epfd, EPOLL_CTL_MOD, conns[i].fd, &e))
 		fail("epoll_ctl", errno);
@@ -467,8 +468,11 @@ static void recv_resp(long i)
 	double now;
 	ssize_t n;
 
-	n = read(c->fd, c->resp + c->rpos, MSG - c->rpos);
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+	/* Edge-triggered: read until the echo is whole or nothing is left. */
+	do
+		n = read(c->fd, c->resp + c->rpos, MSG - c->rpos);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EAGAIN)
 		return;
 	if (n < 0)
 		conn_fail(i, "read", errno);
@@ -477,8 +481,10 @@ static void recv_resp(long i)
 	c->rpos += (unsigned int)n;
 	if (c->rpos > c->wpos)
 		conn_fail(i, "echo of bytes not yet sent", 0);
-	if (c->rpos < MSG)
+	if (c->rpos < MSG) {
+		recv_resp(i);
 		return;
+	}
 	if (memcmp(c->req, c->resp, MSG))
 		conn_fail(i, "the echo differs from the request", 0);
 	now = now_ns();
