@@ -390,7 +390,10 @@ int sysmon_start(int (*thread_create)(pthread_t *, const pthread_attr_t *,
 extern struct g g_main hidden;
 void m_sigmask_set(struct m *mp, uint64_t mask) hidden;
 int g_sigmask(int how, const sigset_t *set, sigset_t *old) hidden;
+uint64_t g_sigmask_during(const sigset_t *mask) hidden;
+void g_sigmask_end(uint64_t old) hidden;
 int g_kill(struct g *gp, int sig) hidden;
+bool sig_misrouted(int sig, const siginfo_t *info, void *uc) hidden;
 void sig_arrived(int sig, const siginfo_t *info) hidden;
 void sig_interrupt_main(void) hidden;
 void sigpend_deliver(struct g *gp) hidden;

@@ -30,6 +30,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <string.h>
+#include <ucontext.h>
 
 #include "runtime.h"
 #include "netpoll.h"
@@ -113,6 +114,26 @@ int g_sigmask(int how, const sigset_t *set, sigset_t *old)
 	return 0;
 }
 
+/*
+ * The G's mask while a system call runs with mask as the kernel thread's
+ * (sigsuspend()): a handler running meanwhile is one the call lets in.
+ * Returns the mask to put back with g_sigmask_end().
+ */
+uint64_t g_sigmask_during(const sigset_t *mask)
+{
+	struct g *gp = getg();
+	uint64_t old = gp->sigmask, m;
+
+	memcpy(&m, mask, sizeof(m));
+	gp->sigmask = m & ~UNBLOCKABLE;
+	return old;
+}
+
+void g_sigmask_end(uint64_t old)
+{
+	getg()->sigmask = old;
+}
+
 void sigpend_deliver(struct g *gp)
 {
 	uint64_t set = atomic_exchange(&gp->sigpend, 0);
@@ -177,6 +198,55 @@ static bool sleep_park(struct g *gp, void *arg)
 	return true;
 }
 
+/* A fault, raised by the thread's own instruction? */
+static bool synchronous(int sig, const siginfo_t *info)
+{
+	return (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE ||
+		sig == SIGILL || sig == SIGTRAP) &&
+	       info->si_code > 0;
+}
+
+/*
+ * Before a handler of the program runs for sig: did the kernel deliver a
+ * signal sent to the process to an M whose mask is older than the mask of
+ * the G it stands for? An idle M stands for the initial thread and took
+ * its mask when it went idle; if that thread blocked sig since (a shell
+ * between blocking SIGCHLD and sigsuspend()), natively the signal would
+ * wait, pending, until a thread unblocks it. So the M blocks it from the
+ * handler's return on (in uc) and sends it back to the process with its
+ * information; only the initial thread may send a kernel's si_code, so
+ * from another M it goes back as kill() would send it. Async-signal-safe.
+ */
+bool sig_misrouted(int sig, const siginfo_t *info, void *uc)
+{
+	struct g *gp = getg();
+	long pid;
+
+	if (!gp || (gp->flags & G_LOCKED) || !info ||
+	    info->si_code == SI_TKILL || synchronous(sig, info))
+		return false;
+	if (!(gp->flags & G_G0)) {
+		if (!(gp->sigmask & sigbit(sig)))
+			return false;
+	} else {
+		uint32_t st = atomic_load(&g_main.status);
+
+		/*
+		 * While the initial thread runs (in a system call too), its
+		 * kernel thread takes the signal as natively (a sigsuspend()
+		 * of its ends for it), not this M.
+		 */
+		if (st != G_RUNNING && !(g_main.sigmask & sigbit(sig)))
+			return false;
+	}
+	sigaddset(&((ucontext_t *)uc)->uc_sigmask, sig);
+	gp->m->sigmask |= sigbit(sig);
+	pid = sys0(SYS_getpid);
+	if (sys3(SYS_rt_sigqueueinfo, pid, sig, (long)info) < 0)
+		sys2(SYS_kill, pid, sig);
+	return true;
+}
+
 /*
  * After a handler of the program ran for sig (the shim's trampoline): a
  * signal sent to the process, not to a thread, goes natively to the
@@ -188,13 +258,8 @@ static bool sleep_park(struct g *gp, void *arg)
 void sig_arrived(int sig, const siginfo_t *info)
 {
 	if (!info || info->si_code == SI_TKILL || getg() == &g_main ||
-	    (g_main.sigmask & sigbit(sig)))
-		return;
-	/* Faults are the faulting thread's. */
-	if ((sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE ||
-	     sig == SIGILL || sig == SIGTRAP) &&
-	    info->si_code > 0)
-		return;
+	    (g_main.sigmask & sigbit(sig)) || synchronous(sig, info))
+		return; /* faults are the faulting thread's */
 	atomic_store(&g_main.sigintr, true);
 	sysmon_poke();
 }

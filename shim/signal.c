@@ -5,6 +5,7 @@
  * And handlers, below.
  */
 #include <errno.h>
+#include <setjmp.h>
 
 #include "shim.h"
 
@@ -30,6 +31,182 @@ SPROUT_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 }
 
 /*
+ * The BSD and System V forms. glibc's call the kernel itself, which would
+ * change the M's mask behind the G's back: dash's sigsetmask(0) after a
+ * fork left its G's mask all blocked, so the sigsuspend() of its "wait"
+ * never woke. A BSD mask is the first 32 signals, as glibc has it.
+ */
+static void bsd_to_set(int mask, sigset_t *set)
+{
+	sigemptyset(set);
+	for (int sig = 1; sig <= 32; sig++)
+		if ((unsigned int)mask & (1u << (sig - 1)))
+			sigaddset(set, sig);
+}
+
+static int bsd_mask(int how, int mask)
+{
+	sigset_t set, old;
+	unsigned int r = 0;
+
+	bsd_to_set(mask, &set);
+	g_sigmask(how, &set, &old);
+	for (int sig = 1; sig <= 32; sig++)
+		if (sigismember(&old, sig))
+			r |= 1u << (sig - 1);
+	return (int)r;
+}
+
+SPROUT_EXPORT int sigsetmask(int mask)
+{
+	if (!shim_on_g())
+		return REAL(sigsetmask)(mask);
+	return bsd_mask(SIG_SETMASK, mask);
+}
+
+SPROUT_EXPORT int sigblock(int mask)
+{
+	if (!shim_on_g())
+		return REAL(sigblock)(mask);
+	return bsd_mask(SIG_BLOCK, mask);
+}
+
+SPROUT_EXPORT int siggetmask(void)
+{
+	if (!shim_on_g())
+		return REAL(siggetmask)();
+	return bsd_mask(SIG_BLOCK, 0);
+}
+
+/* sig alone, for SIG_BLOCK or SIG_UNBLOCK; sets *old. EINVAL: no such. */
+static int one_sig(int how, int sig, sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	if (sigaddset(&set, sig) < 0)
+		return -1;
+	return g_sigmask(how, &set, old) ? -1 : 0;
+}
+
+SPROUT_EXPORT int sighold(int sig)
+{
+	sigset_t old;
+
+	if (!shim_on_g())
+		return REAL(sighold)(sig);
+	return one_sig(SIG_BLOCK, sig, &old);
+}
+
+SPROUT_EXPORT int sigrelse(int sig)
+{
+	sigset_t old;
+
+	if (!shim_on_g())
+		return REAL(sigrelse)(sig);
+	return one_sig(SIG_UNBLOCK, sig, &old);
+}
+
+/*
+ * System V: SIG_HOLD blocks sig; any other disposition is installed and
+ * unblocks it. Returns SIG_HOLD if sig was blocked, else the old handler.
+ */
+SPROUT_EXPORT __sighandler_t sigset(int sig, __sighandler_t disp)
+{
+	struct sigaction act = { .sa_handler = disp }, prev;
+	sigset_t old;
+
+	if (!shim_on_g())
+		return REAL(sigset)(sig, disp);
+	if (disp == SIG_ERR || sig < 1 || sig >= NSIG) {
+		errno = EINVAL;
+		return SIG_ERR;
+	}
+	if (disp == SIG_HOLD) {
+		if (one_sig(SIG_BLOCK, sig, &old) < 0 ||
+		    sigaction(sig, NULL, &prev) < 0)
+			return SIG_ERR;
+	} else {
+		sigemptyset(&act.sa_mask);
+		if (sigaction(sig, &act, &prev) < 0 ||
+		    one_sig(SIG_UNBLOCK, sig, &old) < 0)
+			return SIG_ERR;
+	}
+	return sigismember(&old, sig) ? SIG_HOLD : prev.sa_handler;
+}
+
+/* sigpause: sigsuspend() with a BSD mask, or with the mask less sig. */
+SPROUT_EXPORT int __sigpause(int sig_or_mask, int is_sig)
+{
+	sigset_t set;
+
+	if (!shim_on_g())
+		return REAL(__sigpause)(sig_or_mask, is_sig);
+	if (is_sig) {
+		g_sigmask(SIG_BLOCK, NULL, &set);
+		if (sigdelset(&set, sig_or_mask) < 0)
+			return -1;
+	} else {
+		bsd_to_set(sig_or_mask, &set);
+	}
+	return sigsuspend(&set);
+}
+
+SPROUT_EXPORT int __xpg_sigpause(int sig)
+{
+	return __sigpause(sig, 1);
+}
+
+/* The BSD sigpause(mask); the headers name the X/Open one sigpause. */
+SPROUT_EXPORT int bsd_sigpause(int mask) __asm__("sigpause");
+int bsd_sigpause(int mask)
+{
+	return __sigpause(mask, 0);
+}
+
+/*
+ * siglongjmp() to a sigsetjmp() that saved the mask restores it: the G's,
+ * then glibc's sets the kernel's to the same.
+ */
+static void jmp_mask(struct __jmp_buf_tag *env)
+{
+	if (env->__mask_was_saved)
+		g_sigmask(SIG_SETMASK, (sigset_t *)&env->__saved_mask, NULL);
+}
+
+SPROUT_EXPORT void siglongjmp(sigjmp_buf env, int val)
+{
+	if (shim_on_g())
+		jmp_mask(env);
+	REAL(siglongjmp)(env, val);
+	__builtin_unreachable();
+}
+
+SPROUT_EXPORT void longjmp(jmp_buf env, int val)
+{
+	if (shim_on_g())
+		jmp_mask(env);
+	REAL(longjmp)(env, val);
+	__builtin_unreachable();
+}
+
+SPROUT_EXPORT void _longjmp(jmp_buf env, int val)
+{
+	if (shim_on_g())
+		jmp_mask(env);
+	REAL(_longjmp)(env, val);
+	__builtin_unreachable();
+}
+
+SPROUT_EXPORT void __longjmp_chk(struct __jmp_buf_tag env[1], int val)
+{
+	if (shim_on_g())
+		jmp_mask(env);
+	REAL(__longjmp_chk)(env, val);
+	__builtin_unreachable();
+}
+
+/*
  * Handlers: the program's handler runs from a trampoline of the shim's,
  * which then tells the runtime that a signal arrived (sig_arrived()), so
  * that a signal sent to the process ends the initial thread's sleep as it
@@ -50,6 +227,8 @@ static void trampoline(int sig, siginfo_t *info, void *uc)
 	int flags = a->sa_flags;
 	void (*handler)(int) = a->sa_handler;
 
+	if (sig_misrouted(sig, info, uc))
+		return;		  /* the process has it pending again */
 	if (flags & SA_RESETHAND) /* the kernel reset it for this delivery */
 		atomic_store(&wrapped[sig], false);
 	if (flags & SA_SIGINFO)

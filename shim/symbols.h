@@ -133,6 +133,19 @@
 	/* signal.c */                                                    \
 	X(pthread_sigmask, NULL)                                          \
 	X(sigprocmask, NULL)                                              \
+	X(sigsetmask, NULL)                                               \
+	X(sigblock, NULL)                                                 \
+	X(siggetmask, NULL)                                               \
+	X(sighold, NULL)                                                  \
+	X(sigrelse, NULL)                                                 \
+	X(sigset, NULL)                                                   \
+	X(sigpause, NULL)                                                 \
+	X(__sigpause, NULL)                                               \
+	X(__xpg_sigpause, NULL)                                           \
+	X(siglongjmp, NULL)                                               \
+	X(longjmp, NULL)                                                  \
+	X(_longjmp, NULL)                                                 \
+	X(__longjmp_chk, NULL)                                            \
 	X(sigaction, NULL)                                                \
 	X(signal, NULL)                                                   \
 	X(bsd_signal, NULL)                                               \

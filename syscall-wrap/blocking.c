@@ -198,9 +198,32 @@ DEFINE(LONG, int, sigwaitinfo, (const sigset_t *set, siginfo_t *info),
 DEFINE(LONG_IF(!t || t->tv_sec || t->tv_nsec), int, sigtimedwait,
        (const sigset_t *set, siginfo_t *info, const struct timespec *t),
        (set, info, t))
-DEFINE(LONG, int, sigsuspend, (const sigset_t *mask), (mask))
-DEFINE(LONG, int, __sigsuspend, (const sigset_t *mask), (mask))
 DEFINE(LONG, int, pause, (void), ())
+
+/*
+ * sigsuspend: the G's mask is the call's meanwhile, as the thread's is
+ * natively, so that a handler it lets in runs (sig_misrouted()).
+ */
+SPROUT_EXPORT int sigsuspend(const sigset_t *mask)
+{
+	const sigset_t *m = mask;
+	uint64_t old;
+	int r;
+
+	/* glibc declares mask non-null; a program may still pass NULL. */
+	__asm__("" : "+r"(m));
+	if (!shim_on_g() || !m)
+		return REAL(sigsuspend)(mask); /* NULL: EFAULT */
+	old = g_sigmask_during(mask);
+	r = BLOCKING(LONG, int, REAL(sigsuspend)(mask));
+	g_sigmask_end(old);
+	return r;
+}
+
+SPROUT_EXPORT int __sigsuspend(const sigset_t *mask)
+{
+	return sigsuspend(mask);
+}
 
 /* System V and POSIX message queues. */
 DEFINE(SHORT, ssize_t, msgrcv,

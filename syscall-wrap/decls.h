@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <poll.h>
+#include <setjmp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/file.h>
@@ -51,6 +52,10 @@ pid_t __wait(int *status);
 pid_t __waitpid(pid_t pid, int *status, int options);
 int __nanosleep(const struct timespec *req, struct timespec *rem);
 int __sigsuspend(const sigset_t *mask);
+int __sigpause(int sig_or_mask, int is_sig);
+int __xpg_sigpause(int sig);
+void __longjmp_chk(struct __jmp_buf_tag env[1], int val)
+	__attribute__((noreturn));
 __sighandler_t bsd_signal(int sig, __sighandler_t handler);
 ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags);
 ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
