@@ -45,6 +45,7 @@ struct pdesc {
 	_Atomic uint32_t seq;	/* changes when the fd names another file */
 	_Atomic uint32_t armed; /* seq + 1 once epoll watches it */
 	_Atomic uint32_t kind;	/* seq << 2 | the caller's kind of file */
+	_Atomic uint32_t ours;	/* seq + 1: this process made the file */
 	/* The caller's facts about the file, valid while info == seq + 1. */
 	_Atomic uint32_t info;
 	struct netpoll_info facts;
@@ -209,6 +210,21 @@ void netpoll_set_kind(int fd, int kind)
 				      memory_order_relaxed);
 }
 
+void netpoll_set_ours(int fd)
+{
+	struct pdesc *pd = desc(fd, true);
+
+	if (pd)
+		atomic_store(&pd->ours, atomic_load(&pd->seq) + 1);
+}
+
+bool netpoll_ours(int fd)
+{
+	struct pdesc *pd = desc(fd, false);
+
+	return pd && atomic_load(&pd->ours) == atomic_load(&pd->seq) + 1;
+}
+
 bool netpoll_info(int fd, struct netpoll_info *f)
 {
 	struct pdesc *pd = desc(fd, false);
@@ -302,6 +318,7 @@ void netpoll_afterfork_child(void)
 		struct pdesc *pd = atomic_load(&table[i]);
 		if (pd) {
 			atomic_store(&pd->armed, 0);
+			atomic_store(&pd->ours, 0); /* the parent's too */
 			memset(&pd->dir[NP_READ].q, 0,
 			       sizeof(struct wt_bucket));
 			memset(&pd->dir[NP_WRITE].q, 0,

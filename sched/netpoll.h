@@ -29,6 +29,10 @@ int netpoll_wait(int fd, int mode, uint32_t ticket, int64_t deadline) hidden;
 int netpoll_kind(int fd) hidden;
 void netpoll_set_kind(int fd, int kind) hidden;
 
+/* The process made the file fd names (socket(), accept()), until it changes. */
+void netpoll_set_ours(int fd) hidden;
+bool netpoll_ours(int fd) hidden;
+
 /*
  * What the caller learnt of the file with system calls (its flags, its
  * socket timeouts), kept until the fd changes or netpoll_info_changed().

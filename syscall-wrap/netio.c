@@ -79,6 +79,16 @@ static int fd_kind(int fd)
 	return k;
 }
 
+/* A socket this process made (socket(), accept()): see connect(). */
+static int sock_made(int fd)
+{
+	if (fd >= 0) {
+		netpoll_fd_changed(fd);
+		netpoll_set_ours(fd);
+	}
+	return fd;
+}
+
 /* Does fd name something epoll may watch (not a file on disk)? */
 static bool pollable(int fd)
 {
@@ -574,8 +584,7 @@ static int do_accept(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 			.flags = flags };
 	long r = run(&o);
 
-	if (r >= 0)
-		netpoll_fd_changed((int)r);
+	sock_made((int)r);
 	return (int)ret(r);
 }
 
@@ -584,7 +593,7 @@ SPROUT_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *alen)
 	if (!shim_on_g())
 		return REAL(accept)(fd, addr, alen);
 	if (!pollable(fd) || nonblocking(fd))
-		return fd_made(
+		return sock_made(
 			BLOCKING(SHORT, int, REAL(accept)(fd, addr, alen)));
 	return do_accept(fd, addr, alen, 0);
 }
@@ -595,17 +604,61 @@ SPROUT_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen,
 	if (!shim_on_g())
 		return REAL(accept4)(fd, addr, alen, flags);
 	if (!pollable(fd) || nonblocking(fd))
-		return fd_made(BLOCKING(SHORT, int,
-					REAL(accept4)(fd, addr, alen, flags)));
+		return sock_made(BLOCKING(
+			SHORT, int, REAL(accept4)(fd, addr, alen, flags)));
 	return do_accept(fd, addr, alen, flags);
 }
 
-/* connect completes at once on loopback; a slow one is handed off. */
+/*
+ * connect has no per-call non-blocking form either. On a socket this
+ * process made, and so shares with nobody, it sets O_NONBLOCK for the call
+ * alone and puts the flags back at once; the handshake goes on in the
+ * kernel while the G waits on the netpoller for the socket to be writable
+ * (connected or failed: SO_ERROR says which). SO_SNDTIMEO bounds the wait
+ * as natively: EINPROGRESS when it runs out. Other sockets, and a Unix
+ * socket whose listener's backlog is full (EAGAIN, which no poll reports
+ * the end of), block with the P handed off.
+ */
+static int connect_wait(int fd, uint32_t ticket)
+{
+	int64_t deadline = sock_deadline(fd, NP_WRITE);
+	socklen_t elen = sizeof(int);
+	int err;
+
+	while (!ready_now(fd, NP_WRITE)) {
+		err = netpoll_wait(fd, NP_WRITE, ticket, deadline);
+		if (err == ETIMEDOUT)
+			return -EINPROGRESS;
+		if (err)
+			return -err;
+		ticket = netpoll_ticket(fd, NP_WRITE);
+	}
+	if (sys6(SYS_getsockopt, fd, SOL_SOCKET, SO_ERROR, (long)&err,
+		 (long)&elen, 0) < 0)
+		return -EBADF; /* closed meanwhile */
+	return -err;
+}
+
 SPROUT_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
+	uint32_t ticket;
+	long fl, r;
+
 	if (!shim_on_g())
 		return REAL(connect)(fd, addr, len);
-	return BLOCKING(SHORT, int, REAL(connect)(fd, addr, len));
+	if (!netpoll_ours(fd) || nonblocking(fd) ||
+	    (fl = sys3(SYS_fcntl, fd, F_GETFL, 0)) < 0 || (fl & O_NONBLOCK))
+		return BLOCKING(SHORT, int, REAL(connect)(fd, addr, len));
+	ticket = netpoll_ticket(fd, NP_WRITE);
+	if (sys3(SYS_fcntl, fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return BLOCKING(SHORT, int, REAL(connect)(fd, addr, len));
+	r = sys3(SYS_connect, fd, (long)addr, len);
+	sys3(SYS_fcntl, fd, F_SETFL, fl);
+	if (r == -EAGAIN)
+		return BLOCKING(SHORT, int, REAL(connect)(fd, addr, len));
+	if (r == -EINPROGRESS)
+		r = connect_wait(fd, ticket);
+	return (int)ret(r);
 }
 
 /* splice and sendfile: wait until the socket or pipe side is ready. */
@@ -1058,7 +1111,7 @@ SPROUT_EXPORT int socket(int domain, int type, int proto)
 {
 	if (!shim_on())
 		return REAL(socket)(domain, type, proto);
-	return fd_made(REAL(socket)(domain, type, proto));
+	return sock_made(REAL(socket)(domain, type, proto));
 }
 
 SPROUT_EXPORT int socketpair(int domain, int type, int proto, int sv[2])
