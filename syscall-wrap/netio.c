@@ -869,8 +869,7 @@ SPROUT_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 {
 	if (!shim_on_g())
 		return REAL(ppoll)(fds, n, ts, mask);
-	if (ts &&
-	    (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000)) {
+	if (ts && !ts_valid(ts)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -989,8 +988,7 @@ SPROUT_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e,
 {
 	if (!shim_on_g())
 		return REAL(pselect)(nfds, r, w, e, ts, mask);
-	if (ts &&
-	    (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000)) {
+	if (ts && !ts_valid(ts)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -1052,8 +1050,7 @@ SPROUT_EXPORT int epoll_pwait2(int epfd, struct epoll_event *ev, int max,
 {
 	if (!shim_on_g())
 		return REAL(epoll_pwait2)(epfd, ev, max, ts, mask);
-	if (ts &&
-	    (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000)) {
+	if (ts && !ts_valid(ts)) {
 		errno = EINVAL;
 		return -1;
 	}

@@ -18,14 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wrap.h"
 #include "../shim/shim.h"
 
 #define NS 1000000000
-
-static bool ts_valid(const struct timespec *ts)
-{
-	return ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < NS;
-}
 
 /* now + ts in nanoseconds, or -1 (no deadline) past the end of time. */
 static int64_t after(int64_t now, const struct timespec *ts)

@@ -47,8 +47,7 @@ static long futex_wait(const long a[6], int cmd, int op)
 	     (uint32_t)a[5] != FUTEX_BITSET_MATCH_ANY))
 		return kernel(a, true);
 	if (ts) {
-		if (ts->tv_sec < 0 || ts->tv_nsec < 0 ||
-		    ts->tv_nsec >= 1000000000)
+		if (!ts_valid(ts))
 			return fail(EINVAL);
 		if (cmd == FUTEX_WAIT) {
 			int64_t now = nanotime();

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <time.h>
 
 #include "../sched/runtime.h"
 
@@ -35,5 +36,11 @@ long futex_call(const long a[6]) hidden;
 
 /* syscall(n, ...), handed off if number n is one that can block. */
 long syscall_call(long n, const long a[6]) hidden;
+
+/* A timeout or time as the kernel accepts it (else EINVAL). */
+static inline bool ts_valid(const struct timespec *ts)
+{
+	return ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000;
+}
 
 #endif
