@@ -10,6 +10,8 @@
 #		FIFO open (a system call) and from printf waiting on a
 #		FILE lock (blocking the shim cannot see); bad items reported
 # maxm		past SPROUT_MAXM kernel threads the program stops, saying so
+# shells	dash's and bash's "wait" for background jobs (SIGCHLD and
+#		sigsuspend with the masks shells set) end, 20 times each
 set -u
 name=$1
 build=$2
@@ -94,6 +96,18 @@ maxm)
 		fail "no message naming the limit"
 	SPROUT_MAXM=64 SPROUT_PROCS=1 LD_PRELOAD=$lib "$build/tests/shim/waiters" 10 \
 		>"$out" 2>&1 || fail "ten blocked threads failed with 64 Ms"
+	;;
+shells)
+	script='sleep 0.2 & sleep 0.1; x=$(echo hi); wait $!; echo done'
+	for sh in dash bash; do
+		for i in $(seq 20); do
+			SPROUT_PROCS=$((i % 2 + 1)) LD_PRELOAD=$lib \
+				timeout -s KILL 10 $sh -c "$script" >"$out" 2>&1 ||
+				fail "$sh -c '$script' did not end (run $i)"
+			grep -qx done "$out" || fail "$sh: no output (run $i)"
+		done
+	done
+	echo "dash and bash waited for their jobs 20 times each"
 	;;
 *)
 	echo "checks.sh: no check named $name" >&2
