@@ -227,8 +227,12 @@ static void trampoline(int sig, siginfo_t *info, void *uc)
 	int flags = a->sa_flags;
 	void (*handler)(int) = a->sa_handler;
 
-	if (sig_misrouted(sig, info, uc))
-		return;		  /* the process has it pending again */
+	/*
+	 * Sent back, it is the process's again (a one-shot handler, which the
+	 * kernel has reset for this delivery, runs here instead).
+	 */
+	if (!(flags & SA_RESETHAND) && sig_misrouted(sig, info, uc))
+		return;
 	if (flags & SA_RESETHAND) /* the kernel reset it for this delivery */
 		atomic_store(&wrapped[sig], false);
 	if (flags & SA_SIGINFO)
