@@ -311,14 +311,14 @@ void netpoll_afterfork_child(void)
 
 	atomic_store(&nwaiting, 0);
 	memset(&tablelock, 0, sizeof(tablelock));
-	if (!netpoll_inited())
-		return;
-	np_epoll_afterfork_child();
+	if (netpoll_inited())
+		np_epoll_afterfork_child();
 	for (i = 0; i < n; i++) {
 		struct pdesc *pd = atomic_load(&table[i]);
 		if (pd) {
 			atomic_store(&pd->armed, 0);
-			atomic_store(&pd->ours, 0); /* the parent's too */
+			/* Its sockets are the parent's too: see connect(). */
+			atomic_store(&pd->ours, 0);
 			memset(&pd->dir[NP_READ].q, 0,
 			       sizeof(struct wt_bucket));
 			memset(&pd->dir[NP_WRITE].q, 0,
