@@ -152,7 +152,7 @@ static bool ready_now(int fd, int mode)
 	return sys6(SYS_ppoll, (long)&p, 1, (long)&zero, 0, 8, 0) > 0;
 }
 
-/* One operation on an fd, tried without blocking by try(). */
+/* One operation on an fd, tried without blocking by run(). */
 struct op {
 	int fd, mode;
 	/* The call: result or -errno; with nowait, it must not block. */
@@ -306,6 +306,10 @@ static ssize_t do_writev(int fd, const struct iovec *iov, int iovcnt)
 	return ret(write_all(&o, iov, iovcnt));
 }
 
+static ssize_t sock_recv(int fd, void *buf, size_t n, int flags,
+			 struct sockaddr *addr, socklen_t *alen);
+static ssize_t sock_send(int fd, const struct msghdr *m, int flags);
+
 SPROUT_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
 	struct iovec v = { buf, n };
@@ -317,7 +321,7 @@ SPROUT_EXPORT ssize_t read(int fd, void *buf, size_t n)
 	if (k == KIND_FILE)
 		return BLOCKING(SHORT, ssize_t, REAL(read)(fd, buf, n));
 	if (k == KIND_STREAM && n > 0)
-		return recvfrom(fd, buf, n, 0, NULL, NULL);
+		return sock_recv(fd, buf, n, 0, NULL, NULL);
 	return do_readv(fd, &v, 1);
 }
 
@@ -336,6 +340,7 @@ SPROUT_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 SPROUT_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
 	struct iovec v = { (void *)buf, n };
+	struct msghdr m = { .msg_iov = &v, .msg_iovlen = 1 };
 	int k;
 
 	if (!shim_on_g())
@@ -344,7 +349,7 @@ SPROUT_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 	if (k == KIND_FILE)
 		return BLOCKING(SHORT, ssize_t, REAL(write)(fd, buf, n));
 	if (k == KIND_STREAM && n > 0)
-		return send(fd, buf, n, 0);
+		return sock_send(fd, &m, 0);
 	return do_writev(fd, &v, 1);
 }
 
@@ -422,8 +427,9 @@ static bool net_direct(int fd, int flags)
 	       !pollable(fd);
 }
 
-SPROUT_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
-			       struct sockaddr *addr, socklen_t *alen)
+/* recvfrom and sendmsg on the netpoller, the checks made (read, write). */
+static ssize_t sock_recv(int fd, void *buf, size_t n, int flags,
+			 struct sockaddr *addr, socklen_t *alen)
 {
 	struct iovec v = { buf, n };
 	struct op o = { .fd = fd,
@@ -434,13 +440,30 @@ SPROUT_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
 			.addr = addr,
 			.alen = alen };
 
+	return ret(run(&o));
+}
+
+static ssize_t sock_send(int fd, const struct msghdr *m, int flags)
+{
+	struct op o = { .fd = fd,
+			.mode = NP_WRITE,
+			.call = sendmsg_call,
+			.msg = (struct msghdr *)m,
+			.flags = flags };
+
+	return ret(write_all(&o, m->msg_iov, (int)m->msg_iovlen));
+}
+
+SPROUT_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
+			       struct sockaddr *addr, socklen_t *alen)
+{
 	if (net_direct(fd, flags)) {
 		if (!shim_on_g())
 			return REAL(recvfrom)(fd, buf, n, flags, addr, alen);
 		return BLOCKING(SHORT, ssize_t,
 				REAL(recvfrom)(fd, buf, n, flags, addr, alen));
 	}
-	return ret(run(&o));
+	return sock_recv(fd, buf, n, flags, addr, alen);
 }
 
 SPROUT_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
@@ -470,18 +493,12 @@ SPROUT_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen,
 
 SPROUT_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-	struct op o = { .fd = fd,
-			.mode = NP_WRITE,
-			.call = sendmsg_call,
-			.msg = (struct msghdr *)msg,
-			.flags = flags };
-
 	if (net_direct(fd, flags) || !msg || msg->msg_iovlen > IOV_MAX) {
 		if (!shim_on_g())
 			return REAL(sendmsg)(fd, msg, flags);
 		return BLOCKING(SHORT, ssize_t, REAL(sendmsg)(fd, msg, flags));
 	}
-	return ret(write_all(&o, msg->msg_iov, (int)msg->msg_iovlen));
+	return sock_send(fd, msg, flags);
 }
 
 SPROUT_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
