@@ -824,7 +824,7 @@ static int64_t deadline_ts(const struct timespec *ts)
 		return -1;
 	if (ts->tv_sec == 0 && ts->tv_nsec == 0)
 		return 0;
-	return nanotime() + (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+	return ts_after(nanotime(), ts);
 }
 
 static long do_poll(struct pollfd *fds, nfds_t n, int64_t deadline,
@@ -976,11 +976,9 @@ SPROUT_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e,
 			errno = EINVAL;
 			return -1;
 		}
-		deadline = tv->tv_sec == 0 && tv->tv_usec == 0
-				   ? 0
-				   : nanotime() +
-					     (int64_t)tv->tv_sec * 1000000000 +
-					     (int64_t)tv->tv_usec * 1000;
+		struct timespec ts = { tv->tv_sec, tv->tv_usec * 1000 };
+
+		deadline = deadline_ts(&ts);
 	}
 	res = do_select(nfds, r, w, e, deadline, NULL);
 	if (tv && deadline > 0) {

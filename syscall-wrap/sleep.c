@@ -23,19 +23,11 @@
 
 #define NS 1000000000
 
-/* now + ts in nanoseconds, or -1 (no deadline) past the end of time. */
-static int64_t after(int64_t now, const struct timespec *ts)
-{
-	if (ts->tv_sec >= (INT64_MAX - now) / NS - 1)
-		return -1;
-	return now + (int64_t)ts->tv_sec * NS + ts->tv_nsec;
-}
-
 /* Sleep for *req; on EINTR, store the time left in *rem (may be req). */
 static int sleep_for(const struct timespec *req, struct timespec *rem)
 {
 	int64_t start = nanotime(), slept;
-	int err = g_sleep(after(start, req));
+	int err = g_sleep(ts_after(start, req));
 	struct timespec left = *req;
 
 	if (err == EINTR && rem) {

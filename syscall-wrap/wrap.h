@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "../sched/runtime.h"
@@ -36,6 +37,14 @@ long futex_call(const long a[6]) hidden;
 
 /* syscall(n, ...), handed off if number n is one that can block. */
 long syscall_call(long n, const long a[6]) hidden;
+
+/* now + ts in nanoseconds, or -1 (no deadline) past the end of time. */
+static inline int64_t ts_after(int64_t now, const struct timespec *ts)
+{
+	if (ts->tv_sec >= (INT64_MAX - now) / 1000000000 - 1)
+		return -1;
+	return now + (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+}
 
 /* A timeout or time as the kernel accepts it (else EINVAL). */
 static inline bool ts_valid(const struct timespec *ts)

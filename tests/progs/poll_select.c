@@ -29,6 +29,9 @@
  *     (entered, then 50 ms), two other threads make 1,000 ping-pong round
  *     trips and the waiter does not return; then a write wakes it, with the
  *     pipe ready.
+ * (i) ppoll() and select() with timeouts of 3e18 s (past the end of a
+ *     64-bit nanosecond clock) wait like no timeout: a write 100 ms later
+ *     wakes them with the pipe ready, after >= 100 ms.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -496,6 +499,40 @@ static void test_progress(int ep)
 	}
 }
 
+/* (i) */
+static void test_huge_timeouts(void)
+{
+	struct timespec ts = { 3000000000000000000, 0 };
+	struct timeval tv = { 3000000000000000000, 0 };
+	struct pollfd p = { pr, POLLIN, 0 };
+	struct delayed d;
+	uint64_t t0;
+	fd_set r;
+	int n;
+
+	t0 = now_ns();
+	later(&d, pw, 100);
+	n = ppoll(&p, 1, &ts, NULL);
+	CHECK(n == 1 && (p.revents & POLLIN), "ppoll of 3e18 s: %d (%s)", n,
+	      n < 0 ? strerror(errno) : "no event");
+	CHECK(ms_since(t0) >= 100, "ppoll of 3e18 s returned after %llu ms",
+	      (unsigned long long)ms_since(t0));
+	join(d.tid);
+	drain(pr);
+
+	FD_ZERO(&r);
+	FD_SET(pr, &r);
+	t0 = now_ns();
+	later(&d, pw, 100);
+	n = select(pr + 1, &r, NULL, NULL, &tv);
+	CHECK(n == 1 && FD_ISSET(pr, &r), "select of 3e18 s: %d (%s)", n,
+	      n < 0 ? strerror(errno) : "no bit");
+	CHECK(ms_since(t0) >= 100, "select of 3e18 s returned after %llu ms",
+	      (unsigned long long)ms_since(t0));
+	join(d.tid);
+	drain(pr);
+}
+
 int main(void)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
@@ -522,5 +559,6 @@ int main(void)
 	test_sigmask(ep);
 	test_epoll(ep);
 	test_progress(ep);
+	test_huge_timeouts();
 	return 0;
 }
