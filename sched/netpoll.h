@@ -38,7 +38,7 @@ bool netpoll_ours(int fd) hidden;
  * socket timeouts), kept until the fd changes or netpoll_info_changed().
  */
 struct netpoll_info {
-	bool nonblock;	  /* O_NONBLOCK set by the program */
+	int flags;	  /* file status flags (F_GETFL); -1 unknown */
 	int64_t timeo[2]; /* SO_RCVTIMEO, SO_SNDTIMEO in ns; 0: none */
 };
 

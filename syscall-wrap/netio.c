@@ -111,7 +111,7 @@ static void fd_info(int fd, struct netpoll_info *f)
 	if (netpoll_info(fd, f))
 		return;
 	fl = sys3(SYS_fcntl, fd, F_GETFL, 0);
-	f->nonblock = fl < 0 || (fl & O_NONBLOCK);
+	f->flags = fl < 0 ? -1 : (int)fl;
 	for (i = 0; i < 2; i++) {
 		len = sizeof(tv);
 		f->timeo[i] = 0;
@@ -131,7 +131,7 @@ static bool nonblocking(int fd)
 	struct netpoll_info f;
 
 	fd_info(fd, &f);
-	return f.nonblock;
+	return f.flags < 0 || (f.flags & O_NONBLOCK);
 }
 
 /* SO_RCVTIMEO or SO_SNDTIMEO of a socket as a deadline, or -1. */
@@ -656,21 +656,30 @@ static int connect_wait(int fd, uint32_t ticket)
 	return -err;
 }
 
+/* A blocking socket of ours: its flags, remembered, are in *f. */
+static bool may_park_connect(int fd, struct netpoll_info *f)
+{
+	if (!netpoll_ours(fd))
+		return false;
+	fd_info(fd, f);
+	return f->flags >= 0 && !(f->flags & O_NONBLOCK);
+}
+
 SPROUT_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
+	struct netpoll_info f;
 	uint32_t ticket;
-	long fl, r;
+	long r;
 
 	if (!shim_on_g())
 		return REAL(connect)(fd, addr, len);
-	if (!netpoll_ours(fd) || nonblocking(fd) ||
-	    (fl = sys3(SYS_fcntl, fd, F_GETFL, 0)) < 0 || (fl & O_NONBLOCK))
+	if (!may_park_connect(fd, &f))
 		return BLOCKING(SHORT, int, REAL(connect)(fd, addr, len));
 	ticket = netpoll_ticket(fd, NP_WRITE);
-	if (sys3(SYS_fcntl, fd, F_SETFL, fl | O_NONBLOCK) < 0)
+	if (sys3(SYS_fcntl, fd, F_SETFL, f.flags | O_NONBLOCK) < 0)
 		return BLOCKING(SHORT, int, REAL(connect)(fd, addr, len));
 	r = sys3(SYS_connect, fd, (long)addr, len);
-	sys3(SYS_fcntl, fd, F_SETFL, fl);
+	sys3(SYS_fcntl, fd, F_SETFL, f.flags);
 	if (r == -EAGAIN)
 		return BLOCKING(SHORT, int, REAL(connect)(fd, addr, len));
 	if (r == -EINPROGRESS)
