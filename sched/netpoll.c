@@ -44,8 +44,7 @@ struct pdesc {
 	struct npdir dir[2];	/* NP_READ, NP_WRITE */
 	_Atomic uint32_t seq;	/* changes when the fd names another file */
 	_Atomic uint32_t armed; /* seq + 1 once epoll watches it */
-	_Atomic uint32_t kind;	/* seq << 2 | the caller's kind of file */
-	_Atomic uint32_t ours;	/* seq + 1: this process made the file */
+	_Atomic uint32_t kind;	/* seq << 3 | the caller's kind of file */
 	/* The caller's facts about the file, valid while info == seq + 1. */
 	_Atomic uint32_t info;
 	struct netpoll_info facts;
@@ -195,7 +194,7 @@ int netpoll_kind(int fd)
 	if (!pd)
 		return 0;
 	k = atomic_load_explicit(&pd->kind, memory_order_relaxed);
-	return k >> 2 == (atomic_load(&pd->seq) & 0x3fffffff) ? (int)(k & 3)
+	return k >> 3 == (atomic_load(&pd->seq) & 0x1fffffff) ? (int)(k & 7)
 							      : 0;
 }
 
@@ -205,24 +204,9 @@ void netpoll_set_kind(int fd, int kind)
 
 	if (pd)
 		atomic_store_explicit(&pd->kind,
-				      (atomic_load(&pd->seq) << 2) |
+				      (atomic_load(&pd->seq) << 3) |
 					      (uint32_t)kind,
 				      memory_order_relaxed);
-}
-
-void netpoll_set_ours(int fd)
-{
-	struct pdesc *pd = desc(fd, true);
-
-	if (pd)
-		atomic_store(&pd->ours, atomic_load(&pd->seq) + 1);
-}
-
-bool netpoll_ours(int fd)
-{
-	struct pdesc *pd = desc(fd, false);
-
-	return pd && atomic_load(&pd->ours) == atomic_load(&pd->seq) + 1;
 }
 
 bool netpoll_info(int fd, struct netpoll_info *f)
@@ -317,8 +301,8 @@ void netpoll_afterfork_child(void)
 		struct pdesc *pd = atomic_load(&table[i]);
 		if (pd) {
 			atomic_store(&pd->armed, 0);
-			/* Its sockets are the parent's too: see connect(). */
-			atomic_store(&pd->ours, 0);
+			/* Its files are the parent's too: see connect(). */
+			atomic_fetch_and(&pd->kind, ~(uint32_t)NP_KIND_OURS);
 			memset(&pd->dir[NP_READ].q, 0,
 			       sizeof(struct wt_bucket));
 			memset(&pd->dir[NP_WRITE].q, 0,

@@ -25,13 +25,14 @@ uint32_t netpoll_ticket(int fd, int mode) hidden;
  */
 int netpoll_wait(int fd, int mode, uint32_t ticket, int64_t deadline) hidden;
 
-/* What the caller found fd to be (1..3), until it changes; 0: unknown. */
+/*
+ * What the caller found fd to be (1..7), until it changes; 0: unknown.
+ * NP_KIND_OURS: this process made the file (socket(), accept()); the
+ * child of fork() forgets it, sharing the file with its parent.
+ */
+enum { NP_KIND_OURS = 4 };
 int netpoll_kind(int fd) hidden;
 void netpoll_set_kind(int fd, int kind) hidden;
-
-/* The process made the file fd names (socket(), accept()), until it changes. */
-void netpoll_set_ours(int fd) hidden;
-bool netpoll_ours(int fd) hidden;
 
 /*
  * What the caller learnt of the file with system calls (its flags, its

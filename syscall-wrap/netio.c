@@ -44,8 +44,11 @@
 #include "../sched/arch/x86_64/sys.h"
 #include "../shim/shim.h"
 
-/* KIND_STREAM: a stream socket, for which read is recv and write send. */
-enum { KIND_UNKNOWN, KIND_FILE, KIND_POLL, KIND_STREAM };
+/*
+ * KIND_STREAM: a stream socket, for which read is recv and write send.
+ * NP_KIND_OURS may be added: a socket this process made (see connect()).
+ */
+enum { KIND_UNKNOWN, KIND_FILE, KIND_POLL, KIND_STREAM, KIND_MASK = 3 };
 
 /* fd (if not -1) names a new file: the netpoller forgets the old one. */
 static int fd_made(int fd)
@@ -63,7 +66,7 @@ static int fd_kind(int fd)
 	struct stat st;
 
 	if (k != KIND_UNKNOWN)
-		return k;
+		return k & KIND_MASK;
 	if (sys2(SYS_fstat, fd, (long)&st) < 0)
 		return KIND_FILE; /* EBADF and the like: the call says */
 	if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISBLK(st.st_mode))
@@ -79,12 +82,15 @@ static int fd_kind(int fd)
 	return k;
 }
 
-/* A socket this process made (socket(), accept()): see connect(). */
-static int sock_made(int fd)
+/*
+ * A socket this process made (socket(), accept()), of kind KIND_STREAM or
+ * KIND_POLL: known without fstat(), and ours (see connect()).
+ */
+static int sock_made(int fd, int kind)
 {
 	if (fd >= 0) {
 		netpoll_fd_changed(fd);
-		netpoll_set_ours(fd);
+		netpoll_set_kind(fd, kind | NP_KIND_OURS);
 	}
 	return fd;
 }
@@ -591,6 +597,13 @@ static long accept_call(struct op *o, bool nowait)
 	return BLOCKING(SHORT, long, accept_call(o, false));
 }
 
+/* The connection r accepted on listener fd is of the listener's kind. */
+static int accepted(int r, int fd)
+{
+	return sock_made(r,
+			 fd_kind(fd) == KIND_STREAM ? KIND_STREAM : KIND_POLL);
+}
+
 static int do_accept(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 {
 	struct op o = { .fd = fd,
@@ -601,7 +614,7 @@ static int do_accept(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 			.flags = flags };
 	long r = run(&o);
 
-	sock_made((int)r);
+	accepted((int)r, fd);
 	return (int)ret(r);
 }
 
@@ -610,8 +623,8 @@ SPROUT_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *alen)
 	if (!shim_on_g())
 		return REAL(accept)(fd, addr, alen);
 	if (!pollable(fd) || nonblocking(fd))
-		return sock_made(
-			BLOCKING(SHORT, int, REAL(accept)(fd, addr, alen)));
+		return accepted(
+			BLOCKING(SHORT, int, REAL(accept)(fd, addr, alen)), fd);
 	return do_accept(fd, addr, alen, 0);
 }
 
@@ -621,8 +634,9 @@ SPROUT_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen,
 	if (!shim_on_g())
 		return REAL(accept4)(fd, addr, alen, flags);
 	if (!pollable(fd) || nonblocking(fd))
-		return sock_made(BLOCKING(
-			SHORT, int, REAL(accept4)(fd, addr, alen, flags)));
+		return accepted(BLOCKING(SHORT, int,
+					 REAL(accept4)(fd, addr, alen, flags)),
+				fd);
 	return do_accept(fd, addr, alen, flags);
 }
 
@@ -659,7 +673,7 @@ static int connect_wait(int fd, uint32_t ticket)
 /* A blocking socket of ours: its flags, remembered, are in *f. */
 static bool may_park_connect(int fd, struct netpoll_info *f)
 {
-	if (!netpoll_ours(fd))
+	if (!(netpoll_kind(fd) & NP_KIND_OURS))
 		return false;
 	fd_info(fd, f);
 	return f->flags >= 0 && !(f->flags & O_NONBLOCK);
@@ -1132,7 +1146,8 @@ SPROUT_EXPORT int socket(int domain, int type, int proto)
 {
 	if (!shim_on())
 		return REAL(socket)(domain, type, proto);
-	return sock_made(REAL(socket)(domain, type, proto));
+	return sock_made(REAL(socket)(domain, type, proto),
+			 (type & 0xf) == SOCK_STREAM ? KIND_STREAM : KIND_POLL);
 }
 
 SPROUT_EXPORT int socketpair(int domain, int type, int proto, int sv[2])
