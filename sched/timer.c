@@ -155,7 +155,6 @@ static void bucket_put(struct p *pp, struct timer_bucket *b)
 	pp->tbfree = b;
 }
 
-/* Wake the timer sleeper if t is due before it would wake. */
 /* Wake the timer sleeper, in a futex or in the netpoller. */
 void wake_timer_sleeper_now(void)
 {
