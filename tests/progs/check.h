@@ -18,6 +18,9 @@
  * fdinfo_flags(fd) reads the file status flags of fd as the kernel shows
  * them in /proc/self/fdinfo (no wrapped fcntl in the way), or -1.
  *
+ * count_tasks() is the number of kernel threads of the process; logical_procs()
+ * the Ps sprout runs (SPROUT_PROCS, else the CPUs the process may use).
+ *
  * sem_wait20(s, what) waits on semaphore s for at most 20 s
  * (sem_timedwait, CLOCK_REALTIME) and fails, naming what, unless it gets
  * it within 10 s: a wait that ends only near its deadline means a post did
@@ -26,6 +29,7 @@
 #ifndef SPROUT_TESTS_CHECK_H
 #define SPROUT_TESTS_CHECK_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -114,6 +118,32 @@ static inline void sem_wait20(sem_t *s, const char *what)
 	CHECK(ret == 0, "%s: %s", what, strerror(errno));
 	CHECK(el < 10000 * MS, "%s: woken only after %llu ms", what,
 	      (unsigned long long)(el / MS));
+}
+
+static inline int count_tasks(void)
+{
+	DIR *dir = opendir("/proc/self/task");
+	struct dirent *de;
+	int n = 0;
+
+	CHECK(dir != NULL, "opendir /proc/self/task: %s", strerror(errno));
+	while ((de = readdir(dir)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(dir);
+	return n;
+}
+
+static inline int logical_procs(void)
+{
+	const char *env = getenv("SPROUT_PROCS");
+	cpu_set_t set;
+
+	if (env != NULL && atoi(env) > 0)
+		return atoi(env);
+	CHECK(sched_getaffinity(0, sizeof(set), &set) == 0,
+	      "sched_getaffinity: %s", strerror(errno));
+	return CPU_COUNT(&set);
 }
 
 /* The "flags:" line of /proc/self/fdinfo/fd (octal), or -1. */

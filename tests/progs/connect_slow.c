@@ -14,7 +14,6 @@
  *     process has at most SPROUT_PROCS + 8 kernel threads meanwhile.
  */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -28,20 +27,6 @@
 static struct sockaddr_in addr;
 static int lfd;
 static atomic_int connected;
-
-static int count_tasks(void)
-{
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *e;
-	int n = 0;
-
-	CHECK(d != NULL, "opendir: %s", strerror(errno));
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
 
 /* A listener whose accept queue holds NCONN + 1 connections. */
 static void listen_queue(void)
@@ -136,7 +121,6 @@ static void *acceptor(void *arg)
 int main(void)
 {
 	const char *mode = getenv("PROG_MODE");
-	const char *procs = getenv("SPROUT_PROCS");
 	pthread_t cl[NCONN], acc;
 	int held[NCONN + 1], i, tasks, most = 0;
 
@@ -167,7 +151,7 @@ int main(void)
 	printf("connect_slow: %d kernel threads while %d connects waited\n",
 	       most, NCONN);
 	if (mode && !strcmp(mode, "sprout")) {
-		int p = procs ? atoi(procs) : 2;
+		int p = logical_procs();
 
 		CHECK(most <= p + 8, "%d kernel threads for %d procs", most, p);
 	}

@@ -10,7 +10,6 @@
  * of the CPU to create the rest (tens of seconds), so in native mode only
  * the spinners put themselves in SCHED_IDLE.
  */
-#include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -37,32 +36,6 @@ static void *spinner(void *arg)
 	while (!atomic_load(&release))
 		sched_yield();
 	return NULL;
-}
-
-static int count_tasks(void)
-{
-	DIR *dir = opendir("/proc/self/task");
-	struct dirent *de;
-	int n = 0;
-
-	CHECK(dir != NULL, "opendir /proc/self/task: %m");
-	while ((de = readdir(dir)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(dir);
-	return n;
-}
-
-static int logical_procs(void)
-{
-	const char *env = getenv("SPROUT_PROCS");
-	cpu_set_t set;
-
-	if (env != NULL && atoi(env) > 0)
-		return atoi(env);
-	CHECK(sched_getaffinity(0, sizeof(set), &set) == 0,
-	      "sched_getaffinity: %m");
-	return CPU_COUNT(&set);
 }
 
 int main(void)
