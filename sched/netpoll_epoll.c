@@ -19,7 +19,7 @@
 static int epfd = -1, breakfd = -1;
 static _Atomic bool breaking;
 
-static int make(void)
+int np_epoll_init(void)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = BREAK_KEY };
 	long e, b;
@@ -37,11 +37,6 @@ static int make(void)
 	epfd = (int)e;
 	breakfd = (int)b;
 	return 0;
-}
-
-int np_epoll_init(void)
-{
-	return make();
 }
 
 /* Watch fd for both directions; EEXIST means it is watched already. */
@@ -116,6 +111,6 @@ void np_epoll_afterfork_child(void)
 	sys1(SYS_close, breakfd);
 	epfd = breakfd = -1;
 	atomic_store(&breaking, false);
-	if (make())
+	if (np_epoll_init())
 		fatal("cannot make an epoll instance in the child of fork()");
 }
