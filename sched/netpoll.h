@@ -20,8 +20,11 @@ uint32_t netpoll_ticket(int fd, int mode) hidden;
 /*
  * Wait until fd may be ready for mode after ticket, or the CLOCK_MONOTONIC
  * deadline (-1: none). 0 (try again), ETIMEDOUT, EBADF (the fd was closed
- * or replaced meanwhile), EPERM (epoll cannot watch it: a regular file or
- * a directory), or another error of epoll_ctl.
+ * or replaced meanwhile), EINTR (a handler without SA_RESTART ran on the
+ * G, or one for a signal to the process while the initial G waited),
+ * ERESTART (only SA_RESTART handlers ran: a call the kernel restarts goes
+ * on), EPERM (epoll cannot watch it: a regular file or a directory), or
+ * another error of epoll_ctl.
  */
 int netpoll_wait(int fd, int mode, uint32_t ticket, int64_t deadline) hidden;
 

@@ -107,9 +107,11 @@ struct g {
 	uint64_t sigmask;	  /* its blocked signals; bit sig - 1 */
 	_Atomic uint64_t sigpend; /* signals pthread_kill() left for it */
 	_Atomic uint32_t intr;	  /* wakes an interruptible sleep */
-	_Atomic bool sigintr;	  /* a signal to the process ends its sleep */
+	/* SIGRAN_*: handlers that ran on it, while it runs or waits */
+	_Atomic uint32_t sigran;
+	/* SIGRAN_*: handlers of signals to the process (the initial G) */
+	_Atomic uint32_t sigintr;
 	struct npdir *_Atomic nwait; /* fd direction it waits on (netpoll) */
-	bool sigran;		     /* sigpend_deliver() ran a handler */
 
 	/* Memory: set by stack.c when the G is allocated. */
 	struct stack_pool *pool; /* where the slot goes back; NULL: not ours */
@@ -386,6 +388,14 @@ int sysmon_start(int (*thread_create)(pthread_t *, const pthread_attr_t *,
 				      void *(*)(void *), void *),
 		 int schedtrace_ms) hidden;
 
+/*
+ * What a G's handlers were (g->sigran, g_main.sigintr): a wait of the
+ * runtime's ends as the system call it stands for would. Any handler ends
+ * sleeps and polls; one without SA_RESTART ends reads and writes too.
+ */
+#define SIGRAN		 1u
+#define SIGRAN_NORESTART 2u
+
 /* signal.c */
 extern struct g g_main hidden;
 void m_sigmask_set(struct m *mp, uint64_t mask) hidden;
@@ -394,7 +404,8 @@ uint64_t g_sigmask_during(const sigset_t *mask) hidden;
 void g_sigmask_end(uint64_t old) hidden;
 int g_kill(struct g *gp, int sig) hidden;
 bool sig_misrouted(int sig, const siginfo_t *info, void *uc) hidden;
-void sig_arrived(int sig, const siginfo_t *info) hidden;
+void sig_running(bool restart) hidden;
+void sig_arrived(int sig, const siginfo_t *info, bool restart) hidden;
 void sig_interrupt_main(void) hidden;
 void sigpend_deliver(struct g *gp) hidden;
 int g_sleep(int64_t deadline) hidden;

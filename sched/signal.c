@@ -17,14 +17,18 @@
  * signal interrupts as it would natively), and otherwise leaves it in the
  * G's sigpend: the G sends it to itself when it next leaves the runtime
  * (rt_exit()), so the handler runs on the G, on its own stack. A G parked
- * in an interruptible sleep (g_sleep()) is woken for it, and its sleep
- * returns EINTR if a handler ran, as POSIX says; a signal that is ignored
- * or blocked lets the sleep go on.
+ * in an interruptible sleep (g_sleep()) or on the netpoller is woken for
+ * it. Every handler that runs on a G is noted in its sigran (the shim's
+ * trampoline calls sig_running()), and the wait then ends as the system
+ * call it stands for would: a sleep or a poll with EINTR, a read or write
+ * with EINTR unless the handler has SA_RESTART (netpoll_wait()). A signal
+ * that is ignored or blocked lets the wait go on.
  *
  * The G's state is read without a lock: a G that stops running between the
  * check and the kernel's delivery gets the signal on the M it left, where
  * the next G to run there takes it. Process-directed signals are left to
- * the kernel, which picks an M as it would pick a thread.
+ * the kernel, which picks an M as it would pick a thread; the initial
+ * thread's wait ends for them as natively (sig_arrived()).
  */
 #include <errno.h>
 #include <limits.h>
@@ -45,22 +49,6 @@ static uint64_t sigbit(int sig)
 static void tgkill_m(struct m *mp, int sig)
 {
 	sys3(SYS_tgkill, sys0(SYS_getpid), mp->tid, sig);
-}
-
-/* Will sig run a handler on the calling kernel thread now? */
-static bool runs_handler(int sig)
-{
-	struct {
-		unsigned long handler, flags, restorer, mask;
-	} act;
-	unsigned long blocked = 0;
-
-	if (sys4(SYS_rt_sigaction, sig, 0, (long)&act, 8) < 0 ||
-	    act.handler == (unsigned long)SIG_DFL ||
-	    act.handler == (unsigned long)SIG_IGN)
-		return false;
-	sys4(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&blocked, 8);
-	return !(blocked & sigbit(sig));
 }
 
 /* Signals glibc keeps unblocked whatever the program asks. */
@@ -143,8 +131,6 @@ void sigpend_deliver(struct g *gp)
 		if (!(set & sigbit(sig)))
 			continue;
 		set &= ~sigbit(sig);
-		if (runs_handler(sig))
-			gp->sigran = true;
 		tgkill_m(gp->m, sig); /* delivered before this returns */
 	}
 }
@@ -247,27 +233,56 @@ bool sig_misrouted(int sig, const siginfo_t *info, void *uc)
 	return true;
 }
 
+static uint32_t ran_bits(bool restart)
+{
+	return restart ? SIGRAN : SIGRAN | SIGRAN_NORESTART;
+}
+
+/*
+ * Before a handler of the program runs (the shim's trampoline), on the G
+ * it interrupts: a wait of the G's then ends as the system call would
+ * (netpoll_wait(), g_sleep()). Async-signal-safe.
+ */
+void sig_running(bool restart)
+{
+	struct g *gp = getg();
+
+	if (gp && !(gp->flags & G_G0))
+		atomic_fetch_or_explicit(&gp->sigran, ran_bits(restart),
+					 memory_order_relaxed);
+}
+
 /*
  * After a handler of the program ran for sig (the shim's trampoline): a
  * signal sent to the process, not to a thread, goes natively to the
- * initial thread if it does not block it, and ends a sleep of its. Here
+ * initial thread if it does not block it, and ends a wait of its. Here
  * the kernel chose an M, so if the initial thread is not the G running
- * the handler, sysmon ends its sleep. Async-signal-safe: only atomics and
- * a futex wake.
+ * the handler, sysmon ends its wait: a sleep, or I/O on the netpoller.
+ * After the handler, not before: the initial thread must find what the
+ * handler did when its call returns (CPython's handler sets a flag that
+ * the interrupted call looks at). Async-signal-safe: only atomics and a
+ * futex wake.
  */
-void sig_arrived(int sig, const siginfo_t *info)
+void sig_arrived(int sig, const siginfo_t *info, bool restart)
 {
 	if (!info || info->si_code == SI_TKILL || getg() == &g_main ||
 	    (g_main.sigmask & sigbit(sig)) || synchronous(sig, info))
 		return; /* faults are the faulting thread's */
-	atomic_store(&g_main.sigintr, true);
+	atomic_fetch_or(&g_main.sigintr, ran_bits(restart));
 	sysmon_poke();
 }
 
 void sig_interrupt_main(void)
 {
-	if (atomic_load(&g_main.sigintr))
-		sleep_wake(&g_main);
+	struct npdir *nw;
+
+	if (!atomic_load(&g_main.sigintr))
+		return;
+	sleep_wake(&g_main);
+	/* Pairs with netpoll_wait(): it sets nwait, then looks at sigintr. */
+	nw = atomic_load(&g_main.nwait);
+	if (nw)
+		netpoll_interrupt(nw);
 }
 
 int g_kill(struct g *gp, int sig)
@@ -283,9 +298,15 @@ int g_kill(struct g *gp, int sig)
 		return 0;
 	}
 	atomic_fetch_or(&gp->sigpend, sigbit(sig));
-	/* Running: the kernel interrupts it there, unless it took it. */
+	/*
+	 * Running: the kernel interrupts it there, unless it took it. Not
+	 * once it waits on the netpoller (or is about to park there): the
+	 * signal must end that wait, which a handler run by the kernel on
+	 * its way to park would not.
+	 */
 	mp = gp->m;
-	if (atomic_load(&gp->status) == G_RUNNING && mp && mp->curg == gp) {
+	if (atomic_load(&gp->status) == G_RUNNING && mp && mp->curg == gp &&
+	    !atomic_load(&gp->nwait)) {
 		if (atomic_fetch_and(&gp->sigpend, ~sigbit(sig)) & sigbit(sig))
 			tgkill_m(mp, sig);
 		return 0;
@@ -314,14 +335,15 @@ int g_sleep(int64_t deadline)
 	struct sleep s = { .t = { .when = deadline, .f = sleep_timeout },
 			   .g = gp };
 
-	gp->sigran = false;
-	atomic_store(&gp->sigintr, false);
+	atomic_store(&gp->sigran, 0);
+	atomic_store(&gp->sigintr, 0);
 	for (;;) {
 		atomic_store(&gp->intr, SLEEP_AWAKE);
 		/* Pairs with g_kill(): it sets sigpend, then intr. */
 		if (atomic_load(&gp->sigpend))
 			sigpend_deliver(gp);
-		if (gp->sigran || atomic_exchange(&gp->sigintr, false))
+		if (atomic_load(&gp->sigran) ||
+		    atomic_exchange(&gp->sigintr, 0))
 			return EINTR;
 		s.t.pp = NULL;
 		rt_enter();

@@ -208,9 +208,10 @@ SPROUT_EXPORT void __longjmp_chk(struct __jmp_buf_tag env[1], int val)
 
 /*
  * Handlers: the program's handler runs from a trampoline of the shim's,
- * which then tells the runtime that a signal arrived (sig_arrived()), so
- * that a signal sent to the process ends the initial thread's sleep as it
- * would natively. The program sees its own action in sigaction()'s old
+ * which tells the runtime that a handler runs on the G it interrupted
+ * (sig_running()) and, after it, that a signal arrived (sig_arrived()), so
+ * that a wait of that G's, and one of the initial thread's for a signal
+ * sent to the process, end as the system call would natively. The program sees its own action in sigaction()'s old
  * action. SA_ONSTACK is added: Ms have alternate signal stacks, and a G's
  * stack overflow can only be handled on one.
  */
@@ -235,11 +236,13 @@ static void trampoline(int sig, siginfo_t *info, void *uc)
 		return;
 	if (flags & SA_RESETHAND) /* the kernel reset it for this delivery */
 		atomic_store(&wrapped[sig], false);
+	/* Before the handler, which may leave by siglongjmp(). */
+	sig_running(flags & SA_RESTART);
 	if (flags & SA_SIGINFO)
 		a->sa_sigaction(sig, info, uc);
 	else if (handler != SIG_DFL && handler != SIG_IGN)
 		handler(sig);
-	sig_arrived(sig, info);
+	sig_arrived(sig, info, flags & SA_RESTART);
 }
 
 static bool has_handler(const struct sigaction *act)

@@ -173,6 +173,7 @@ struct op {
 	struct mmsghdr *mmsg;
 	unsigned int vlen;
 	struct timespec *tmo;
+	size_t done; /* bytes write_all() wrote already */
 };
 
 static long ret(long r)
@@ -205,9 +206,16 @@ static long run(struct op *o)
 		err = netpoll_wait(o->fd, o->mode, ticket, deadline);
 		if (err == ETIMEDOUT)
 			return -EAGAIN;
-		if (err == EBADF)
-			return -EBADF;
-		if (err)
+		if (err == EBADF || err == EINTR)
+			return -err;
+		/*
+		 * The kernel restarts a call after an SA_RESTART handler,
+		 * unless a socket timeout applies or bytes moved already
+		 * (then the count is returned).
+		 */
+		if (err == ERESTART && (deadline >= 0 || o->done))
+			return -EINTR;
+		if (err && err != ERESTART)
 			return BLOCKING(SHORT, long, o->call(o, false));
 	}
 }
@@ -283,6 +291,7 @@ static long write_all(struct op *o, const struct iovec *iov, int iovcnt)
 			break;
 		}
 		done += (size_t)r;
+		o->done = done;
 		if (done >= total || nonblocking(o->fd)) {
 			r = (long)done;
 			break;
@@ -660,7 +669,9 @@ static int connect_wait(int fd, uint32_t ticket)
 		err = netpoll_wait(fd, NP_WRITE, ticket, deadline);
 		if (err == ETIMEDOUT)
 			return -EINPROGRESS;
-		if (err)
+		if (err == ERESTART && deadline >= 0)
+			return -EINTR; /* socket timeouts: never restarted */
+		if (err && err != ERESTART)
 			return -err;
 		ticket = netpoll_ticket(fd, NP_WRITE);
 	}
@@ -701,16 +712,28 @@ SPROUT_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	return (int)ret(r);
 }
 
-/* splice and sendfile: wait until the socket or pipe side is ready. */
-static void wait_ready(int fd, int mode)
+/*
+ * splice and sendfile: wait until the socket or pipe side is ready. False,
+ * with errno EINTR, if a handler without SA_RESTART ended the wait.
+ */
+static bool wait_ready(int fd, int mode)
 {
 	uint32_t ticket;
+	int err;
 
 	if (!pollable(fd) || nonblocking(fd))
-		return;
-	ticket = netpoll_ticket(fd, mode);
-	if (!ready_now(fd, mode))
-		netpoll_wait(fd, mode, ticket, -1);
+		return true;
+	do {
+		ticket = netpoll_ticket(fd, mode);
+		if (ready_now(fd, mode))
+			return true;
+		err = netpoll_wait(fd, mode, ticket, -1);
+	} while (err == ERESTART);
+	if (err == EINTR) {
+		errno = EINTR;
+		return false;
+	}
+	return true;
 }
 
 SPROUT_EXPORT ssize_t splice(int in, loff_t *off_in, int out, loff_t *off_out,
@@ -718,10 +741,9 @@ SPROUT_EXPORT ssize_t splice(int in, loff_t *off_in, int out, loff_t *off_out,
 {
 	if (!shim_on_g())
 		return REAL(splice)(in, off_in, out, off_out, len, flags);
-	if (!(flags & SPLICE_F_NONBLOCK)) {
-		wait_ready(in, NP_READ);
-		wait_ready(out, NP_WRITE);
-	}
+	if (!(flags & SPLICE_F_NONBLOCK) &&
+	    (!wait_ready(in, NP_READ) || !wait_ready(out, NP_WRITE)))
+		return -1;
 	return BLOCKING(SHORT, ssize_t,
 			REAL(splice)(in, off_in, out, off_out, len, flags));
 }
@@ -730,7 +752,8 @@ SPROUT_EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t n)
 {
 	if (!shim_on_g())
 		return REAL(sendfile)(out, in, off, n);
-	wait_ready(out, NP_WRITE);
+	if (!wait_ready(out, NP_WRITE))
+		return -1;
 	return BLOCKING(SHORT, ssize_t, REAL(sendfile)(out, in, off, n));
 }
 
@@ -738,7 +761,8 @@ SPROUT_EXPORT ssize_t sendfile64(int out, int in, off64_t *off, size_t n)
 {
 	if (!shim_on_g())
 		return REAL(sendfile64)(out, in, off, n);
-	wait_ready(out, NP_WRITE);
+	if (!wait_ready(out, NP_WRITE))
+		return -1;
 	return BLOCKING(SHORT, ssize_t, REAL(sendfile64)(out, in, off, n));
 }
 
@@ -747,9 +771,9 @@ SPROUT_EXPORT ssize_t sendfile64(int out, int in, off64_t *off, size_t n)
  * first; if nothing is ready and the program would wait, the G parks on
  * an fd that becomes readable when one of its fds is ready: the program's
  * epoll fd for epoll_wait, a short-lived epoll instance watching the set
- * for poll and select. A signal sent to the G with pthread_kill() ends the
- * wait with EINTR when its handler runs, as POSIX says for these calls
- * whatever SA_RESTART.
+ * for poll and select. A handler that runs on the G (pthread_kill()), or
+ * for a signal sent to the process while the initial thread waits, ends
+ * the wait with EINTR, as POSIX says for these calls whatever SA_RESTART.
  */
 
 /*
@@ -794,7 +818,7 @@ static long park_on(int epfd, int64_t deadline, long (*look)(void *), void *arg)
 	struct g *gp = getg();
 	long r;
 
-	gp->sigran = false;
+	atomic_store(&gp->sigran, 0);
 	for (;;) {
 		uint32_t ticket = netpoll_ticket(epfd, NP_READ);
 		int err;
@@ -802,13 +826,15 @@ static long park_on(int epfd, int64_t deadline, long (*look)(void *), void *arg)
 		r = look(arg);
 		if (r != 0)
 			return r;
-		if (gp->sigran)
+		if (atomic_load(&gp->sigran))
 			return -EINTR;
 		if (deadline == 0)
 			return 0;
 		err = netpoll_wait(epfd, NP_READ, ticket, deadline);
 		if (err == ETIMEDOUT)
 			return look(arg);
+		if (err == ERESTART) /* these calls are never restarted */
+			return -EINTR;
 		if (err)
 			return -err;
 	}
