@@ -15,19 +15,14 @@
  * status 1 and a message on stderr if it cannot accept or create a thread.
  * It raises RLIMIT_NOFILE to the hard limit.
  */
-#include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdint.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include "bench.h"
+#include "echo.h"
 
-#define BACKLOG 4096
-#define STACK	(64 * 1024)
+#define STACK (64 * 1024)
 
 static long connections;
 
@@ -90,65 +85,25 @@ static void *acceptor(void *arg)
 	return NULL;
 }
 
-static void write_port(const char *path, int port)
-{
-	size_t len = strlen(path) + 5;
-	char *tmp = malloc(len);
-	FILE *f;
-
-	if (!tmp)
-		fail("malloc", ENOMEM);
-	snprintf(tmp, len, "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f)
-		fail(tmp, errno);
-	fprintf(f, "%d\n", port);
-	if (fclose(f))
-		fail(tmp, errno);
-	if (rename(tmp, path))
-		fail(path, errno);
-	free(tmp);
-}
-
 int main(int argc, char **argv)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t salen = sizeof(sa);
-	struct rlimit rl;
 	pthread_attr_t attr;
 	pthread_t t;
 	char buf[256];
 	ssize_t n;
-	int lfd, err;
+	int lfd, port, err;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: echo_server PORTFILE\n");
 		return 2;
 	}
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-	/* A client that goes away must not kill us in write(). */
-	signal(SIGPIPE, SIG_IGN);
-
-	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (lfd < 0)
-		fail("socket", errno);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)))
-		fail("bind", errno);
-	if (listen(lfd, BACKLOG))
-		fail("listen", errno);
-	if (getsockname(lfd, (struct sockaddr *)&sa, &salen))
-		fail("getsockname", errno);
-
+	lfd = echo_listen(0, &port);
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, STACK);
 	err = pthread_create(&t, &attr, acceptor, (void *)(intptr_t)lfd);
 	if (err)
 		fail("pthread_create", err);
-	write_port(argv[1], ntohs(sa.sin_port));
+	echo_write_port(argv[1], port);
 
 	/* Serve until EOF (or an error) on stdin. */
 	for (;;) {

@@ -1,0 +1,3 @@
+module echo_server
+
+go 1.19
