@@ -16,7 +16,9 @@
  * so every TCB is linked into GL(dl_stack_user), the list of threads with
  * caller-supplied stacks, under GL(dl_stack_cache_lock), and stays there for
  * good (TCBs are recycled, never freed). The broadcast's tgkill() to a fake
- * tid fails with ESRCH, which glibc ignores.
+ * tid fails with ESRCH, which glibc ignores; the descriptors that name a
+ * real kernel thread (an M's own, the initial thread's) need the shim's
+ * SIGSETXID handler (tcb_hook_setxid()).
  *
  * Recycling: a new thread must see every static TLS block as its module's
  * initialisation image, except libc's own block, which holds the tcache
@@ -31,6 +33,7 @@
 #include <link.h>
 #include <locale.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -477,6 +480,84 @@ void tcb_set_id(void *tcb, uint32_t id)
 	/* Above PID_MAX_LIMIT, within FUTEX_TID_MASK: never a kernel tid. */
 	((struct glibc_pthread *)tcb)->tid =
 		(int32_t)(PID_MAX_LIMIT + id % (0x3fffffff - PID_MAX_LIMIT));
+}
+
+void tcb_set_kernel_tid(void *tcb, pid_t tid)
+{
+	((struct glibc_pthread *)tcb)->tid = tid;
+}
+
+/*
+ * The setxid broadcast (setuid() and the like: every kernel thread must
+ * make the call) marks each descriptor on ld.so's lists but the caller's,
+ * sends SIGSETXID to the tid each names, and goes round again until no
+ * mark is left. glibc's handler clears the mark of THREAD_SELF: on an M,
+ * the descriptor of whichever G runs there, not the one that named the
+ * M's kernel thread, whose mark would stay set for ever (CPython's
+ * subprocess spun in setgroups() in a forked child). So the shim's handler
+ * first clears the marks of every descriptor naming this kernel thread:
+ * the M's own, the initial thread's on M0, the forking G's in a child of
+ * fork(). A mark cleared before its signal was sent means none is sent;
+ * each signal that was sent still runs glibc's handler once, which makes
+ * the call on this kernel thread and counts it. The broadcast holds
+ * dl_stack_cache_lock meanwhile, so the lists stand still.
+ */
+#define GLIBC_SETXID_BITMASK 0x40 /* nptl/descr.h: SETXID_BIT 6 */
+#define GLIBC_SIGSETXID	     33	  /* nptl/pthreadP.h: SIGRTMIN + 1 */
+
+static void (*glibc_setxid_handler)(int, siginfo_t *, void *);
+
+static void clear_setxid_marks(struct glibc_list *head, pid_t tid)
+{
+	struct glibc_list *l;
+
+	for (l = head->next; l != head; l = l->next) {
+		struct glibc_pthread *pd =
+			(void *)((char *)l -
+				 offsetof(struct glibc_pthread, list));
+
+		if (pd->tid != tid ||
+		    !(__atomic_load_n(&pd->cancelhandling, __ATOMIC_ACQUIRE) &
+		      GLIBC_SETXID_BITMASK))
+			continue;
+		__atomic_fetch_and(&pd->cancelhandling, ~GLIBC_SETXID_BITMASK,
+				   __ATOMIC_ACQ_REL);
+		/* As glibc's handler: the thread may now exit. */
+		__atomic_store_n(&pd->setxid_futex, 1, __ATOMIC_RELEASE);
+		sys_futex_wake(&pd->setxid_futex, 1);
+	}
+}
+
+static void setxid_handler(int sig, siginfo_t *si, void *uc)
+{
+	pid_t tid = (pid_t)sys_gettid();
+
+	clear_setxid_marks(glibc.stack_used, tid);
+	clear_setxid_marks(glibc.stack_user, tid);
+	glibc_setxid_handler(sig, si, uc);
+}
+
+int tcb_hook_setxid(void)
+{
+	struct {
+		void *handler;
+		unsigned long flags;
+		void *restorer;
+		uint64_t mask;
+	} act;
+	long r;
+
+	r = sys4(SYS_rt_sigaction, GLIBC_SIGSETXID, 0, (long)&act, 8);
+	if (r < 0)
+		return (int)-r;
+	if (act.handler == (void *)setxid_handler)
+		return 0;
+	if (act.handler == (void *)SIG_DFL || act.handler == (void *)SIG_IGN)
+		return EINVAL; /* glibc installs it at the first pthread_create */
+	glibc_setxid_handler = act.handler;
+	act.handler = (void *)setxid_handler;
+	r = sys4(SYS_rt_sigaction, GLIBC_SIGSETXID, (long)&act, 0, 8);
+	return r < 0 ? (int)-r : 0;
 }
 
 pid_t tcb_tid(void *tcb)

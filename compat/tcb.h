@@ -97,6 +97,16 @@ void tcb_set_id(void *tcb, uint32_t id);
 /* The thread id a TCB records: the G's fake one, or the kernel's. */
 pid_t tcb_tid(void *tcb);
 
+/* Make a TCB name kernel thread tid (an M's g0 on M0, after fork()). */
+void tcb_set_kernel_tid(void *tcb, pid_t tid);
+
+/*
+ * Put the shim's SIGSETXID handler in front of glibc's, which glibc
+ * installs at the first pthread_create(): it makes the setxid broadcast
+ * (setuid() and the like) end when Gs run on the Ms. 0 or an error number.
+ */
+int tcb_hook_setxid(void);
+
 /* The stack a TCB records (initial thread: NULL, libc finds it itself). */
 void *tcb_stack(void *tcb, size_t *size, size_t *guard);
 

@@ -1011,6 +1011,7 @@ static void afterfork_child(void)
 		mp->tid = (pid_t)sys_gettid();
 		mp->spinning = false;
 		mp->schedlink = NULL;
+		tcb_set_kernel_tid(mp->g0->tcb, mp->tid);
 	}
 	stack_afterfork_child();
 	wt_afterfork_child();
@@ -1036,6 +1037,12 @@ static int m0_init(void)
 	if (!g0)
 		return -err;
 	g0->flags |= G_G0;
+	/*
+	 * g_main's TCB names M0 for glibc only while the initial thread
+	 * runs there; g0's always does (the setxid broadcast must reach M0
+	 * when the initial thread calls setuid() from another M).
+	 */
+	tcb_set_kernel_tid(g0->tcb, m0.tid);
 	g0->m = &m0;
 	atomic_store(&g0->status, G_RUNNING);
 	g0->sp = ctx_init(g0->stack_hi, m0_g0_main, &m0);
@@ -1103,6 +1110,9 @@ int schedinit(const struct runtime_config *cfg, const char **why)
 		*why = "cannot start sysmon";
 		return -1;
 	}
+	/* sysmon was the first pthread_create(): glibc's handler is in. */
+	if (tcb_hook_setxid())
+		warn("setuid() and the like may not return: no SIGSETXID hook");
 	pthread_atfork(NULL, NULL, afterfork_child);
 	return 0;
 }
