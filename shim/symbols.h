@@ -33,6 +33,8 @@
 	X(pthread_setname_np, NULL)                                       \
 	X(pthread_getname_np, NULL)                                       \
 	X(gettid, NULL)                                                   \
+	X(vfork, NULL)                                                    \
+	X(__vfork, NULL)                                                  \
 	X(syscall, NULL)                                                  \
 	X(tgkill, NULL)                                                   \
 	X(sched_setaffinity, NULL)                                        \

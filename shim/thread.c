@@ -339,6 +339,23 @@ SPROUT_EXPORT pid_t gettid(void)
 }
 
 /*
+ * vfork(): the child would run on the calling G's stack and in the
+ * parent's memory, through the shim, while the parent's other Ms go on:
+ * CPython's child resets signal actions and masks before exec, which
+ * changed the parent G's recorded mask and left its M blocking every
+ * signal. POSIX lets vfork() be fork(), and here it is.
+ */
+SPROUT_EXPORT pid_t vfork(void)
+{
+	return fork();
+}
+
+SPROUT_EXPORT pid_t __vfork(void)
+{
+	return fork();
+}
+
+/*
  * The kernel's id for a thread id the program got from gettid(): its own
  * (fake) id means the kernel thread it runs on now; any other, itself.
  */

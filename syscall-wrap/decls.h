@@ -50,6 +50,7 @@ int __openat64_2(int dirfd, const char *path, int flags);
 int __fcntl(int fd, int cmd, ...);
 pid_t __wait(int *status);
 pid_t __waitpid(pid_t pid, int *status, int options);
+pid_t __vfork(void);
 int __nanosleep(const struct timespec *req, struct timespec *rem);
 int __sigsuspend(const sigset_t *mask);
 int __sigpause(int sig_or_mask, int is_sig);
