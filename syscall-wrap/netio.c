@@ -186,6 +186,19 @@ static long ret(long r)
 }
 
 /*
+ * netpoll_wait()'s answer for a call the kernel restarts after an
+ * SA_RESTART handler (signal(7)): ERESTART is 0 (wait again), or EINTR
+ * where a socket timeout applies (deadline >= 0) or bytes moved already
+ * (the call then returns their count).
+ */
+static int restarted(int err, int64_t deadline, size_t done)
+{
+	if (err != ERESTART)
+		return err;
+	return deadline >= 0 || done ? EINTR : 0;
+}
+
+/*
  * Run o: try it; on EAGAIN, unless the program asked for non-blocking,
  * park until the fd is ready and try again.
  */
@@ -203,19 +216,13 @@ static long run(struct op *o)
 			return r;
 		if (deadline == -2)
 			deadline = sock_deadline(o->fd, o->mode);
-		err = netpoll_wait(o->fd, o->mode, ticket, deadline);
+		err = restarted(netpoll_wait(o->fd, o->mode, ticket, deadline),
+				deadline, o->done);
 		if (err == ETIMEDOUT)
 			return -EAGAIN;
 		if (err == EBADF || err == EINTR)
 			return -err;
-		/*
-		 * The kernel restarts a call after an SA_RESTART handler,
-		 * unless a socket timeout applies or bytes moved already
-		 * (then the count is returned).
-		 */
-		if (err == ERESTART && (deadline >= 0 || o->done))
-			return -EINTR;
-		if (err && err != ERESTART)
+		if (err)
 			return BLOCKING(SHORT, long, o->call(o, false));
 	}
 }
@@ -273,7 +280,7 @@ static size_t iov_total(const struct iovec *iov, int n)
 static long write_all(struct op *o, const struct iovec *iov, int iovcnt)
 {
 	struct iovec one, *copy = &one;
-	size_t total = iov_total(iov, iovcnt), done = 0;
+	size_t total = iov_total(iov, iovcnt);
 	long r;
 
 	if (iovcnt > 1) {
@@ -287,13 +294,12 @@ static long write_all(struct op *o, const struct iovec *iov, int iovcnt)
 	for (;;) {
 		r = run(o);
 		if (r < 0) {
-			r = done ? (long)done : r;
+			r = o->done ? (long)o->done : r;
 			break;
 		}
-		done += (size_t)r;
-		o->done = done;
-		if (done >= total || nonblocking(o->fd)) {
-			r = (long)done;
+		o->done += (size_t)r;
+		if (o->done >= total || nonblocking(o->fd)) {
+			r = (long)o->done;
 			break;
 		}
 		iov_skip(o, (size_t)r);
@@ -666,12 +672,11 @@ static int connect_wait(int fd, uint32_t ticket)
 	int err;
 
 	while (!ready_now(fd, NP_WRITE)) {
-		err = netpoll_wait(fd, NP_WRITE, ticket, deadline);
+		err = restarted(netpoll_wait(fd, NP_WRITE, ticket, deadline),
+				deadline, 0);
 		if (err == ETIMEDOUT)
 			return -EINPROGRESS;
-		if (err == ERESTART && deadline >= 0)
-			return -EINTR; /* socket timeouts: never restarted */
-		if (err && err != ERESTART)
+		if (err)
 			return -err;
 		ticket = netpoll_ticket(fd, NP_WRITE);
 	}
@@ -728,7 +733,7 @@ static bool wait_ready(int fd, int mode)
 		if (ready_now(fd, mode))
 			return true;
 		err = netpoll_wait(fd, mode, ticket, -1);
-	} while (err == ERESTART);
+	} while (err == ERESTART); /* restarted(err, -1, 0) == 0 */
 	if (err == EINTR) {
 		errno = EINTR;
 		return false;
