@@ -177,23 +177,20 @@ int netpoll_wait(int fd, int mode, uint32_t ticket, int64_t deadline)
 	/* An idle M may sleep in a futex: it must poll for this one. */
 	if (atomic_load(&sched.timer_sleeping))
 		wake_timer_sleeper_now();
-	/* Handlers from before the wait are not the wait's. */
-	atomic_store(&gp->sigran, 0);
-	atomic_store(&gp->sigintr, 0);
+	sig_wait_begin(gp);
 	/*
 	 * g_kill() and sig_interrupt_main() wake the G through nwait: they
-	 * set sigpend or sigintr, then look at nwait; the G sets nwait, then
+	 * set sigpend or sigran, then look at nwait; the G sets nwait, then
 	 * looks at what they set.
 	 */
 	atomic_store(&gp->nwait, d);
-	if (!atomic_load(&gp->sigpend) && !atomic_load(&gp->sigintr) &&
-	    !atomic_load(&gp->sigran))
+	if (!atomic_load(&gp->sigpend) && !atomic_load(&gp->sigran))
 		err = wt_futex_wait_in(&d->q, &d->ev, ticket, deadline);
 	atomic_store(&gp->nwait, NULL);
 	atomic_fetch_sub(&nwaiting, 1);
 	if (atomic_load(&gp->sigpend))
 		sigpend_deliver(gp); /* left while it did not park */
-	ran = atomic_load(&gp->sigran) | atomic_exchange(&gp->sigintr, 0);
+	ran = sig_wait_ran(gp);
 	if (atomic_load(&pd->seq) != seq)
 		return EBADF;
 	if (ran)

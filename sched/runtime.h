@@ -107,10 +107,11 @@ struct g {
 	uint64_t sigmask;	  /* its blocked signals; bit sig - 1 */
 	_Atomic uint64_t sigpend; /* signals pthread_kill() left for it */
 	_Atomic uint32_t intr;	  /* wakes an interruptible sleep */
-	/* SIGRAN_*: handlers that ran on it, while it runs or waits */
+	/*
+	 * SIGRAN_*: handlers that ran for it since its wait began: on it,
+	 * or (the initial G) for a signal to the process on another M
+	 */
 	_Atomic uint32_t sigran;
-	/* SIGRAN_*: handlers of signals to the process (the initial G) */
-	_Atomic uint32_t sigintr;
 	struct npdir *_Atomic nwait; /* fd direction it waits on (netpoll) */
 
 	/* Memory: set by stack.c when the G is allocated. */
@@ -389,7 +390,7 @@ int sysmon_start(int (*thread_create)(pthread_t *, const pthread_attr_t *,
 		 int schedtrace_ms) hidden;
 
 /*
- * What a G's handlers were (g->sigran, g_main.sigintr): a wait of the
+ * What a G's handlers were (g->sigran): a wait of the
  * runtime's ends as the system call it stands for would. Any handler ends
  * sleeps and polls; one without SA_RESTART ends reads and writes too.
  */
@@ -405,6 +406,9 @@ void g_sigmask_end(uint64_t old) hidden;
 int g_kill(struct g *gp, int sig) hidden;
 bool sig_misrouted(int sig, const siginfo_t *info, void *uc) hidden;
 void sig_running(bool restart) hidden;
+void sig_wait_begin(struct g *gp) hidden;
+uint32_t sig_wait_ran(struct g *gp) hidden;
+void g_sigsuspend_main(const sigset_t *mask) hidden;
 void sig_arrived(int sig, const siginfo_t *info, bool restart) hidden;
 void sig_interrupt_main(void) hidden;
 void sigpend_deliver(struct g *gp) hidden;

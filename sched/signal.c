@@ -253,6 +253,23 @@ void sig_running(bool restart)
 }
 
 /*
+ * A wait of the G's begins (g_sleep(), netpoll_wait(), a poll's look,
+ * g_sigsuspend_main()): handlers that ran before it are not its. The wait
+ * publishes itself afterwards (intr, nwait, the kernel's mask) with
+ * sequentially consistent stores or a system call.
+ */
+void sig_wait_begin(struct g *gp)
+{
+	atomic_store_explicit(&gp->sigran, 0, memory_order_relaxed);
+}
+
+/* The SIGRAN_* bits of the handlers that ran for the G's wait. */
+uint32_t sig_wait_ran(struct g *gp)
+{
+	return atomic_load_explicit(&gp->sigran, memory_order_relaxed);
+}
+
+/*
  * After a handler of the program ran for sig (the shim's trampoline): a
  * signal sent to the process, not to a thread, goes natively to the
  * initial thread if it does not block it, and ends a wait of its. Here
@@ -268,18 +285,18 @@ void sig_arrived(int sig, const siginfo_t *info, bool restart)
 	if (!info || info->si_code == SI_TKILL || getg() == &g_main ||
 	    (g_main.sigmask & sigbit(sig)) || synchronous(sig, info))
 		return; /* faults are the faulting thread's */
-	atomic_fetch_or(&g_main.sigintr, ran_bits(restart));
+	atomic_fetch_or(&g_main.sigran, ran_bits(restart));
+	sys_futex_wake((uint32_t *)&g_main.sigran, 1); /* g_sigsuspend_main */
 	sysmon_poke();
 }
 
+/* For sysmon, after sig_arrived(): end the initial G's wait. */
 void sig_interrupt_main(void)
 {
 	struct npdir *nw;
 
-	if (!atomic_load(&g_main.sigintr))
-		return;
 	sleep_wake(&g_main);
-	/* Pairs with netpoll_wait(): it sets nwait, then looks at sigintr. */
+	/* Pairs with netpoll_wait(): it sets nwait, then looks at sigran. */
 	nw = atomic_load(&g_main.nwait);
 	if (nw)
 		netpoll_interrupt(nw);
@@ -324,6 +341,31 @@ int g_kill(struct g *gp, int sig)
 }
 
 /*
+ * sigsuspend() of the initial G, a system call the caller has handed its
+ * P off for. Natively a signal sent to the process that the call lets in
+ * goes to the initial thread and ends the call; here the kernel may have
+ * chosen another M, while the initial G was not running, and run the
+ * handler there: sig_arrived() then notes it in the G's sigran (a shell's
+ * wait for SIGCHLD hung). So the G waits with the call's mask in a futex
+ * wait on its sigran, which a handler on this kernel thread ends (EINTR)
+ * and so does sig_arrived()'s wake. The call then fails with EINTR.
+ */
+void g_sigsuspend_main(const sigset_t *mask)
+{
+	struct g *gp = getg();
+	uint64_t m, saved;
+
+	memcpy(&m, mask, sizeof(m));
+	m &= ~UNBLOCKABLE;
+	sig_wait_begin(gp);
+	sys4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&m, (long)&saved, 8);
+	while (!atomic_load(&gp->sigran) &&
+	       sys_futex_wait((uint32_t *)&gp->sigran, 0) != -EINTR)
+		;
+	sys4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&saved, 0, 8);
+}
+
+/*
  * Park the calling G until deadline (CLOCK_MONOTONIC ns; -1 none) or until
  * a signal sent with g_kill() runs a handler on it. Returns 0 or EINTR.
  * The sleep is a timer and a park, with no wait-table queue: the one G
@@ -335,15 +377,13 @@ int g_sleep(int64_t deadline)
 	struct sleep s = { .t = { .when = deadline, .f = sleep_timeout },
 			   .g = gp };
 
-	atomic_store(&gp->sigran, 0);
-	atomic_store(&gp->sigintr, 0);
+	sig_wait_begin(gp);
 	for (;;) {
 		atomic_store(&gp->intr, SLEEP_AWAKE);
 		/* Pairs with g_kill(): it sets sigpend, then intr. */
 		if (atomic_load(&gp->sigpend))
 			sigpend_deliver(gp);
-		if (atomic_load(&gp->sigran) ||
-		    atomic_exchange(&gp->sigintr, 0))
+		if (sig_wait_ran(gp))
 			return EINTR;
 		s.t.pp = NULL;
 		rt_enter();

@@ -198,7 +198,6 @@ DEFINE(LONG, int, sigwaitinfo, (const sigset_t *set, siginfo_t *info),
 DEFINE(LONG_IF(!t || t->tv_sec || t->tv_nsec), int, sigtimedwait,
        (const sigset_t *set, siginfo_t *info, const struct timespec *t),
        (set, info, t))
-DEFINE(LONG, int, pause, (void), ())
 
 /*
  * sigsuspend: the G's mask is the call's meanwhile, as the thread's is
@@ -215,9 +214,26 @@ SPROUT_EXPORT int sigsuspend(const sigset_t *mask)
 	if (!shim_on_g() || !m)
 		return REAL(sigsuspend)(mask); /* NULL: EFAULT */
 	old = g_sigmask_during(mask);
-	r = BLOCKING(LONG, int, REAL(sigsuspend)(mask));
+	if (getg() == &g_main) {
+		BLOCKING(LONG, int, (g_sigsuspend_main(mask), 0));
+		errno = EINTR;
+		r = -1;
+	} else {
+		r = BLOCKING(LONG, int, REAL(sigsuspend)(mask));
+	}
 	g_sigmask_end(old);
 	return r;
+}
+
+/* pause: sigsuspend with the G's own mask. */
+SPROUT_EXPORT int pause(void)
+{
+	sigset_t mask;
+
+	if (!shim_on_g())
+		return REAL(pause)();
+	g_sigmask(SIG_BLOCK, NULL, &mask);
+	return sigsuspend(&mask);
 }
 
 SPROUT_EXPORT int __sigsuspend(const sigset_t *mask)

@@ -823,7 +823,7 @@ static long park_on(int epfd, int64_t deadline, long (*look)(void *), void *arg)
 	struct g *gp = getg();
 	long r;
 
-	atomic_store(&gp->sigran, 0);
+	sig_wait_begin(gp);
 	for (;;) {
 		uint32_t ticket = netpoll_ticket(epfd, NP_READ);
 		int err;
@@ -831,7 +831,7 @@ static long park_on(int epfd, int64_t deadline, long (*look)(void *), void *arg)
 		r = look(arg);
 		if (r != 0)
 			return r;
-		if (atomic_load(&gp->sigran))
+		if (sig_wait_ran(gp))
 			return -EINTR;
 		if (deadline == 0)
 			return 0;
