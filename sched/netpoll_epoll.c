@@ -6,6 +6,8 @@
  * Raw system calls only: this runs on g0, in sysmon and in the idle M.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 
@@ -19,15 +21,42 @@
 static int epfd = -1, breakfd = -1;
 static _Atomic bool breaking;
 
+/*
+ * Move the runtime's fd out of the program's way, near the top of the
+ * first 1024 (or of a lower RLIMIT_NOFILE): the netpoller's fds appear
+ * whenever it first runs, from any M, and a program counts on getting the
+ * lowest free number (close(1), then open() to redirect its output) and
+ * may list its fds (CPython's test_subprocess). Not above 1024: the
+ * kernel's fd table would grow to the limit, however high.
+ */
+static long fd_high(long fd)
+{
+	struct {
+		unsigned long cur, max;
+	} rl;
+	long base, r;
+
+	if (fd < 0 || sys2(SYS_getrlimit, RLIMIT_NOFILE, (long)&rl) < 0)
+		return fd;
+	base = (long)(rl.cur < 1024 ? rl.cur : 1024) - 64;
+	if (base <= fd)
+		return fd;
+	r = sys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, base);
+	if (r < 0)
+		return fd;
+	sys1(SYS_close, fd);
+	return r;
+}
+
 int np_epoll_init(void)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = BREAK_KEY };
 	long e, b;
 
-	e = sys1(SYS_epoll_create1, EPOLL_CLOEXEC);
+	e = fd_high(sys1(SYS_epoll_create1, EPOLL_CLOEXEC));
 	if (e < 0)
 		return (int)-e;
-	b = sys2(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK);
+	b = fd_high(sys2(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK));
 	if (b < 0 || sys4(SYS_epoll_ctl, e, EPOLL_CTL_ADD, b, (long)&ev) < 0) {
 		sys1(SYS_close, e);
 		if (b >= 0)
