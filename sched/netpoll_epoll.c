@@ -22,15 +22,14 @@ static int epfd = -1, breakfd = -1;
 static _Atomic bool breaking;
 
 /*
- * Move a runtime's fd out of the program's way, near the top of the first
- * 1024 (or of a lower RLIMIT_NOFILE): the runtime makes fds whenever it
- * needs them, from any M, and a program counts on getting the lowest free
- * number (close(1), then open() to redirect its output; dup2() onto a
- * number fails with EBUSY while another thread is taking it) and may list
- * its fds (CPython's test_subprocess). Not above 1024: the kernel's fd
- * table would grow to the limit, however high. Returns the new fd, or fd.
+ * Move the runtime's fd out of the program's way, near the top of the
+ * first 1024 (or of a lower RLIMIT_NOFILE): the netpoller's fds appear
+ * whenever it first runs, from any M, and a program counts on getting the
+ * lowest free number (close(1), then open() to redirect its output) and
+ * may list its fds (CPython's test_subprocess). Not above 1024: the
+ * kernel's fd table would grow to the limit, however high.
  */
-long fd_high(long fd)
+static long fd_high(long fd)
 {
 	struct {
 		unsigned long cur, max;

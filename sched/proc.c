@@ -1009,9 +1009,6 @@ static void afterfork_child(void)
 	}
 	if (mp) {
 		mp->tid = (pid_t)sys_gettid();
-		if (mp->statfd > 0) /* the parent's thread's */
-			sys1(SYS_close, mp->statfd);
-		mp->statfd = 0;
 		mp->spinning = false;
 		mp->schedlink = NULL;
 		tcb_set_kernel_tid(mp->g0->tcb, mp->tid);

@@ -263,7 +263,6 @@ struct m {
 
 	uint64_t sigmask; /* the kernel thread's blocked signals */
 	uint32_t rand;	  /* fastrand() state; owner */
-	int statfd;	  /* its /proc stat file, sysmon's; 0: not open */
 	struct g g0_own;  /* g0 of Ms other than M0 */
 };
 
@@ -449,7 +448,6 @@ struct g *stack_find_g(const void *addr, bool *in_guard) hidden;
 /* debug.c */
 __attribute__((noreturn)) void fatal(const char *msg) hidden;
 void warn(const char *msg) hidden;
-long fd_high(long fd) hidden;
 void print(const char *s) hidden;
 char *fmt_u(char *buf, unsigned long v, int base) hidden;
 

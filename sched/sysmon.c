@@ -50,40 +50,23 @@ static struct sysmon_p {
 
 static int schedtrace_ms;
 
-/*
- * mp's /proc stat file, opened once and kept out of the program's way
- * (fd_high()): an fd opened and closed at every look would take, for a
- * moment, the lowest free number the program is about to use.
- */
-static long stat_fd(struct m *mp)
+/* Is kernel thread tid asleep (S) or in uninterruptible sleep (D)? */
+static bool task_sleeping(pid_t tid)
 {
-	char path[64] = "/proc/self/task/", num[24], *s;
+	char path[64] = "/proc/self/task/", num[24], buf[512], *s;
+	long fd, n;
 	char *p = path + 16;
-	long fd;
 
-	if (mp->statfd > 0)
-		return mp->statfd;
-	for (s = fmt_u(num, (unsigned long)mp->tid, 10); *s;)
+	for (s = fmt_u(num, (unsigned long)tid, 10); *s;)
 		*p++ = *s++;
 	for (s = "/stat"; *s;)
 		*p++ = *s++;
 	*p = 0;
-	fd = fd_high(sys4(SYS_openat, AT_FDCWD, (long)path,
-			  O_RDONLY | O_CLOEXEC, 0));
-	if (fd > 0)
-		mp->statfd = (int)fd;
-	return fd;
-}
-
-/* Is mp's kernel thread asleep (S) or in uninterruptible sleep (D)? */
-static bool task_sleeping(struct m *mp)
-{
-	long fd = stat_fd(mp), n;
-	char buf[512], *s;
-
+	fd = sys4(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
 		return false;
-	n = sys6(SYS_pread64, fd, (long)buf, sizeof(buf) - 1, 0, 0, 0);
+	n = sys3(SYS_read, fd, (long)buf, sizeof(buf) - 1);
+	sys1(SYS_close, fd);
 	if (n <= 0)
 		return false;
 	buf[n] = 0;
@@ -145,7 +128,7 @@ static int retake(int64_t now)
 		if (P_STATE(w) != P_USER || now - pd->schedwhen < BLOCKED_NS)
 			continue;
 		mp = atomic_load(&pp->m);
-		if (mp && task_sleeping(mp)) {
+		if (mp && task_sleeping(mp->tid)) {
 			if (retake_p(pp, w)) {
 				atomic_fetch_add(&sched.hidden_handoffs, 1);
 				n++;
