@@ -12,8 +12,8 @@
  *    P_IDLE, one compare-and-swap the returning G would otherwise win) and
  *    hands it to another M (handoffp()). Go's retake.
  *  - P_USER whose scheduler tick has not moved for 10 ms: its G runs the
- *    program's code. If the M is asleep in the kernel (state S or D in
- *    /proc/self/task/TID/stat), the G is blocked where the shim cannot
+ *    program's code. If the M is asleep in the kernel (its thread's CPU
+ *    clock stands still over 1 ms), the G is blocked where the shim cannot
  *    see (a stdio lock, glibc's own futex waits, a raw futex system call
  *    in another library): sysmon takes the P the same way, and the G gets
  *    a P again at its next entry into the runtime (rt_enter()). If the M
@@ -26,7 +26,6 @@
  * state every SPROUT_DEBUG=schedtrace=MS.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <time.h>
@@ -41,39 +40,52 @@
 #define BLOCKED_NS     10000000	 /* a P stuck this long is looked at */
 #define SYSCALL_MAX_NS 10000000
 #define POLL_NS	       10000000
+#define CPU_STILL_NS   1000000 /* an M's CPU clock still this long: asleep */
 #define SYSMON_STACK   (64 * 1024)
 
 static struct sysmon_p {
 	uint32_t schedtick, syscalltick;
 	int64_t schedwhen, syscallwhen;
+	int64_t cpu, cpuwhen; /* CPU time of its M's thread, when read */
+	pid_t cputid;
 } * seen;
 
 static int schedtrace_ms;
 
-/* Is kernel thread tid asleep (S) or in uninterruptible sleep (D)? */
-static bool task_sleeping(pid_t tid)
+/* The CPU time kernel thread tid has used, in ns; -1 if it is gone. */
+static int64_t thread_cputime(pid_t tid)
 {
-	char path[64] = "/proc/self/task/", num[24], buf[512], *s;
-	long fd, n;
-	char *p = path + 16;
+	/* The kernel's MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED). */
+	clockid_t clk = (clockid_t)((~(unsigned int)tid << 3) | 6);
+	struct timespec ts;
 
-	for (s = fmt_u(num, (unsigned long)tid, 10); *s;)
-		*p++ = *s++;
-	for (s = "/stat"; *s;)
-		*p++ = *s++;
-	*p = 0;
-	fd = sys4(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0);
-	if (fd < 0)
+	if (sys2(SYS_clock_gettime, clk, (long)&ts) < 0)
+		return -1;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * Is mp's kernel thread asleep in the kernel (S or D)? Its CPU clock has
+ * not moved since sysmon's last look at this P, 1 ms or more ago. Read
+ * through a thread CPU clock id, with no fd: an fd of the runtime's would
+ * take, for a moment, the lowest free number the program is about to use
+ * (dup2() onto it fails with EBUSY), or stay in the fds the program lists.
+ * A runnable thread the kernel kept off every CPU that long looks the
+ * same; taking its P then only starts another M.
+ */
+static bool m_asleep(struct sysmon_p *pd, struct m *mp, int64_t now)
+{
+	int64_t cpu = thread_cputime(mp->tid);
+
+	if (cpu < 0)
 		return false;
-	n = sys3(SYS_read, fd, (long)buf, sizeof(buf) - 1);
-	sys1(SYS_close, fd);
-	if (n <= 0)
+	if (cpu != pd->cpu || mp->tid != pd->cputid) {
+		pd->cpu = cpu;
+		pd->cputid = mp->tid;
+		pd->cpuwhen = now;
 		return false;
-	buf[n] = 0;
-	/* "tid (comm) S ...": comm may hold spaces and parentheses. */
-	for (s = buf + n; s > buf && s[-1] != ')'; s--)
-		;
-	return s > buf && s[0] == ' ' && (s[1] == 'S' || s[1] == 'D');
+	}
+	return now - pd->cpuwhen >= CPU_STILL_NS;
 }
 
 /* Take pp from its M if its state word is still w; then find it work. */
@@ -128,7 +140,7 @@ static int retake(int64_t now)
 		if (P_STATE(w) != P_USER || now - pd->schedwhen < BLOCKED_NS)
 			continue;
 		mp = atomic_load(&pp->m);
-		if (mp && task_sleeping(mp->tid)) {
+		if (mp && m_asleep(pd, mp, now)) {
 			if (retake_p(pp, w)) {
 				atomic_fetch_add(&sched.hidden_handoffs, 1);
 				n++;
