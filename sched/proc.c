@@ -43,7 +43,7 @@
 #include "runtime.h"
 #include "sema.h"
 #include "netpoll.h"
-#include "arch/x86_64/sys.h"
+#include "../arch/x86_64/sys.h"
 #include "../compat/tcb.h"
 
 #define G0_STACK    (256 * 1024)
@@ -57,8 +57,14 @@ __thread struct g *cur_g __attribute__((tls_model("initial-exec")));
 
 static struct m m0;
 struct g g_main;
-static int (*thread_create)(pthread_t *, const pthread_attr_t *,
-			    void *(*)(void *), void *);
+/*
+ * libc's own pthread_create, which makes Ms (and sysmon): the shim's
+ * REAL(pthread_create), handed down in the runtime's configuration, since
+ * sched/ never includes shim/. Not the shim's thread_create(), which makes
+ * Gs.
+ */
+static int (*os_thread_create)(pthread_t *, const pthread_attr_t *,
+			       void *(*)(void *), void *);
 
 static uint32_t fastrand(struct m *mp)
 {
@@ -234,7 +240,7 @@ static void newm(struct p *pp, bool spinning)
 		if (mp->id >= sched.maxm)
 			too_many_ms();
 		mp->rand = (uint32_t)mp->id * 2654435761u + 1;
-		r = thread_create(&t, &attr, mstart, mp);
+		r = os_thread_create(&t, &attr, mstart, mp);
 		pthread_attr_destroy(&attr);
 	}
 	if (r == 0)
@@ -1019,7 +1025,7 @@ static void afterfork_child(void)
 	/* An M other than M0 runs its g0 on its own pthread stack. */
 	tcb_afterfork_child(mp && !mp->g0->pool ? mp->g0->tcb : NULL,
 			    stack_foreach_tcb);
-	if (sysmon_start(thread_create, 0))
+	if (sysmon_start(os_thread_create, 0))
 		warn("cannot start sysmon in the child of fork()");
 }
 
@@ -1065,8 +1071,9 @@ int schedinit(const struct runtime_config *cfg, const char **why)
 		*why = "out of memory";
 		return -1;
 	}
+	stack_overflow_setup(cfg->sigaction);
 	ctx_use_wrfsbase(getauxval(AT_HWCAP2) & 2 /* HWCAP2_FSGSBASE */);
-	thread_create = cfg->thread_create;
+	os_thread_create = cfg->thread_create;
 	nprocs = cfg->procs;
 	allp = aligned_alloc(_Alignof(struct p),
 			     (size_t)nprocs * sizeof(*allp));
@@ -1105,8 +1112,8 @@ int schedinit(const struct runtime_config *cfg, const char **why)
 	atomic_store(&sched.nlive, 1);
 	/* Each P needs an M, and one more may be blocked. */
 	sched.maxm = cfg->maxm > nprocs ? cfg->maxm : nprocs + 1;
-	sigprocmask(SIG_SETMASK, NULL, &m_sigmask);
-	if (sysmon_start(thread_create, cfg->schedtrace_ms)) {
+	sys4(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&m_sigmask, 8);
+	if (sysmon_start(os_thread_create, cfg->schedtrace_ms)) {
 		*why = "cannot start sysmon";
 		return -1;
 	}

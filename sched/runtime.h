@@ -349,6 +349,8 @@ struct runtime_config {
 			     void *(*)(void *), void *);
 	int maxm;	   /* cap on kernel threads running Gs */
 	int schedtrace_ms; /* SPROUT_DEBUG=schedtrace=MS; 0: off */
+	/* libc's sigaction, for the runtime's own handlers; NULL: none */
+	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
 };
 
 int schedinit(const struct runtime_config *cfg, const char **why) hidden;
@@ -439,6 +441,8 @@ int stack_setup(size_t default_size, size_t default_guard) hidden;
 struct g *stack_gget(struct p *pp, size_t size, size_t guard, int *err) hidden;
 struct g *stack_gget_user(void *lo, size_t size, int *err) hidden;
 void stack_gput(struct p *pp, struct g *gp) hidden;
+void stack_overflow_setup(int (*act)(int, const struct sigaction *,
+				     struct sigaction *)) hidden;
 void stack_m_init(void) hidden;
 void stack_afterfork_child(void) hidden;
 void wt_afterfork_child(void) hidden;

@@ -34,7 +34,7 @@
 #include <unistd.h>
 
 #include "runtime.h"
-#include "arch/x86_64/sys.h"
+#include "../arch/x86_64/sys.h"
 #include "../compat/tcb.h"
 
 #ifndef MADV_GUARD_INSTALL
@@ -352,6 +352,14 @@ struct g *stack_find_g(const void *addr, bool *in_guard)
 	return NULL;
 }
 
+/* The kernel's struct sigaction (x86_64), for the raw system call. */
+struct kernel_sigaction {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	uint64_t mask;
+};
+
 static void put_kib(const char *before, size_t bytes)
 {
 	char num[24];
@@ -363,7 +371,7 @@ static void put_kib(const char *before, size_t bytes)
 
 static void overflow_handler(int sig, siginfo_t *si, void *uc)
 {
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	struct kernel_sigaction dfl = { .handler = SIG_DFL };
 	bool in_guard;
 	struct g *gp = stack_find_g(si->si_addr, &in_guard);
 	size_t size, guard;
@@ -383,8 +391,12 @@ static void overflow_handler(int sig, siginfo_t *si, void *uc)
 		print(": give it a larger one with pthread_attr_setstacksize(),"
 		      " or raise the default with SPROUT_STACK=SIZE\n");
 	}
-	/* Returning re-runs the access, which now kills as SIGSEGV does. */
-	sigaction(sig, &dfl, NULL);
+	/*
+	 * Returning re-runs the access, which now kills as SIGSEGV does. The
+	 * raw call: SIG_DFL needs no restorer, and the shim's sigaction() is
+	 * the program's entry point, not the runtime's.
+	 */
+	sys4(SYS_rt_sigaction, sig, (long)&dfl, 0, 8);
 }
 
 /* Give the calling kernel thread (an M) an alternate signal stack. */
@@ -399,11 +411,26 @@ void stack_m_init(void)
 	sys2(SYS_sigaltstack, (long)&ss, 0);
 }
 
-int stack_setup(size_t default_size, size_t default_guard)
+/*
+ * Report overflows unless the program already handles SIGSEGV. act is
+ * libc's sigaction (the shim's REAL()): the kernel needs glibc's restorer
+ * to return from a handler, and the shim's own sigaction() is for the
+ * program.
+ */
+void stack_overflow_setup(int (*act)(int, const struct sigaction *,
+				     struct sigaction *))
 {
 	struct sigaction sa = { .sa_sigaction = overflow_handler,
-				.sa_flags = SA_SIGINFO | SA_ONSTACK },
-			 old;
+				.sa_flags = SA_SIGINFO | SA_ONSTACK };
+	struct kernel_sigaction old;
+
+	if (act && sys4(SYS_rt_sigaction, SIGSEGV, 0, (long)&old, 8) == 0 &&
+	    old.handler == SIG_DFL)
+		act(SIGSEGV, &sa, NULL);
+}
+
+int stack_setup(size_t default_size, size_t default_guard)
+{
 	size_t tcb_bytes;
 
 	stacks.page = (size_t)sysconf(_SC_PAGESIZE);
@@ -414,10 +441,5 @@ int stack_setup(size_t default_size, size_t default_guard)
 	stacks.tcb_only = pool_get(tcb_bytes, 0);
 	if (!stacks.dflt || !stacks.tcb_only)
 		return -ENOMEM;
-
-	/* Report overflows unless the program already handles SIGSEGV. */
-	if (sigaction(SIGSEGV, NULL, &old) == 0 &&
-	    !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL)
-		sigaction(SIGSEGV, &sa, NULL);
 	return 0;
 }

@@ -32,7 +32,7 @@
 
 #include "runtime.h"
 #include "netpoll.h"
-#include "arch/x86_64/sys.h"
+#include "../arch/x86_64/sys.h"
 
 #define DELAY_MIN_NS   20000
 #define DELAY_MAX_NS   10000000
