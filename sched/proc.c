@@ -201,60 +201,97 @@ static void stopm(struct m *mp)
 static void *mstart(void *arg);
 
 /*
- * Go's maxmcount: nearly every M is blocked in a system call at once, so a
- * program that goes on would only make more. Say so and stop, as Go does,
- * rather than hang.
+ * Go's maxmcount, but Go then stops the program. Here nearly every M is
+ * blocked in a system call, and each will come back: the Gs that wait for
+ * an M stay queued until one does. Said once, the first time.
  */
-static __attribute__((noreturn)) void too_many_ms(void)
+static void too_many_ms(void)
 {
+	static _Atomic bool said;
 	char n[24];
 
+	if (atomic_exchange(&said, true))
+		return;
 	print("sprout: ");
 	print(fmt_u(n, (unsigned long)sched.maxm, 10));
 	print(" kernel threads, the most SPROUT_MAXM allows, are in use: "
-	      "threads blocked in system calls hold one each\n");
-	fatal("too many kernel threads");
+	      "threads blocked in system calls hold one each; the others "
+	      "wait for one of them to return\n");
+}
+
+/*
+ * No M could be started for pp: it goes back to the idle list, and what
+ * its run queue held goes to the global queue, which every M looks at,
+ * where it waits for an M to be free (or for sysmon's next try).
+ */
+static void newm_failed(struct p *pp, bool spinning)
+{
+	struct g *gp;
+
+	lock(&sched.lock);
+	while ((gp = runqget(pp)))
+		globrunqput(gp);
+	pidleput(pp);
+	unlock(&sched.lock);
+	atomic_store(&sched.mstart_failed, true);
+	if (spinning)
+		atomic_fetch_sub(&sched.nmspinning, 1);
 }
 
 /* Ms start with the signal mask the initial thread had at start-up. */
 static sigset_t m_sigmask;
 
+/*
+ * Start an M to run pp. If none can be started (SPROUT_MAXM, or libc's
+ * pthread_create fails: RLIMIT_NPROC, memory), the program goes on with
+ * the Ms it has: pp's work waits on the global queue (newm_failed()).
+ */
 static void newm(struct p *pp, bool spinning)
 {
 	static _Atomic bool warned;
-	struct m *mp = calloc(1, sizeof(*mp));
+	struct m *mp = NULL;
 	pthread_attr_t attr;
 	pthread_t t;
+	bool full;
 	int r = EAGAIN;
 
+	lock(&sched.lock);
+	full = sched.mnext + 1 >= sched.maxm;
+	if (!full)
+		sched.mnext++;
+	unlock(&sched.lock);
+	if (full) {
+		too_many_ms();
+		newm_failed(pp, spinning);
+		return;
+	}
+	mp = calloc(1, sizeof(*mp));
 	if (mp) {
 		mp->nextp = pp;
 		mp->spinning = spinning;
+		lock(&sched.lock);
+		mp->id = ++sched.mids;
+		unlock(&sched.lock);
+		mp->rand = (uint32_t)mp->id * 2654435761u + 1;
 		pthread_attr_init(&attr);
 		pthread_attr_setstacksize(&attr, M_STACK);
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 		pthread_attr_setsigmask_np(&attr, &m_sigmask);
-		lock(&sched.lock);
-		mp->id = ++sched.mnext;
-		unlock(&sched.lock);
-		if (mp->id >= sched.maxm)
-			too_many_ms();
-		mp->rand = (uint32_t)mp->id * 2654435761u + 1;
 		r = os_thread_create(&t, &attr, mstart, mp);
 		pthread_attr_destroy(&attr);
 	}
-	if (r == 0)
+	if (r == 0) {
+		atomic_store(&sched.mstart_failed, false);
 		return;
-	/* The work stays queued for the Ms that exist. */
+	}
+	lock(&sched.lock);
+	sched.mnext--;
+	unlock(&sched.lock);
 	free(mp);
 	if (!atomic_exchange(&warned, true))
 		warn("cannot create another kernel thread; going on with "
 		     "those there are");
-	lock(&sched.lock);
-	pidleput(pp);
-	unlock(&sched.lock);
-	if (spinning)
-		atomic_fetch_sub(&sched.nmspinning, 1);
+	newm_failed(pp, spinning);
 }
 
 /*
@@ -992,6 +1029,7 @@ static void afterfork_child(void)
 	sched.runqhead = sched.runqtail = NULL;
 	atomic_store(&sched.runqsize, 0);
 	sched.midle = NULL;
+	sched.mnext = 0; /* the forking M is the only one, as M0 is */
 	sched.pidle = NULL;
 	atomic_store(&sched.npidle, 0);
 	atomic_store(&sched.nmspinning, 0);

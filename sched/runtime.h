@@ -275,8 +275,8 @@ struct schedt {
 	_Atomic int runqsize;
 
 	struct m *midle; /* idle Ms waiting for work */
-	int mnext;	 /* number of Ms created; next M id */
-	int maxm;	 /* at most this many Ms (SPROUT_MAXM) */
+	int mnext;	 /* Ms alive (or being started) besides M0 */
+	int maxm;	 /* at most this many Ms (SPROUT_MAXM), M0 included */
 
 	struct p *pidle; /* idle Ps */
 	_Atomic int npidle;
@@ -300,6 +300,10 @@ struct schedt {
 	/* Counts for schedtrace: Ps taken from a system call or a hidden block. */
 	_Atomic uint64_t retakes;
 	_Atomic uint64_t hidden_handoffs;
+
+	int mids; /* M ids given out; under sched.lock */
+	/* newm() could not start a kernel thread: sysmon tries again. */
+	_Atomic bool mstart_failed;
 };
 
 extern struct schedt sched hidden;

@@ -98,7 +98,11 @@ static struct stack_pool *pool_get(size_t size, size_t guard)
 	return pool;
 }
 
-/* Map a new arena for pool. pool->lock held. */
+/*
+ * Map a new arena for pool. pool->lock held. Under a low RLIMIT_AS (or
+ * little address space left) the arena is halved until it fits, down to
+ * one slot: the last thread that fits is made, as glibc would make it.
+ */
 static int arena_new(struct stack_pool *pool)
 {
 	size_t n = ARENA_BYTES / pool->size, len;
@@ -109,13 +113,18 @@ static int arena_new(struct stack_pool *pool)
 		return -ENOMEM;
 	if (n == 0)
 		n = 1;
-	len = n * pool->size;
-	base = sys_mmap(NULL, len, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
-				MAP_STACK);
-	if (sys_mmap_failed(base)) {
-		free(a);
-		return -ENOMEM;
+	for (;;) {
+		len = n * pool->size;
+		base = sys_mmap(NULL, len, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
+					MAP_STACK);
+		if (!sys_mmap_failed(base))
+			break;
+		if (n == 1) {
+			free(a);
+			return -ENOMEM;
+		}
+		n /= 2;
 	}
 	a->base = base;
 	a->end = base + len;
