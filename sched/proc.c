@@ -238,9 +238,6 @@ static void newm_failed(struct p *pp, bool spinning)
 		atomic_fetch_sub(&sched.nmspinning, 1);
 }
 
-/* Ms start with the signal mask the initial thread had at start-up. */
-static sigset_t m_sigmask;
-
 /*
  * Start an M to run pp. If none can be started (SPROUT_MAXM, or libc's
  * pthread_create fails: RLIMIT_NPROC, memory), the program goes on with
@@ -251,6 +248,7 @@ static void newm(struct p *pp, bool spinning)
 	static _Atomic bool warned;
 	struct m *mp = NULL;
 	pthread_attr_t attr;
+	sigset_t all;
 	pthread_t t;
 	bool full;
 	int r = EAGAIN;
@@ -276,7 +274,15 @@ static void newm(struct p *pp, bool spinning)
 		pthread_attr_init(&attr);
 		pthread_attr_setstacksize(&attr, M_STACK);
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		pthread_attr_setsigmask_np(&attr, &m_sigmask);
+		/*
+		 * Every signal blocked until the M takes the mask of a G, or
+		 * the initial thread's while idle (m_sigmask_set()): the
+		 * kernel may give a signal sent to the process to any thread
+		 * that lets it in, and a default action would end the
+		 * program for a signal that every thread of it blocks.
+		 */
+		sigfillset(&all);
+		pthread_attr_setsigmask_np(&attr, &all);
 		r = os_thread_create(&t, &attr, mstart, mp);
 		pthread_attr_destroy(&attr);
 	}
@@ -1150,7 +1156,6 @@ int schedinit(const struct runtime_config *cfg, const char **why)
 	atomic_store(&sched.nlive, 1);
 	/* Each P needs an M, and one more may be blocked. */
 	sched.maxm = cfg->maxm > nprocs ? cfg->maxm : nprocs + 1;
-	sys4(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&m_sigmask, 8);
 	if (sysmon_start(os_thread_create, cfg->schedtrace_ms)) {
 		*why = "cannot start sysmon";
 		return -1;
