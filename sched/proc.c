@@ -49,6 +49,12 @@
 #define G0_STACK    (256 * 1024)
 #define M_STACK	    (256 * 1024)
 #define STEAL_TRIES 4
+/*
+ * An M idle this long exits, while more Ms than Ps and M_SPARE are alive
+ * (stopm()): a burst of blocking calls leaves a handful of kernel threads.
+ */
+#define M_IDLE_NS (5 * 1000000000ll)
+#define M_SPARE	  4
 
 struct schedt sched;
 struct p *allp;
@@ -127,11 +133,31 @@ static struct p *pidleget(void)
 	return pp;
 }
 
-/* sched.lock held. */
+/*
+ * The idle Ms, most recently idle first: startm() wakes a warm M, and
+ * those idle longest time out and exit (stopm()). sched.lock held.
+ */
 static void mput(struct m *mp)
 {
 	mp->schedlink = sched.midle;
+	mp->idleprev = NULL;
+	if (sched.midle)
+		sched.midle->idleprev = mp;
 	sched.midle = mp;
+	mp->idle = true;
+}
+
+/* Take mp off the idle list. sched.lock held. */
+static void mremove(struct m *mp)
+{
+	if (mp->idleprev)
+		mp->idleprev->schedlink = mp->schedlink;
+	else
+		sched.midle = mp->schedlink;
+	if (mp->schedlink)
+		mp->schedlink->idleprev = mp->idleprev;
+	mp->schedlink = mp->idleprev = NULL;
+	mp->idle = false;
 }
 
 /* sched.lock held. */
@@ -139,9 +165,8 @@ static struct m *mget(void)
 {
 	struct m *mp = sched.midle;
 
-	if (mp) {
-		sched.midle = mp->schedlink;
-	}
+	if (mp)
+		mremove(mp);
 	return mp;
 }
 
@@ -181,6 +206,33 @@ static void mcall(struct g *(*fn)(struct m *, struct g *))
 	ctx_switch(&gp->sp, mp->g0->sp, mp->g0->tcb);
 }
 
+/*
+ * Sleep on mp's note until startm() hands it a P or M_IDLE_NS pass.
+ * Returns whether it was woken (mp->nextp is set, or about to be).
+ */
+static bool notesleep_idle(struct m *mp)
+{
+	int64_t deadline = nanotime() + M_IDLE_NS;
+
+	while (atomic_load_explicit(&mp->park.key, memory_order_acquire) == 0)
+		if (sys_futex_wait_until((uint32_t *)&mp->park.key, 0, deadline,
+					 true) == -ETIMEDOUT)
+			return atomic_load(&mp->park.key) != 0;
+	return true;
+}
+
+/*
+ * Park mp, which holds no P, until startm() hands it one; return holding
+ * it. Or, once it has idled M_IDLE_NS while more than nprocs + M_SPARE Ms
+ * are alive, return holding none: the M is to exit (mexit()), and its
+ * caller, on g0, goes back to g0_loop(), which ends. M0 never exits.
+ *
+ * The race with startm(): an M is picked by being taken off the idle list
+ * under sched.lock, and only then given its P and woken. So a timed-out M
+ * still on the list, seen under sched.lock, has not been picked, and takes
+ * itself off; one that is off the list has been picked and sleeps on until
+ * the wakeup, which is on its way.
+ */
 static void stopm(struct m *mp)
 {
 	if (mp->p)
@@ -192,7 +244,20 @@ static void stopm(struct m *mp)
 	lock(&sched.lock);
 	mput(mp);
 	unlock(&sched.lock);
-	notesleep(&mp->park);
+	if (mp == &m0) {
+		notesleep(&mp->park);
+	} else {
+		while (!notesleep_idle(mp)) {
+			lock(&sched.lock);
+			if (mp->idle && sched.mnext + 1 > nprocs + M_SPARE) {
+				mremove(mp);
+				sched.mnext--;
+				unlock(&sched.lock);
+				return;
+			}
+			unlock(&sched.lock);
+		}
+	}
 	noteclear(&mp->park);
 	acquirep(mp, mp->nextp);
 	mp->nextp = NULL;
@@ -255,15 +320,22 @@ static void newm(struct p *pp, bool spinning)
 
 	lock(&sched.lock);
 	full = sched.mnext + 1 >= sched.maxm;
-	if (!full)
+	if (!full) {
 		sched.mnext++;
+		mp = sched.mfree;
+		if (mp)
+			sched.mfree = mp->schedlink;
+	}
 	unlock(&sched.lock);
 	if (full) {
 		too_many_ms();
 		newm_failed(pp, spinning);
 		return;
 	}
-	mp = calloc(1, sizeof(*mp));
+	if (mp)
+		memset(mp, 0, sizeof(*mp));
+	else
+		mp = calloc(1, sizeof(*mp));
 	if (mp) {
 		mp->nextp = pp;
 		mp->spinning = spinning;
@@ -292,8 +364,11 @@ static void newm(struct p *pp, bool spinning)
 	}
 	lock(&sched.lock);
 	sched.mnext--;
+	if (mp) {
+		mp->schedlink = sched.mfree;
+		sched.mfree = mp;
+	}
 	unlock(&sched.lock);
-	free(mp);
 	if (!atomic_exchange(&warned, true))
 		warn("cannot create another kernel thread; going on with "
 		     "those there are");
@@ -519,14 +594,17 @@ top:
 		}
 	}
 	stopm(mp);
+	if (!mp->p)
+		return NULL; /* the M is to exit */
 	goto top;
 }
 
 /*
  * The scheduler loop of an M, on its g0. With from_mcall, g0 was entered by
- * mcall() of the current G and finishes that first.
+ * mcall() of the current G and finishes that first. Returns when stopm()
+ * has let the M go (it holds no P then), for mstart() to end it.
  */
-static __attribute__((noreturn)) void g0_loop(struct m *mp, bool from_mcall)
+static void g0_loop(struct m *mp, bool from_mcall)
 {
 	struct g *gp = NULL, *prev;
 	bool inherit = false;
@@ -541,7 +619,11 @@ static __attribute__((noreturn)) void g0_loop(struct m *mp, bool from_mcall)
 			inherit = gp == prev;
 		}
 		if (!gp) {
+			if (!mp->p)
+				return; /* stopped in mcall_fn, to exit */
 			gp = findrunnable(mp, &inherit);
+			if (!gp)
+				return;
 			if (mp->spinning)
 				resetspinning(mp);
 		}
@@ -549,6 +631,36 @@ static __attribute__((noreturn)) void g0_loop(struct m *mp, bool from_mcall)
 		from_mcall = true;
 		gp = NULL;
 	}
+}
+
+/*
+ * End the calling M, which stopm() has let go: it holds no P and is on no
+ * list, and sched.mnext no longer counts it. Its kernel thread returns to
+ * libc, which frees the thread's stack and TCB (a detached thread of its
+ * own, which the M's g0 ran on; Gs never ran there) and runs libc's
+ * per-thread cleanup. Its struct m, g0 included, is kept for the next M
+ * (sched.mfree): Go never frees an M, and a pointer to one read a moment
+ * before (sysmon's look at a P's M, a G's gp->m) must stay good to read.
+ * The M's TLS is its own TCB's, so cur_g is cleared for whatever libc runs
+ * in the thread on its way out (key destructors): to the shim it is then
+ * a thread not its own, not the g0 of an M that another may be reusing.
+ */
+static void mexit(struct m *mp)
+{
+	/*
+	 * Leave the program's signals to other threads; not glibc's own
+	 * (SIGCANCEL, SIGSETXID): setuid() waits for every thread it marked
+	 * to answer, and a thread that exits waits for the answer too.
+	 */
+	uint64_t all = ~0ull & ~(1ull << (32 - 1)) & ~(1ull << (33 - 1));
+
+	sys4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, 0, 8);
+	stack_m_exit();
+	cur_g = NULL;
+	lock(&sched.lock);
+	mp->schedlink = sched.mfree;
+	sched.mfree = mp;
+	unlock(&sched.lock);
 }
 
 static void *mstart(void *arg)
@@ -568,12 +680,15 @@ static void *mstart(void *arg)
 	acquirep(mp, mp->nextp);
 	mp->nextp = NULL;
 	g0_loop(mp, false);
+	mexit(mp);
+	return NULL;
 }
 
 /* M0's g0 starts when the initial thread's G first gives up M0. */
 static void m0_g0_main(void *arg)
 {
 	g0_loop(arg, true);
+	fatal("M0 left its scheduler loop");
 }
 
 /* The G interface. */

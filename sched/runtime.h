@@ -264,6 +264,10 @@ struct m {
 	uint64_t sigmask; /* the kernel thread's blocked signals */
 	uint32_t rand;	  /* fastrand() state; owner */
 	struct g g0_own;  /* g0 of Ms other than M0 */
+
+	/* The idle list is doubly linked: an idle M may leave it by itself. */
+	struct m *idleprev; /* under sched.lock */
+	bool idle;	    /* on sched.midle; under sched.lock */
 };
 
 struct schedt {
@@ -301,7 +305,12 @@ struct schedt {
 	_Atomic uint64_t retakes;
 	_Atomic uint64_t hidden_handoffs;
 
-	int mids; /* M ids given out; under sched.lock */
+	/*
+	 * The struct m of every M that has exited, for the next M: an M's
+	 * kernel thread ends, its struct m is never freed (see stopm()).
+	 */
+	struct m *mfree; /* under sched.lock */
+	int mids;	 /* M ids given out; under sched.lock */
 	/* newm() could not start a kernel thread: sysmon tries again. */
 	_Atomic bool mstart_failed;
 };
@@ -448,6 +457,7 @@ void stack_gput(struct p *pp, struct g *gp) hidden;
 void stack_overflow_setup(int (*act)(int, const struct sigaction *,
 				     struct sigaction *)) hidden;
 void stack_m_init(void) hidden;
+void stack_m_exit(void) hidden;
 void stack_afterfork_child(void) hidden;
 void wt_afterfork_child(void) hidden;
 void stack_foreach_tcb(void (*fn)(void *)) hidden;

@@ -417,7 +417,23 @@ void stack_m_init(void)
 			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
 	if (sys_mmap_failed(ss.ss_sp))
 		return;
-	sys2(SYS_sigaltstack, (long)&ss, 0);
+	if (sys2(SYS_sigaltstack, (long)&ss, 0) < 0)
+		sys_munmap(ss.ss_sp, ALTSTACK_BYTES);
+}
+
+/*
+ * The calling M is exiting, blocking every signal: unmap the alternate
+ * signal stack stack_m_init() gave it.
+ */
+void stack_m_exit(void)
+{
+	stack_t old, off = { .ss_flags = SS_DISABLE };
+
+	if (sys2(SYS_sigaltstack, 0, (long)&old) < 0 ||
+	    (old.ss_flags & SS_DISABLE) || old.ss_size != ALTSTACK_BYTES)
+		return;
+	if (sys2(SYS_sigaltstack, (long)&off, 0) == 0)
+		sys_munmap(old.ss_sp, ALTSTACK_BYTES);
 }
 
 /*
