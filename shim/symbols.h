@@ -267,6 +267,7 @@
 	X(dup3, NULL)                                                     \
 	X(close_range, NULL)                                              \
 	X(closefrom, NULL)                                                \
+	X(fclose, NULL)                                                   \
 	X(socket, NULL)                                                   \
 	X(socketpair, NULL)                                               \
 	X(pipe, NULL)                                                     \

@@ -15,6 +15,7 @@
  */
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
@@ -146,6 +147,26 @@ SPROUT_EXPORT int dup3(int fd, int fd2, int flags)
 	if (!shim_on())
 		return REAL(dup3)(fd, fd2, flags);
 	return dup_onto(fd, fd2, flags, true);
+}
+
+/*
+ * fclose closes the stream's fd inside libc, unseen: the record changes
+ * around it as for close(). Should the stream be on one of the runtime's
+ * fds (fdopen() of a number guessed), the runtime's fd moves first.
+ */
+SPROUT_EXPORT int fclose(FILE *f)
+{
+	uint32_t seq;
+	int fd, r;
+
+	if (!shim_on() || !f || (fd = fileno(f)) < 0)
+		return REAL(fclose)(f);
+	if (fd_hidden(fd))
+		netpoll_own_fd_move(fd);
+	seq = netpoll_fd_closing(fd);
+	r = REAL(fclose)(f);
+	netpoll_fd_closed(fd, seq);
+	return r;
 }
 
 /*
@@ -332,4 +353,19 @@ SPROUT_EXPORT int epoll_create1(int flags)
 	if (!shim_on())
 		return REAL(epoll_create1)(flags);
 	return fd_made(REAL(epoll_create1)(flags));
+}
+
+long fd_syscall(long n, const long a[6])
+{
+	switch (n) {
+	case SYS_close:
+		return do_close((int)a[0]);
+	case SYS_close_range:
+		return do_close_range((unsigned int)a[0], (unsigned int)a[1],
+				      (int)a[2]);
+	case SYS_dup2:
+		return dup_onto((int)a[0], (int)a[1], 0, false);
+	default:
+		return dup_onto((int)a[0], (int)a[1], (int)a[2], true);
+	}
 }
