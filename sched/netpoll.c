@@ -13,10 +13,16 @@
  *
  * The fd is registered with epoll, edge-triggered, on its first wait
  * (netpoll_epoll.c). Its sequence number changes whenever the fd number
- * comes to name another file or none (netpoll_fd_changed(), from the
- * shim's close, dup2 and every call that makes an fd): events of the old
- * file are then dropped, its waiters return EBADF, and the new file is
- * registered on its first wait.
+ * comes to name another file or none: events of the old file are then
+ * dropped, its waiters return EBADF, and the new file is registered on
+ * its first wait. The order that keeps a waiter from taking another's
+ * EBADF: a close makes the number odd before the real close (waiters of
+ * the file wake, facts learnt meanwhile are dropped) and even again
+ * after, unless the number moved meanwhile; a call that makes an fd
+ * makes its number even and new before returning it. So the number is
+ * changed before anyone can be given it again, and a new owner, which
+ * waits only after it was given the number, is never woken by the close
+ * of the file that had it before.
  *
  * Who polls: an M that finds no work polls without blocking
  * (findrunnable()); the one M that would sleep until the next timer
@@ -41,13 +47,20 @@ struct npdir {
 };
 
 struct pdesc {
-	struct npdir dir[2];	/* NP_READ, NP_WRITE */
-	_Atomic uint32_t seq;	/* changes when the fd names another file */
-	_Atomic uint32_t armed; /* seq + 1 once epoll watches it */
-	_Atomic uint32_t kind;	/* seq << 3 | the caller's kind of file */
-	/* The caller's facts about the file, valid while info == seq + 1. */
-	_Atomic uint32_t info;
-	struct netpoll_info facts;
+	struct npdir dir[2];	  /* NP_READ, NP_WRITE */
+	_Atomic uint32_t seq;	  /* changes when the fd names another file */
+	_Atomic uint32_t armed;	  /* seq + 1 once epoll watches it */
+	_Atomic uint32_t kind;	  /* seq << 3 | the caller's kind of file */
+	_Atomic uint32_t infogen; /* netpoll_info_changed() calls */
+	/*
+	 * The caller's facts about the file, valid while their stamp is the
+	 * fd's: written under infolock (odd while written; a writer that
+	 * finds it odd drops its store), read as a sequence lock.
+	 */
+	_Atomic uint32_t infolock;
+	_Atomic uint64_t infostamp;
+	_Atomic int flags;
+	_Atomic int64_t timeo[2];
 };
 
 static struct pdesc *_Atomic *_Atomic table;
@@ -198,6 +211,19 @@ int netpoll_wait(int fd, int mode, uint32_t ticket, int64_t deadline)
 	return err == ETIMEDOUT ? ETIMEDOUT : 0;
 }
 
+static uint64_t stamp_of(struct pdesc *pd)
+{
+	return atomic_load(&pd->seq) |
+	       (uint64_t)(atomic_load(&pd->infogen) & INT_MAX) << 32;
+}
+
+uint64_t netpoll_stamp(int fd)
+{
+	struct pdesc *pd = desc(fd, false);
+
+	return pd ? stamp_of(pd) : 0; /* a new descriptor's is 0 */
+}
+
 int netpoll_kind(int fd)
 {
 	struct pdesc *pd = desc(fd, false);
@@ -210,43 +236,64 @@ int netpoll_kind(int fd)
 							      : 0;
 }
 
-void netpoll_set_kind(int fd, int kind)
+void netpoll_set_kind(int fd, int kind, uint64_t stamp)
 {
 	struct pdesc *pd = desc(fd, true);
+	uint32_t seq = (uint32_t)stamp, k;
 
-	if (pd)
-		atomic_store_explicit(&pd->kind,
-				      (atomic_load(&pd->seq) << 3) |
-					      (uint32_t)kind,
-				      memory_order_relaxed);
+	if (!pd || seq & 1)
+		return; /* learnt while a close was under way */
+	k = atomic_load(&pd->kind);
+	do {
+		/* Checked before each try: a newer kind wins the race. */
+		if (atomic_load(&pd->seq) != seq)
+			return;
+	} while (!atomic_compare_exchange_weak(&pd->kind, &k,
+					       seq << 3 | (uint32_t)kind));
 }
 
 bool netpoll_info(int fd, struct netpoll_info *f)
 {
 	struct pdesc *pd = desc(fd, false);
-	uint32_t seq;
+	uint32_t v;
+	uint64_t st;
 
 	if (!pd)
 		return false;
-	seq = atomic_load(&pd->seq);
-	if (atomic_load_explicit(&pd->info, memory_order_acquire) != seq + 1)
+	v = atomic_load_explicit(&pd->infolock, memory_order_acquire);
+	if (v & 1)
 		return false;
-	*f = pd->facts;
-	/* Still valid after the copy: no writer came between. */
-	return atomic_load_explicit(&pd->info, memory_order_acquire) == seq + 1;
+	st = atomic_load_explicit(&pd->infostamp, memory_order_relaxed);
+	f->flags = atomic_load_explicit(&pd->flags, memory_order_relaxed);
+	f->timeo[0] = atomic_load_explicit(&pd->timeo[0], memory_order_relaxed);
+	f->timeo[1] = atomic_load_explicit(&pd->timeo[1], memory_order_relaxed);
+	atomic_thread_fence(memory_order_acquire);
+	/* No writer came between, and they are the file's of now. */
+	return atomic_load_explicit(&pd->infolock, memory_order_relaxed) == v &&
+	       st == (stamp_of(pd) | 1ull << 63);
 }
 
-void netpoll_set_info(int fd, const struct netpoll_info *f)
+void netpoll_set_info(int fd, const struct netpoll_info *f, uint64_t stamp)
 {
 	struct pdesc *pd = desc(fd, true);
-	uint32_t seq;
+	uint32_t v;
 
-	if (!pd)
+	if (!pd || stamp & 1)
 		return;
-	seq = atomic_load(&pd->seq);
-	atomic_store(&pd->info, 0);
-	pd->facts = *f;
-	atomic_store_explicit(&pd->info, seq + 1, memory_order_release);
+	v = atomic_load(&pd->infolock);
+	if (v & 1 || !atomic_compare_exchange_strong(&pd->infolock, &v, v + 1))
+		return; /* another writer: a cache may miss a store */
+	if (stamp_of(pd) == stamp) {
+		atomic_store_explicit(&pd->infostamp, stamp | 1ull << 63,
+				      memory_order_relaxed);
+		atomic_store_explicit(&pd->flags, f->flags,
+				      memory_order_relaxed);
+		atomic_store_explicit(&pd->timeo[0], f->timeo[0],
+				      memory_order_relaxed);
+		atomic_store_explicit(&pd->timeo[1], f->timeo[1],
+				      memory_order_relaxed);
+	}
+	atomic_store_explicit(&pd->infolock, v + 2, memory_order_release);
 }
 
 void netpoll_info_changed(int fd)
@@ -254,18 +301,74 @@ void netpoll_info_changed(int fd)
 	struct pdesc *pd = desc(fd, false);
 
 	if (pd)
-		atomic_store(&pd->info, 0);
+		atomic_fetch_add(&pd->infogen, 1);
+}
+
+/* fd's file changed: its waiters try again, and see the new number. */
+static void changed(struct pdesc *pd)
+{
+	wake(&pd->dir[NP_READ]);
+	wake(&pd->dir[NP_WRITE]);
+}
+
+uint32_t netpoll_fd_closing(int fd)
+{
+	struct pdesc *pd = desc(fd, false);
+	uint32_t s;
+
+	if (!pd)
+		return 0;
+	s = atomic_load(&pd->seq);
+	do {
+		if (s & 1)
+			return s; /* another close of it is under way */
+	} while (!atomic_compare_exchange_weak(&pd->seq, &s, s + 1));
+	changed(pd);
+	return s + 1;
+}
+
+void netpoll_fd_closed(int fd, uint32_t seq)
+{
+	struct pdesc *pd = desc(fd, false);
+
+	/* Unless a call that made fd since has moved it on already. */
+	if (pd && seq & 1 &&
+	    atomic_compare_exchange_strong(&pd->seq, &seq, seq + 1))
+		changed(pd);
 }
 
 void netpoll_fd_changed(int fd)
 {
-	struct pdesc *pd = desc(fd, false);
+	struct pdesc *pd = desc(fd, true);
+	uint32_t s;
 
 	if (!pd)
 		return;
-	atomic_fetch_add(&pd->seq, 1);
-	wake(&pd->dir[NP_READ]);
-	wake(&pd->dir[NP_WRITE]);
+	s = atomic_load(&pd->seq);
+	while (!atomic_compare_exchange_weak(&pd->seq, &s,
+					     (s | 1) + 1)) /* even, new */
+		;
+	changed(pd);
+}
+
+bool netpoll_own_fd(int fd)
+{
+	return netpoll_inited() && np_epoll_own_fd(fd);
+}
+
+int netpoll_own_fds(int fds[2])
+{
+	return netpoll_inited() ? np_epoll_own_fds(fds) : 0;
+}
+
+unsigned int netpoll_fd_limit(void)
+{
+	return (unsigned int)atomic_load(&tablen);
+}
+
+int netpoll_own_fd_move(int fd)
+{
+	return netpoll_own_fd(fd) ? np_epoll_own_fd_move(fd) : 0;
 }
 
 bool netpoll_inited(void)

@@ -29,13 +29,21 @@ uint32_t netpoll_ticket(int fd, int mode) hidden;
 int netpoll_wait(int fd, int mode, uint32_t ticket, int64_t deadline) hidden;
 
 /*
+ * Facts the caller learns of fd with system calls are stored with the
+ * stamp it took before it looked (netpoll_stamp()): a store whose stamp
+ * is no longer fd's is dropped, so that what was found of a file just
+ * closed is never kept for the one that takes its number.
+ */
+uint64_t netpoll_stamp(int fd) hidden;
+
+/*
  * What the caller found fd to be (1..7), until it changes; 0: unknown.
  * NP_KIND_OURS: this process made the file (socket(), accept()); the
  * child of fork() forgets it, sharing the file with its parent.
  */
 enum { NP_KIND_OURS = 4 };
 int netpoll_kind(int fd) hidden;
-void netpoll_set_kind(int fd, int kind) hidden;
+void netpoll_set_kind(int fd, int kind, uint64_t stamp) hidden;
 
 /*
  * What the caller learnt of the file with system calls (its flags, its
@@ -47,11 +55,35 @@ struct netpoll_info {
 };
 
 bool netpoll_info(int fd, struct netpoll_info *f) hidden;
-void netpoll_set_info(int fd, const struct netpoll_info *f) hidden;
+void netpoll_set_info(int fd, const struct netpoll_info *f,
+		      uint64_t stamp) hidden;
 void netpoll_info_changed(int fd) hidden;
 
-/* fd now names another file (opened, duplicated onto) or none (closed). */
+/*
+ * The life of an fd number. fd's sequence number is odd while a close
+ * is under way: netpoll_fd_closing() before the real close (its waiters
+ * wake with EBADF, and nothing learnt of it meanwhile is kept), and
+ * netpoll_fd_closed() with its answer after. netpoll_fd_changed(): fd
+ * now names another file (opened, duplicated onto), made by the caller,
+ * so that it ends any close left under way. A number given again is
+ * thus changed before its new owner can wait on it, and never after.
+ */
+uint32_t netpoll_fd_closing(int fd) hidden;
+void netpoll_fd_closed(int fd, uint32_t seq) hidden;
 void netpoll_fd_changed(int fd) hidden;
+
+/*
+ * The runtime's own fds (the netpoller's epoll fd and eventfd), which
+ * the program may not close, replace or use: netpoll_own_fd() says if fd
+ * is one; netpoll_own_fd_move() moves it to another number (0, or an
+ * error number) so that the program may take fd.
+ */
+bool netpoll_own_fd(int fd) hidden;
+int netpoll_own_fds(int fds[2]) hidden; /* how many, in order */
+int netpoll_own_fd_move(int fd) hidden;
+
+/* No fd at or above this number has a record yet. */
+unsigned int netpoll_fd_limit(void) hidden;
 
 /* Wake the Gs waiting on g->nwait, the one g_kill() interrupts. */
 void netpoll_interrupt(struct npdir *d) hidden;
@@ -71,5 +103,8 @@ int np_epoll_wait(int64_t until,
 		  void (*ready)(uint64_t key, uint32_t ev)) hidden;
 void np_epoll_break(void) hidden;
 void np_epoll_afterfork_child(void) hidden;
+bool np_epoll_own_fd(int fd) hidden;
+int np_epoll_own_fds(int fds[2]) hidden;
+int np_epoll_own_fd_move(int fd) hidden;
 
 #endif

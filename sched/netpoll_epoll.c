@@ -18,8 +18,25 @@
 #define BREAK_KEY UINT64_MAX
 #define NEVENTS	  128
 
-static int epfd = -1, breakfd = -1;
+/*
+ * The runtime's fds. The program cannot close or replace them through
+ * the shim (netpoll_own_fd()); a dup2() onto one moves it first, so they
+ * are read once per use.
+ */
+static _Atomic int epfd = -1, breakfd = -1;
 static _Atomic bool breaking;
+
+/* The first of the runtime's numbers: 64 below 1024 or the fd limit. */
+static long high_base(void)
+{
+	struct {
+		unsigned long cur, max;
+	} rl;
+
+	if (sys2(SYS_getrlimit, RLIMIT_NOFILE, (long)&rl) < 0)
+		return -1;
+	return (long)(rl.cur < 1024 ? rl.cur : 1024) - 64;
+}
 
 /*
  * Move the runtime's fd out of the program's way, near the top of the
@@ -31,15 +48,9 @@ static _Atomic bool breaking;
  */
 static long fd_high(long fd)
 {
-	struct {
-		unsigned long cur, max;
-	} rl;
-	long base, r;
+	long base = high_base(), r;
 
-	if (fd < 0 || sys2(SYS_getrlimit, RLIMIT_NOFILE, (long)&rl) < 0)
-		return fd;
-	base = (long)(rl.cur < 1024 ? rl.cur : 1024) - 64;
-	if (base <= fd)
+	if (fd < 0 || base <= fd)
 		return fd;
 	r = sys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, base);
 	if (r < 0)
@@ -66,6 +77,52 @@ int np_epoll_init(void)
 	epfd = (int)e;
 	breakfd = (int)b;
 	return 0;
+}
+
+bool np_epoll_own_fd(int fd)
+{
+	return fd >= 0 &&
+	       (fd == atomic_load_explicit(&epfd, memory_order_relaxed) ||
+		fd == atomic_load_explicit(&breakfd, memory_order_relaxed));
+}
+
+int np_epoll_own_fds(int fds[2])
+{
+	int e = atomic_load(&epfd), b = atomic_load(&breakfd);
+
+	if (e < 0 || b < 0)
+		return 0;
+	fds[0] = e < b ? e : b;
+	fds[1] = e < b ? b : e;
+	return 2;
+}
+
+/*
+ * The program dup2()s onto the runtime's fd: give the runtime a copy of
+ * the file (the same epoll instance, the same eventfd) at another number,
+ * high if there is room, and let the old number go. A runtime thread that
+ * read the old number just before may still make one call on it.
+ */
+int np_epoll_own_fd_move(int fd)
+{
+	static struct lock movelock;
+	_Atomic int *which;
+	long base, r = 0;
+
+	lock(&movelock);
+	which = fd == atomic_load(&epfd)      ? &epfd
+		: fd == atomic_load(&breakfd) ? &breakfd
+					      : NULL;
+	if (which) {
+		base = high_base();
+		r = sys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, base < 3 ? 3 : base);
+		if (r == -EMFILE)
+			r = sys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
+		if (r >= 0)
+			atomic_store(which, (int)r);
+	}
+	unlock(&movelock);
+	return r < 0 ? (int)-r : 0;
 }
 
 /* Watch fd for both directions; EEXIST means it is watched already. */

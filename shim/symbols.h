@@ -265,6 +265,9 @@
 	X(dup2, NULL)                                                     \
 	X(__dup2, NULL)                                                   \
 	X(dup3, NULL)                                                     \
+	X(close_range, NULL)                                              \
+	X(closefrom, NULL)                                                \
+	X(fclose, NULL)                                                   \
 	X(socket, NULL)                                                   \
 	X(socketpair, NULL)                                               \
 	X(pipe, NULL)                                                     \

@@ -162,6 +162,10 @@ static int fcntl_done(int fd, int cmd, int r)
 		va_end(ap);                                                   \
 		if (!shim_on())                                               \
 			return REAL(name)(fd, cmd, arg);                      \
+		if (netpoll_own_fd(fd)) {                                     \
+			errno = EBADF; /* the runtime's, not the program's */ \
+			return -1;                                            \
+		}                                                             \
 		if (!fcntl_blocks(cmd))                                       \
 			return fcntl_done(fd, cmd, REAL(name)(fd, cmd, arg)); \
 		return BLOCKING(SHORT, int, REAL(name)(fd, cmd, arg));        \

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <poll.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/file.h>

@@ -181,6 +181,10 @@ long syscall_call(long n, const long a[6])
 	/* The G's mask must be the call's meanwhile, as in sigsuspend(). */
 	if (n == SYS_rt_sigsuspend && a[0] && a[1] == 8)
 		return sigsuspend((const sigset_t *)a[0]);
+	/* Closes and replaces of fds follow close()'s order (fdlife.c). */
+	if (n == SYS_close || n == SYS_close_range || n == SYS_dup2 ||
+	    n == SYS_dup3)
+		return fd_syscall(n, a);
 	if (!blocks(n))
 		return REAL(syscall)(n, a[0], a[1], a[2], a[3], a[4], a[5]);
 	return BLOCKING(SHORT, long,

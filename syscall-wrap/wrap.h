@@ -38,6 +38,9 @@ long futex_call(const long a[6]) hidden;
 /* syscall(n, ...), handed off if number n is one that can block. */
 long syscall_call(long n, const long a[6]) hidden;
 
+/* syscall(n, ...) for n a close or a dup2/dup3 (fdlife.c). */
+long fd_syscall(long n, const long a[6]) hidden;
+
 /* now + ts in nanoseconds, or -1 (no deadline) past the end of time. */
 static inline int64_t ts_after(int64_t now, const struct timespec *ts)
 {
