@@ -144,14 +144,24 @@ static void ready(uint64_t key, uint32_t ev)
 		wake(&pd->dir[NP_WRITE]);
 }
 
+/*
+ * The netpoller starts on the first wait, from any M. Its fds are made
+ * low, then moved high (np_epoll_init()): while starting is set, a
+ * program's close() of a low number may name one of them, and waits for
+ * initlock (netpoll_own_fd()).
+ */
+static struct lock initlock;
+static _Atomic bool starting;
+
 static int init(void)
 {
-	static struct lock initlock;
 	int err = 0;
 
 	lock(&initlock);
 	if (!atomic_load(&inited)) {
+		atomic_store(&starting, true);
 		err = np_epoll_init();
+		atomic_store(&starting, false);
 		if (!err)
 			atomic_store(&inited, true);
 	}
@@ -353,7 +363,15 @@ void netpoll_fd_changed(int fd)
 
 bool netpoll_own_fd(int fd)
 {
-	return netpoll_inited() && np_epoll_own_fd(fd);
+	if (unlikely(!netpoll_inited())) {
+		if (!atomic_load(&starting))
+			return false;
+		lock(&initlock); /* its fds are high once it is done */
+		unlock(&initlock);
+		if (!netpoll_inited())
+			return false;
+	}
+	return np_epoll_own_fd(fd);
 }
 
 int netpoll_own_fds(int fds[2])
