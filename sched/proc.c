@@ -729,6 +729,8 @@ void gostart(struct g *gp, void (*fn)(void *), void *arg)
 	gp->arg = arg;
 	gp->sp = ctx_init(gp->stack_hi, gentry, gp);
 	gp->rtdepth = 1;
+	gp->sysdepth = 0;
+	gp->rtsys = false;
 	goready(gp);
 }
 
@@ -979,6 +981,27 @@ static void p_lost(struct g *gp)
 	else
 		mcall(exitsyscall0);
 	atomic_store(&gp->status, G_RUNNING);
+	/* Inside a blocking section the new P is left as its call's. */
+	gp->rtsys = gp->sysdepth > 0;
+}
+
+/*
+ * rt_enter() found mp's P pp in state w, not P_USER: a signal handler
+ * entered the runtime while its G was in a blocking section (P_SYSCALL,
+ * which the section's exitsyscall() takes back, so rt_exit() leaves it
+ * so), or between the store of rt_exit()'s depth and of its state
+ * (P_RUNNING, ours still). Any other state: the P is gone.
+ */
+static bool rt_claim(struct g *gp, struct m *mp, struct p *pp, uint32_t w)
+{
+	while (w == (mp->pgen | P_SYSCALL)) {
+		if (atomic_compare_exchange_strong(&pp->state, &w,
+						   mp->pgen | P_RUNNING)) {
+			gp->rtsys = true;
+			return true;
+		}
+	}
+	return w == (mp->pgen | P_RUNNING);
 }
 
 struct p *rt_enter(void)
@@ -994,7 +1017,11 @@ struct p *rt_enter(void)
 		return mp->p;
 	w = mp->pgen | P_USER;
 	if (likely(mp->p && atomic_compare_exchange_strong(
-				    &mp->p->state, &w, mp->pgen | P_RUNNING)))
+				    &mp->p->state, &w, mp->pgen | P_RUNNING))) {
+		gp->rtsys = false;
+		return mp->p;
+	}
+	if (mp->p && rt_claim(gp, mp, mp->p, w))
 		return mp->p;
 	p_lost(gp);
 	return gp->m->p;
@@ -1008,7 +1035,8 @@ void rt_exit(void)
 	if (!gp || (gp->flags & (G_LOCKED | G_G0)) || --gp->rtdepth > 0)
 		return;
 	mp = gp->m;
-	atomic_store_explicit(&mp->p->state, mp->pgen | P_USER,
+	atomic_store_explicit(&mp->p->state,
+			      mp->pgen | (gp->rtsys ? P_SYSCALL : P_USER),
 			      memory_order_release);
 	if (unlikely(atomic_load_explicit(&gp->sigpend, memory_order_relaxed)))
 		sigpend_deliver(gp);
@@ -1022,6 +1050,16 @@ void rt_exit(void)
  * once. Either way exitsyscall() takes the P back if it is still there, or
  * another one, or queues the G and parks the M (p_lost()). Locked Gs and
  * threads the shim does not know hold no P: nothing to do.
+ *
+ * Sections nest (gp->sysdepth): a wrapped call made inside another (an NSS
+ * module's read() inside getaddrinfo(), a signal handler's call during a
+ * blocking one) does nothing, and only the outermost hands the P over and
+ * takes it back. The depth moves before the state on the way in and after
+ * it on the way out, so that a handler running in between finds the
+ * section open whenever the P may be P_SYSCALL. A handler that enters the
+ * runtime meanwhile takes the P from P_SYSCALL (rt_claim()) and leaves it
+ * so; if the P is gone it gets another one, which it also leaves as the
+ * section's.
  */
 
 /* Find pp, which nobody holds now, an M if it has work, or idle it. */
@@ -1056,7 +1094,8 @@ static struct m *syscall_m(void)
 
 	if (!gp || (gp->flags & (G_LOCKED | G_G0)))
 		return NULL;
-	if (gp->rtdepth)
+	/* A handler's call inside a section is nested, wherever it runs. */
+	if (gp->rtdepth && !gp->sysdepth)
 		fatal("a blocking system call inside the runtime");
 	return gp->m;
 }
@@ -1067,15 +1106,15 @@ void entersyscall(void)
 	struct p *pp;
 	uint32_t w;
 
-	if (!mp || !(pp = mp->p))
+	if (!mp || getg()->sysdepth++ > 0 || !(pp = mp->p))
 		return;
 	w = mp->pgen | P_USER;
 	if (atomic_compare_exchange_strong(&pp->state, &w,
 					   mp->pgen | P_SYSCALL))
 		atomic_store_explicit(&pp->syscalltick, pp->syscalltick + 1,
 				      memory_order_relaxed);
-	else
-		mp->p = NULL; /* sysmon took it already */
+	else if (w != (mp->pgen | P_SYSCALL)) /* a handler left it so */
+		mp->p = NULL;		      /* sysmon took it already */
 }
 
 void entersyscallblock(void)
@@ -1084,7 +1123,7 @@ void entersyscallblock(void)
 	struct p *pp;
 	uint32_t w;
 
-	if (!mp || !(pp = mp->p))
+	if (!mp || getg()->sysdepth++ > 0 || !(pp = mp->p))
 		return;
 	mp->p = NULL;
 	w = mp->pgen | P_USER;
@@ -1102,13 +1141,22 @@ void exitsyscall(void)
 
 	if (!mp)
 		return;
-	w = mp->pgen | P_SYSCALL;
-	if (likely(mp->p && atomic_compare_exchange_strong(&mp->p->state, &w,
-							   mp->pgen | P_USER)))
-		return;
 	gp = getg();
+	if (gp->sysdepth > 1) {
+		gp->sysdepth--;
+		return;
+	}
+	w = mp->pgen | P_SYSCALL;
+	if (likely(mp->p && (atomic_compare_exchange_strong(
+				     &mp->p->state, &w, mp->pgen | P_USER) ||
+			     w == (mp->pgen | P_USER)))) {
+		gp->sysdepth = 0;
+		return;
+	}
 	gp->rtdepth++;
 	p_lost(gp);
+	gp->sysdepth = 0;
+	gp->rtsys = false;
 	rt_exit();
 }
 

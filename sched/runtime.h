@@ -104,6 +104,14 @@ struct g {
 	 * while this is not 0, P_USER or P_SYSCALL while it is.
 	 */
 	uint32_t rtdepth;
+	/*
+	 * Depth of blocking sections (entersyscall()) it is in: only the
+	 * outermost hands the P over and takes it back; a handler's wrapped
+	 * call inside one does nothing. rtsys: the outermost rt_enter() found
+	 * the P P_SYSCALL, and rt_exit() leaves it so.
+	 */
+	uint32_t sysdepth;
+	bool rtsys;
 	uint64_t sigmask;	  /* its blocked signals; bit sig - 1 */
 	_Atomic uint64_t sigpend; /* signals pthread_kill() left for it */
 	_Atomic uint32_t intr;	  /* wakes an interruptible sleep */
@@ -442,7 +450,8 @@ static inline void preempt_check(void)
 	struct p *pp = mp ? mp->p : NULL;
 
 	if (unlikely(
-		    pp && gp->rtdepth == 0 && !(gp->flags & G_G0) &&
+		    pp && gp->rtdepth == 0 && gp->sysdepth == 0 &&
+		    !(gp->flags & G_G0) &&
 		    (atomic_load_explicit(&pp->preempt, memory_order_relaxed) ||
 		     atomic_load_explicit(&pp->state, memory_order_relaxed) !=
 			     (mp->pgen | P_USER))))
