@@ -446,12 +446,23 @@ void tcb_redirect_exit(void (*landing)(void))
  * other Gs' TCBs were dropped, and the forking M's own descriptor, whose
  * stack its g0 runs on, went to the cache of free stacks, from which the
  * next pthread_create() would take it. Undo both.
+ *
+ * In the child of _Fork() or of a fork through syscall(), glibc reset
+ * nothing: the lists are the parent's, every TCB still on them (as for a
+ * native _Fork() child), and only their lock, which a thread that does
+ * not exist here may have held, needs freeing.
  */
-void tcb_afterfork_child(void *m_tcb, void (*each_tcb)(void (*)(void *)))
+void tcb_afterfork_child(void *m_tcb, void (*each_tcb)(void (*)(void *)),
+			 bool libc_reclaimed)
 {
 	struct glibc_pthread *pd = m_tcb;
 	struct glibc_list *l;
 	bool cached = false;
+
+	if (!libc_reclaimed) {
+		*glibc.stack_cache_lock = 0;
+		return;
+	}
 
 	for (l = glibc.stack_cache->next; pd && l != glibc.stack_cache;
 	     l = l->next)

@@ -27,6 +27,12 @@
  */
 int tcb_setup(const char **why);
 
+/*
+ * Whether glibc release version (gnu_get_libc_version()) is one whose
+ * thread descriptor and ld.so lists compat/ knows; nothing else is.
+ */
+bool tcb_libc_known(const char *version);
+
 /* Bytes a TCB and its static TLS take at the top of a G's memory. */
 size_t tcb_reserve(void);
 
@@ -86,9 +92,12 @@ static inline pthread_t tcb_pthread(void *tcb)
 /*
  * In the child of fork(): keep m_tcb (the forking M's own descriptor, or
  * NULL) as a live thread, and put back on ld.so's lists every TCB that
- * each_tcb(fn) names (it calls fn(tcb) for each).
+ * each_tcb(fn) names (it calls fn(tcb) for each). Without libc_reclaimed
+ * (_Fork(), a fork through syscall()) glibc left its lists as they were:
+ * only their lock is freed.
  */
-void tcb_afterfork_child(void *m_tcb, void (*each_tcb)(void (*fn)(void *)));
+void tcb_afterfork_child(void *m_tcb, void (*each_tcb)(void (*fn)(void *)),
+			 bool libc_reclaimed);
 void tcb_relist(void *tcb);
 
 /* Give a (recycled) TCB the fake thread id of G number id. */

@@ -392,6 +392,7 @@ void entersyscall(void) hidden;
 void entersyscallblock(void) hidden;
 void exitsyscall(void) hidden;
 void handoffp(struct p *pp) hidden;
+void sched_afterfork_child(bool libc_reclaimed) hidden;
 void sysmon_wakeup(void) hidden;
 void sysmon_poke(void) hidden;
 bool canspin(int i) hidden;

@@ -35,6 +35,7 @@
 	X(gettid, NULL)                                                   \
 	X(vfork, NULL)                                                    \
 	X(__vfork, NULL)                                                  \
+	X(_Fork, NULL)                                                    \
 	X(syscall, NULL)                                                  \
 	X(tgkill, NULL)                                                   \
 	X(sched_setaffinity, NULL)                                        \

@@ -356,6 +356,27 @@ SPROUT_EXPORT pid_t __vfork(void)
 }
 
 /*
+ * _Fork() (glibc 2.34): fork() without the atfork handlers, the runtime's
+ * reset of the child among them, so the child gets it here. libc's own
+ * fork() calls its _Fork() inside libc, not through this name.
+ */
+SPROUT_EXPORT pid_t _Fork(void)
+{
+	pid_t pid;
+	int saved;
+
+	if (!shim_on())
+		return REAL(_Fork)();
+	pid = REAL(_Fork)();
+	if (pid == 0) {
+		saved = errno;
+		sched_afterfork_child(false);
+		errno = saved;
+	}
+	return pid;
+}
+
+/*
  * The kernel's id for a thread id the program got from gettid(): its own
  * (fake) id means the kernel thread it runs on now; any other, itself.
  */

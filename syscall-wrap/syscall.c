@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -176,6 +177,64 @@ static bool blocks(long n)
 	}
 }
 
+/*
+ * Forks through syscall(): SYS_fork, SYS_vfork, and SYS_clone or
+ * SYS_clone3 without CLONE_VM. The child gets the runtime's reset, as
+ * fork()'s child does (sched_afterfork_child()), before it leaves the
+ * call's blocking section. A vfork is a fork, as vfork() is here (the
+ * child would run in the parent's memory, through the shim, while the
+ * parent's other Ms go on); so is a clone with CLONE_VM and CLONE_VFORK
+ * on the caller's stack, which is vfork() by another name. A clone of a
+ * thread (CLONE_VM otherwise, CLONE_THREAD) would run beside the Ms with
+ * no M or G of its own: refused with ENOSYS, and a line saying so.
+ */
+struct clone3_args {
+	uint64_t flags; /* the first field of the kernel's clone_args */
+};
+
+static long unsupported_clone(const char *name)
+{
+	print("sprout: ");
+	print(name);
+	print(" of a thread (CLONE_VM, CLONE_THREAD) through syscall() is "
+	      "not supported; failing it with ENOSYS\n");
+	return fail(ENOSYS);
+}
+
+static long fork_call(long n, const long args[6])
+{
+	long a[6] = { args[0], args[1], args[2], args[3], args[4], args[5] };
+	long r;
+	int saved;
+
+	if (n == SYS_vfork) {
+		n = SYS_fork;
+	} else if (n == SYS_clone) {
+		unsigned long fl = (unsigned long)a[0];
+
+		if ((fl & CLONE_VM) && (fl & CLONE_VFORK) && !a[1] &&
+		    !(fl & (CLONE_THREAD | CLONE_SIGHAND | CLONE_SETTLS)))
+			a[0] = (long)(fl &
+				      ~(unsigned long)(CLONE_VM | CLONE_VFORK));
+		else if (fl & (CLONE_VM | CLONE_THREAD))
+			return unsupported_clone("SYS_clone");
+	} else if (n == SYS_clone3) {
+		const struct clone3_args *ca = (const void *)a[0];
+
+		if (ca && (size_t)a[1] >= sizeof(*ca) &&
+		    (ca->flags & (CLONE_VM | CLONE_THREAD)))
+			return unsupported_clone("SYS_clone3");
+	}
+	entersyscall();
+	r = REAL(syscall)(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+	saved = errno;
+	if (r == 0)
+		sched_afterfork_child(false);
+	exitsyscall();
+	errno = saved;
+	return r;
+}
+
 long syscall_call(long n, const long a[6])
 {
 	/* The G's mask must be the call's meanwhile, as in sigsuspend(). */
@@ -185,6 +244,9 @@ long syscall_call(long n, const long a[6])
 	if (n == SYS_close || n == SYS_close_range || n == SYS_dup2 ||
 	    n == SYS_dup3)
 		return fd_syscall(n, a);
+	if (n == SYS_fork || n == SYS_vfork || n == SYS_clone ||
+	    n == SYS_clone3)
+		return fork_call(n, a);
 	if (!blocks(n))
 		return REAL(syscall)(n, a[0], a[1], a[2], a[3], a[4], a[5]);
 	return BLOCKING(SHORT, long,

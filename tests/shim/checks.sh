@@ -31,7 +31,7 @@ case $name in
 exports)
 	nm -D --defined-only "$lib" | awk '{ print $3 }' | sort >"$out.nm"
 	tr ' ;' '\n\n' <"$build/symbols.map" |
-		grep -E '^[a-z_0-9]+$' | grep -vx -e global -e local |
+		grep -E '^[A-Za-z_0-9]+$' | grep -vx -e global -e local |
 		sort >"$out.map"
 	if ! diff "$out.map" "$out.nm" >"$out"; then
 		rm -f "$out.nm" "$out.map"
