@@ -27,6 +27,7 @@
 #include "../syscall-wrap/wrap.h"
 #include "../compat/attr.h"
 #include "../compat/tcb.h"
+#include "../sched/arch/x86_64/sys.h"
 
 extern struct thread_defaults {
 	size_t stack, guard;
@@ -377,6 +378,30 @@ SPROUT_EXPORT pid_t _Fork(void)
 }
 
 /*
+ * syscall(SYS_exit) of a G ends the G as the system call ends a kernel
+ * thread natively: no thread-specific data destructors, no cleanup
+ * handlers, no C++ thread_local destructors, and a joiner gets no
+ * meaningful result (NULL here; glibc's join reads a field nobody set).
+ * The thread's data is dropped unrun. The last thread ends the process
+ * with the status given, as the kernel does.
+ */
+static __attribute__((noreturn)) void thread_exit_raw(struct g *gp, int code)
+{
+	int i;
+
+	gp->retval = NULL;
+	memset(gp->tsd, 0, sizeof(gp->tsd));
+	for (i = 0; i < TSD_BLOCKS; i++) {
+		free(gp->tsd_more[i]);
+		gp->tsd_more[i] = NULL;
+	}
+	gp->tsd_used = false;
+	if (atomic_fetch_sub(&sched.nlive, 1) == 1)
+		sys1(SYS_exit_group, code);
+	goexit();
+}
+
+/*
  * The kernel's id for a thread id the program got from gettid(): its own
  * (fake) id means the kernel thread it runs on now; any other, itself.
  */
@@ -427,6 +452,10 @@ SPROUT_EXPORT long syscall(long number, ...)
 			break;
 		case SYS_futex:
 			return futex_call(a);
+		case SYS_exit:
+			if (getg() && !(getg()->flags & (G_LOCKED | G_G0)))
+				thread_exit_raw(getg(), (int)a[0]);
+			break;
 		default:
 			return syscall_call(number, a);
 		}
