@@ -29,6 +29,7 @@
  * left for __tls_get_addr() to allocate again.
  */
 #include <dlfcn.h>
+#include <gnu/libc-version.h>
 #include <errno.h>
 #include <link.h>
 #include <locale.h>
@@ -185,12 +186,40 @@ static int check_layout(const char **why)
 	return 0;
 }
 
+/*
+ * The glibc releases whose thread descriptor and ld.so lists this file
+ * mirrors (glibc_pthread.h). Any other is refused before anything of
+ * libc's is touched: the layout checks below read libc's memory at
+ * derived addresses, and the lock they take is found by its place.
+ */
+static const char *const known_versions[] = { "2.36" };
+
+bool tcb_libc_known(const char *version)
+{
+	size_t i;
+
+	for (i = 0;
+	     version && i < sizeof(known_versions) / sizeof(known_versions[0]);
+	     i++)
+		if (!strcmp(version, known_versions[i]))
+			return true;
+	return false;
+}
+
+/* A list head whose neighbours point back at it. */
+static bool list_sane(const struct glibc_list *head)
+{
+	return head->next && head->prev && head->next->prev == head &&
+	       head->prev->next == head;
+}
+
 static int find_stack_lists(const char **why)
 {
 	char *rtld_global = private_sym("_rtld_global");
 	const uint32_t *d = sym("_thread_db_rtld_global__dl_stack_user");
 	const uint32_t *u = sym("_thread_db_rtld_global__dl_stack_used");
 	char *after;
+	int lock;
 
 	if (!rtld_global || !d || !u) {
 		*why = "ld.so's thread lists are not found";
@@ -208,6 +237,13 @@ static int find_stack_lists(const char **why)
 	after = (char *)(glibc.stack_cache + 1);
 	glibc.stack_cache_actsize = (size_t *)after;
 	glibc.stack_cache_lock = (int *)(after + 2 * sizeof(size_t));
+	/* Lists that look like lists and a lock word that looks like one. */
+	lock = __atomic_load_n(glibc.stack_cache_lock, __ATOMIC_RELAXED);
+	if (!list_sane(glibc.stack_used) || !list_sane(glibc.stack_user) ||
+	    !list_sane(glibc.stack_cache) || lock < 0 || lock > 2) {
+		*why = "ld.so's thread lists have an unknown layout";
+		return -1;
+	}
 	if (!on_user_list(tcb_current())) {
 		*why = "ld.so's thread lists have an unknown layout";
 		return -1;
@@ -222,6 +258,10 @@ int tcb_setup(const char **why)
 	void *resp, *mem;
 	size_t len;
 
+	if (!tcb_libc_known(gnu_get_libc_version())) {
+		*why = "unknown glibc version";
+		return -1;
+	}
 	glibc.allocate_tls = private_sym("_dl_allocate_tls");
 	glibc.ctype_init = private_sym("__ctype_init");
 	glibc.call_tls_dtors = private_sym("__call_tls_dtors");

@@ -10,9 +10,11 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <gnu/libc-version.h>
 #include <stdlib.h>
 
 #include "shim.h"
+#include "../compat/tcb.h"
 #include "../sched/arch/x86_64/sys.h"
 
 #pragma GCC diagnostic push
@@ -33,19 +35,20 @@ static void *real_sym(const char *name, const char *version)
 		       : dlsym(RTLD_NEXT, name);
 }
 
-static void resolve(void)
+/* With a glibc compat/ does not know, names it lacks stay NULL. */
+static void resolve(bool known)
 {
 	bool missing = false;
 
 #define X(name, version)                                                 \
 	real_##name = (__typeof__(real_##name))real_sym(#name, version); \
-	if (!real_##name) {                                              \
+	if (!real_##name && known) {                                     \
 		print("sprout: libc has no " #name "\n");                \
 		missing = true;                                          \
 	}
 	SPROUT_SYMBOLS(X)
 #undef X
-	if (missing)
+	if (missing && known)
 		fatal("cannot run without the functions above");
 }
 
@@ -54,7 +57,12 @@ static void locked_thread_ended(void *arg)
 	thread_end_locked(arg);
 }
 
-static bool start(void)
+/*
+ * Start the runtime, unless SPROUT_OFF says not to or glibc is a release
+ * whose internals compat/ does not know (version): then nothing of the
+ * runtime starts, and the program runs on libc's functions alone.
+ */
+static bool start(const char *version)
 {
 	struct runtime_config cfg;
 	const char *why = NULL;
@@ -62,6 +70,13 @@ static bool start(void)
 
 	if (off && off[0] && !(off[0] == '0' && off[1] == 0))
 		return false;
+	if (!tcb_libc_known(version)) {
+		print("sprout: glibc ");
+		print(version ? version : "(unknown)");
+		print(" is not a release sprout knows; running the program "
+		      "without sprout\n");
+		return false;
+	}
 	config_read(&cfg);
 	cfg.thread_create = REAL(pthread_create);
 	attr_defaults_init(&cfg);
@@ -93,9 +108,12 @@ void shim_init(void)
 
 	if (atomic_compare_exchange_strong(&shim_state, &expect,
 					   SHIM_STARTING)) {
+		const char *version = gnu_get_libc_version();
+
 		atomic_store(&starter, sys_gettid());
-		resolve();
-		atomic_store_explicit(&shim_state, start() ? SHIM_ON : SHIM_OFF,
+		resolve(tcb_libc_known(version));
+		atomic_store_explicit(&shim_state,
+				      start(version) ? SHIM_ON : SHIM_OFF,
 				      memory_order_release);
 	} else if (atomic_load(&starter) != sys_gettid()) {
 		while (atomic_load(&shim_state) == SHIM_STARTING)
