@@ -1,0 +1,87 @@
+/*
+ * Proves that a signal handler's calls during a blocking call cost no P:
+ * the initial thread blocks in syscall(SYS_read) on a pipe (a call the
+ * shim makes in a blocking section), and a handler that runs there makes
+ * a blocking call of its own (syscall(SYS_nanosleep), a section inside the
+ * section), enters the runtime (sched_yield()) and writes the byte the read
+ * then returns. Afterwards as many threads as there are Ps still run at
+ * once, and a helper thread goes on sleeping and waking throughout. Ten
+ * rounds.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "allps.h"
+
+#define ROUNDS 10
+
+static int pipefd[2];
+static pthread_t main_thread;
+static sem_t round_done, kicked;
+static atomic_int handled;
+
+static void handler(int sig)
+{
+	struct timespec ts = { 0, 2000000 };
+	int saved = errno;
+	char c = 'x';
+
+	(void)sig;
+	syscall(SYS_nanosleep, &ts, NULL);
+	sched_yield();
+	if (write(pipefd[1], &c, 1) != 1)
+		_exit(3);
+	atomic_fetch_add(&handled, 1);
+	errno = saved;
+}
+
+static void *kicker(void *arg)
+{
+	int i;
+
+	(void)arg;
+	for (i = 0; i < ROUNDS; i++) {
+		usleep(20000);
+		CHECK(pthread_kill(main_thread, SIGUSR1) == 0, "pthread_kill");
+		sem_post(&kicked);
+		sem_wait20(&round_done, "round");
+	}
+	return NULL;
+}
+
+int main(void)
+{
+	struct sigaction sa = { .sa_handler = handler, .sa_flags = SA_RESTART };
+	pthread_t k;
+	char c;
+	long r;
+	int i;
+
+	watchdog(120);
+	CHECK(pipe(pipefd) == 0, "pipe");
+	CHECK(sem_init(&round_done, 0, 0) == 0, "sem_init");
+	CHECK(sem_init(&kicked, 0, 0) == 0, "sem_init");
+	sigemptyset(&sa.sa_mask);
+	CHECK(sigaction(SIGUSR1, &sa, NULL) == 0, "sigaction");
+	main_thread = pthread_self();
+	CHECK(pthread_create(&k, NULL, kicker, NULL) == 0, "pthread_create");
+	for (i = 0; i < ROUNDS; i++) {
+		do
+			r = syscall(SYS_read, pipefd[0], &c, 1);
+		while (r < 0 && errno == EINTR);
+		CHECK(r == 1 && c == 'x', "read gave %ld (%s)", r,
+		      strerror(errno));
+		CHECK(atomic_load(&handled) == i + 1,
+		      "the handler ran %d times", atomic_load(&handled));
+		sem_wait20(&kicked, "kick");
+		CHECK(all_ps_run(), "a P was lost in round %d", i);
+		sem_post(&round_done);
+	}
+	pthread_join(k, NULL);
+	puts("handlers made blocking calls inside blocking calls; every P "
+	     "runs");
+	return 0;
+}
