@@ -36,6 +36,7 @@
 	X(vfork, NULL)                                                    \
 	X(__vfork, NULL)                                                  \
 	X(_Fork, NULL)                                                    \
+	X(clone, NULL)                                                    \
 	X(syscall, NULL)                                                  \
 	X(tgkill, NULL)                                                   \
 	X(sched_setaffinity, NULL)                                        \

@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -375,6 +376,51 @@ SPROUT_EXPORT pid_t _Fork(void)
 		errno = saved;
 	}
 	return pid;
+}
+
+/*
+ * libc's clone() without CLONE_VM: a fork whose child runs fn(arg) on
+ * another stack. The child gets the runtime's reset before fn, inside the
+ * call's blocking section as a fork through syscall() does. With CLONE_VM
+ * the child shares the parent's memory (a thread of the program's own
+ * making, or a spawn that only calls exec): left to libc as it is.
+ */
+struct clone_start {
+	int (*fn)(void *);
+	void *arg;
+};
+
+static int clone_child(void *p)
+{
+	struct clone_start *cs = p; /* the child's copy */
+
+	sched_afterfork_child(false);
+	exitsyscall();
+	return cs->fn(cs->arg);
+}
+
+SPROUT_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg,
+			...)
+{
+	struct clone_start cs = { fn, arg };
+	pid_t *ptid, *ctid;
+	va_list ap;
+	void *tls;
+	int r, saved;
+
+	va_start(ap, arg);
+	ptid = va_arg(ap, pid_t *);
+	tls = va_arg(ap, void *);
+	ctid = va_arg(ap, pid_t *);
+	va_end(ap);
+	if (!shim_on() || (flags & CLONE_VM))
+		return REAL(clone)(fn, stack, flags, arg, ptid, tls, ctid);
+	entersyscall();
+	r = REAL(clone)(clone_child, stack, flags, &cs, ptid, tls, ctid);
+	saved = errno;
+	exitsyscall();
+	errno = saved;
+	return r;
 }
 
 /*

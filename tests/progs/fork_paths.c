@@ -1,7 +1,8 @@
 /*
  * Proves that every way of forking leaves a child that runs: _Fork(),
  * syscall(SYS_fork), syscall(SYS_clone) and syscall(SYS_clone3) without
- * CLONE_VM give a child that creates threads, sleeps, talks over a pipe,
+ * CLONE_VM, and libc's clone() without CLONE_VM (the child runs a function
+ * on a stack of its own) give a child that creates threads, sleeps, talks over a pipe,
  * runs as many threads at once as there are Ps, and exits with the status
  * the parent expects; syscall(SYS_vfork) and a clone with CLONE_VM and
  * CLONE_VFORK on the caller's stack (vfork by another name) give a child
@@ -80,7 +81,16 @@ static int reap(pid_t pid, const char *how)
 	return WEXITSTATUS(st);
 }
 
-enum how { UFORK, SYSFORK, SYSCLONE, SYSCLONE3, SYSVFORK, VMVFORK, NHOW };
+enum how {
+	UFORK,
+	SYSFORK,
+	SYSCLONE,
+	SYSCLONE3,
+	SYSVFORK,
+	VMVFORK,
+	LIBCCLONE,
+	NHOW
+};
 static const char *const how_name[] = {
 	"_Fork()",
 	"syscall(SYS_fork)",
@@ -88,6 +98,7 @@ static const char *const how_name[] = {
 	"syscall(SYS_clone3)",
 	"syscall(SYS_vfork)",
 	"clone(CLONE_VM|CLONE_VFORK)",
+	"clone()",
 };
 static bool no_clone3;
 
@@ -109,6 +120,14 @@ static __attribute__((noinline)) pid_t vfork_exit(long nr, long flags,
 	return pid;
 }
 
+/* The child's copy of it is its stack (the parent never uses it). */
+static char clone_stack[256 * 1024] __attribute__((aligned(64)));
+
+static int clone_main(void *arg)
+{
+	_exit(child_life((int)(intptr_t)arg));
+}
+
 static pid_t do_fork(enum how how, int status)
 {
 	struct clone_args ca = { .exit_signal = SIGCHLD };
@@ -124,6 +143,9 @@ static pid_t do_fork(enum how how, int status)
 		return (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
 	case SYSVFORK:
 		return vfork_exit(SYS_vfork, 0, status);
+	case LIBCCLONE:
+		return clone(clone_main, clone_stack + sizeof(clone_stack),
+			     SIGCHLD, (void *)(intptr_t)status);
 	default:
 		return vfork_exit(SYS_clone, CLONE_VM | CLONE_VFORK | SIGCHLD,
 				  status);
