@@ -19,10 +19,12 @@
 #include <linux/futex.h>
 #include <sched.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "wrap.h"
 #include "../shim/sync.h"
+#include "../sched/arch/x86_64/sys.h"
 
 static long kernel(const long a[6], bool block)
 {
@@ -192,6 +194,23 @@ struct clone3_args {
 	uint64_t flags; /* the first field of the kernel's clone_args */
 };
 
+/*
+ * The flags of the program's clone_args at p, read by the kernel so that a
+ * bad pointer gives the call's EFAULT rather than a fault here; 0 if it
+ * cannot be read (the call then fails in the kernel as natively).
+ */
+static uint64_t clone3_flags(const void *p)
+{
+	uint64_t flags = 0;
+	struct iovec local = { &flags, sizeof(flags) };
+	struct iovec remote = { (void *)p, sizeof(flags) };
+
+	if (sys6(SYS_process_vm_readv, sys0(SYS_getpid), (long)&local, 1,
+		 (long)&remote, 1, 0) != sizeof(flags))
+		return 0;
+	return flags;
+}
+
 static long unsupported_clone(const char *name)
 {
 	print("sprout: ");
@@ -219,10 +238,9 @@ static long fork_call(long n, const long args[6])
 		else if (fl & (CLONE_VM | CLONE_THREAD))
 			return unsupported_clone("SYS_clone");
 	} else if (n == SYS_clone3) {
-		const struct clone3_args *ca = (const void *)a[0];
-
-		if (ca && (size_t)a[1] >= sizeof(*ca) &&
-		    (ca->flags & (CLONE_VM | CLONE_THREAD)))
+		if ((size_t)a[1] >= sizeof(struct clone3_args) &&
+		    (clone3_flags((const void *)a[0]) &
+		     (CLONE_VM | CLONE_THREAD)))
 			return unsupported_clone("SYS_clone3");
 	}
 	entersyscall();

@@ -1,16 +1,17 @@
 /*
  * Proves that every way of forking leaves a child that runs: _Fork(),
  * syscall(SYS_fork), syscall(SYS_clone) and syscall(SYS_clone3) without
- * CLONE_VM, and libc's clone() without CLONE_VM (the child runs a function
- * on a stack of its own) give a child that creates threads, sleeps, talks over a pipe,
- * runs as many threads at once as there are Ps, and exits with the status
- * the parent expects; syscall(SYS_vfork) and a clone with CLONE_VM and
- * CLONE_VFORK on the caller's stack (vfork by another name) give a child
- * that exits with its status. Two threads fork this way at once while
- * others sleep. A raw clone of a thread through syscall() fails with -1
- * (EINVAL natively for the flags used; ENOSYS under the shim, which does
- * not support it) and makes no child. A child that does not end in 20 s
- * is killed and the test fails.
+ * CLONE_VM, and libc's clone() without CLONE_VM (the child runs a
+ * function on a stack of its own) give a child that creates threads,
+ * sleeps, talks over a pipe, runs as many threads at once as there are
+ * Ps, and exits with the status the parent expects; syscall(SYS_vfork)
+ * and a clone with CLONE_VM and CLONE_VFORK on the caller's stack (vfork
+ * by another name) give a child that exits with its status. Two threads
+ * fork this way at once while others sleep. A raw clone of a thread
+ * through syscall() fails with -1 (EINVAL natively for the flags used;
+ * ENOSYS under the shim, which does not support it) and makes no child;
+ * a clone3 of a bad pointer fails with EFAULT. A child that does not end
+ * in 20 s is killed and the test fails.
  */
 #include <linux/sched.h>
 #include <pthread.h>
@@ -211,6 +212,10 @@ int main(void)
 		r = syscall(SYS_clone3, &ca, sizeof(ca));
 		CHECK(r == -1 && (errno == EINVAL || errno == ENOSYS),
 		      "clone3 of a thread gave %ld (%s)", r, strerror(errno));
+		errno = 0;
+		r = syscall(SYS_clone3, (void *)8, sizeof(ca));
+		CHECK(r == -1 && errno == EFAULT, "clone3 of a bad pointer: %s",
+		      strerror(errno));
 	}
 	CHECK(waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD,
 	      "a refused clone made a child");
