@@ -1198,6 +1198,8 @@ void procyield(int n)
  * process: the parent's count would bring SPROUT_MAXM closer for Ms the
  * child never had.
  */
+_Atomic unsigned int sched_forks;
+
 void sched_afterfork_child(bool libc_reclaimed)
 {
 	struct g *gp = getg();
@@ -1205,6 +1207,7 @@ void sched_afterfork_child(bool libc_reclaimed)
 	struct p *keep = mp ? mp->p : NULL;
 	int i;
 
+	atomic_fetch_add(&sched_forks, 1);
 	memset(&sched.lock, 0, sizeof(sched.lock));
 	sched.runqhead = sched.runqtail = NULL;
 	atomic_store(&sched.runqsize, 0);

@@ -393,6 +393,8 @@ void entersyscallblock(void) hidden;
 void exitsyscall(void) hidden;
 void handoffp(struct p *pp) hidden;
 void sched_afterfork_child(bool libc_reclaimed) hidden;
+/* Forks this process's line has come through: each child counts one more. */
+extern _Atomic unsigned int sched_forks hidden;
 void sysmon_wakeup(void) hidden;
 void sysmon_poke(void) hidden;
 bool canspin(int i) hidden;

@@ -36,26 +36,24 @@ int deadline_of(const struct timespec *abstime, clockid_t clock,
 	return 0;
 }
 
-/* The process id, for owners of process-shared objects; reset by fork. */
-static _Atomic pid_t pid;
-
-static void forget_pid(void)
-{
-	atomic_store(&pid, 0);
-}
+/*
+ * The process id, for owners of process-shared objects, with the count of
+ * forks it was read after: a child of any fork path (fork, _Fork, a raw
+ * fork through syscall()) reads its own.
+ */
+static _Atomic uint64_t pid_seen;
 
 static pid_t cached_pid(void)
 {
-	pid_t p = atomic_load_explicit(&pid, memory_order_relaxed);
+	uint64_t v = atomic_load_explicit(&pid_seen, memory_order_relaxed);
+	unsigned int forks =
+		atomic_load_explicit(&sched_forks, memory_order_relaxed);
 
-	if (!p) {
-		static _Atomic bool registered;
-		if (!atomic_exchange(&registered, true))
-			pthread_atfork(NULL, NULL, forget_pid);
-		p = getpid();
-		atomic_store(&pid, p);
+	if (!v || (unsigned int)(v >> 32) != forks) {
+		v = (uint64_t)forks << 32 | (uint32_t)getpid();
+		atomic_store_explicit(&pid_seen, v, memory_order_relaxed);
 	}
-	return p;
+	return (pid_t)(uint32_t)v;
 }
 
 uint64_t owner_id(bool pshared)
