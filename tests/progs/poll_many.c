@@ -494,14 +494,18 @@ static void *pair_b(void *arg)
 
 static void *churn(void *arg)
 {
+	struct timespec pause = { 0, 50000 };
+	unsigned i;
 	int s;
 
 	(void)arg;
-	while (!atomic_load(&churn_stop)) {
+	for (i = 0; !atomic_load(&churn_stop); i++) {
 		s = socket(AF_INET, SOCK_STREAM, 0);
 		CHECK(s >= 0, "socket: %s", strerror(errno));
 		CHECK(close(s) == 0, "close: %s", strerror(errno));
-		sched_yield(); /* one processor: the pairs must run too */
+		/* One processor: let the pairs' wakes be seen. */
+		if (i % 8 == 7)
+			nanosleep(&pause, NULL);
 	}
 	return NULL;
 }
