@@ -169,8 +169,9 @@ static bool on_own_stack(const void *p, size_t len)
 	       len <= (size_t)(gp->stack_hi - c);
 }
 
+/* ours: fds is the shim's own array (select's), known to be readable. */
 static long do_poll(struct pollfd *fds, nfds_t n, int64_t deadline,
-		    const sigset_t *mask)
+		    const sigset_t *mask, bool ours)
 {
 	struct netpoll_want stack_want[WANTS_ON_STACK], *want = stack_want;
 	struct pollcall c = { fds, n, mask };
@@ -185,9 +186,10 @@ static long do_poll(struct pollfd *fds, nfds_t n, int64_t deadline,
 	/*
 	 * The fds are read to take their tickets before the look, which
 	 * checks them (a bad address is EFAULT, not a fault): a look first,
-	 * unless they are on the caller's stack.
+	 * unless they are select's own or on the caller's stack.
 	 */
-	if (n > WANTS_ON_STACK / 2 || !on_own_stack(fds, n * sizeof(*fds))) {
+	if (!ours &&
+	    (n > WANTS_ON_STACK / 2 || !on_own_stack(fds, n * sizeof(*fds)))) {
 		r = poll_look(&c);
 		if (r != 0)
 			return r;
@@ -210,7 +212,7 @@ SPROUT_EXPORT int poll(struct pollfd *fds, nfds_t n, int ms)
 {
 	if (!shim_on_g())
 		return REAL(poll)(fds, n, ms);
-	return (int)ret(do_poll(fds, n, deadline_ms(ms), NULL));
+	return (int)ret(do_poll(fds, n, deadline_ms(ms), NULL, false));
 }
 
 SPROUT_EXPORT int __poll(struct pollfd *fds, nfds_t n, int ms)
@@ -235,7 +237,7 @@ SPROUT_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 		errno = EINVAL;
 		return -1;
 	}
-	return (int)ret(do_poll(fds, n, deadline_ts(ts), mask));
+	return (int)ret(do_poll(fds, n, deadline_ts(ts), mask, false));
 }
 
 SPROUT_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n,
@@ -267,7 +269,7 @@ static long do_select(int nfds, fd_set *r, fd_set *w, fd_set *e,
 		if (ev)
 			fds[n++] = (struct pollfd){ fd, ev, 0 };
 	}
-	res = do_poll(fds, (nfds_t)n, deadline, mask);
+	res = do_poll(fds, (nfds_t)n, deadline, mask, true);
 	if (res >= 0) {
 		res = 0;
 		for (i = 0; i < n; i++) {
