@@ -492,8 +492,9 @@ static int slots_arm(struct np_slot *sl, const struct netpoll_want *want, int n,
 		if (!pd)
 			continue;
 		err = arm_once(want[i].fd, pd);
-		if (err == EPERM)
-			continue; /* always ready, or never: the look says */
+		/* A file, or an epoll fd epoll cannot nest: the look says. */
+		if (err == EPERM || err == EINVAL || err == ELOOP)
+			continue;
 		if (err)
 			return err == EBADF || err == ENOENT ? EAGAIN : err;
 		sl[i].d = &pd->dir[want[i].mode];
