@@ -29,10 +29,10 @@
  *     during a poll() of 64 fds ends it with EINTR.
  * (h) Four thread pairs ping-pong 2,000 bytes each over pipes, each
  *     waiting in poll() before read(), while another thread makes and
- *     closes sockets: every poll() and read() succeeds, within 60 s. (Under
- *     the shim each blocking poll() made and closed an epoll fd, told to
- *     the netpoller after the close: the other thread's new fd was marked
- *     changed and a poll() failed with EBADF, or hung.)
+ *     closes sockets: every poll() (of 20 s at most) and read() succeeds.
+ *     (Under the shim each blocking poll() made and closed an epoll fd,
+ *     told to the netpoller after the close: the other thread's new fd
+ *     was marked changed and a poll() failed with EBADF, or hung.)
  */
 #include <errno.h>
 #include <fcntl.h>
