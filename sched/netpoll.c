@@ -489,7 +489,8 @@ static int slots_arm(struct np_slot *sl, const struct netpoll_want *want, int n,
 
 		sl[i].d = NULL;
 		sl[i].queued = false;
-		if (!pd)
+		/* The runtime's own fds are never re-registered (BREAK_KEY). */
+		if (!pd || netpoll_own_fd(want[i].fd))
 			continue;
 		err = arm_once(want[i].fd, pd);
 		/* A file, or an epoll fd epoll cannot nest: the look says. */
