@@ -138,7 +138,7 @@ static void ready(uint64_t key, uint32_t ev)
 
 	if (!pd || atomic_load(&pd->seq) != (uint32_t)(key >> 32))
 		return; /* a file this fd no longer names */
-	if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+	if (ev & (EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		wake(&pd->dir[NP_READ]);
 	if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		wake(&pd->dir[NP_WRITE]);
@@ -442,4 +442,136 @@ void netpoll_afterfork_child(void)
 			       sizeof(struct wt_bucket));
 		}
 	}
+}
+
+/*
+ * Waiting on several fds (netpoll_wait_many()), as Go's selectgo waits on
+ * several channels: the G puts a waiter in the queue of each (fd,
+ * direction) whose count still is the caller's ticket, and parks once;
+ * the first wake readies it (sema.c's wt_multi), and on the way out it
+ * takes the others off their queues. A count that moved since its ticket
+ * means an event came after the caller's look: no wait then. g->nwait is
+ * the first direction, through which a signal for the G wakes it.
+ */
+
+/* One (fd, direction) of a wait on several. */
+struct np_slot {
+	struct waiter w;
+	struct npdir *d; /* NULL: not waited on */
+	bool queued;
+};
+
+#define NP_SLOTS_ON_STACK 4
+
+/* Watch fd with epoll if it is not yet: 0, or epoll_ctl's error. */
+static int arm_once(int fd, struct pdesc *pd)
+{
+	uint32_t seq = atomic_load(&pd->seq);
+	int err;
+
+	if (atomic_load(&pd->armed) == seq + 1)
+		return 0;
+	err = np_epoll_arm(fd, key_of(fd, seq));
+	if (!err)
+		atomic_store(&pd->armed, seq + 1);
+	return err;
+}
+
+/* Arm the fds: the directions to wait on, or why not to wait. */
+static int slots_arm(struct np_slot *sl, const struct netpoll_want *want, int n,
+		     struct npdir **first)
+{
+	int i, err;
+
+	*first = NULL;
+	for (i = 0; i < n; i++) {
+		struct pdesc *pd = desc(want[i].fd, true);
+
+		sl[i].d = NULL;
+		sl[i].queued = false;
+		/* The runtime's own fds are never re-registered (BREAK_KEY). */
+		if (!pd || netpoll_own_fd(want[i].fd))
+			continue;
+		err = arm_once(want[i].fd, pd);
+		/* A file, or an epoll fd epoll cannot nest: the look says. */
+		if (err == EPERM || err == EINVAL || err == ELOOP)
+			continue;
+		if (err)
+			return err == EBADF || err == ENOENT ? EAGAIN : err;
+		sl[i].d = &pd->dir[want[i].mode];
+		if (!*first)
+			*first = sl[i].d;
+	}
+	return 0;
+}
+
+/* Queue the G on each direction and park, unless a count moved. */
+static int slots_wait(struct np_slot *sl, const struct netpoll_want *want,
+		      int n, int64_t deadline)
+{
+	struct wt_multi s;
+	int i, err = 0;
+
+	wt_multi_init(&s);
+	rt_enter();
+	for (i = 0; i < n; i++) {
+		if (!sl[i].d)
+			continue;
+		if (!wt_multi_add(&s, &sl[i].w, &sl[i].d->q, &sl[i].d->ev,
+				  want[i].ticket))
+			break;
+		sl[i].queued = true;
+	}
+	if (i == n)
+		err = wt_multi_park(&s, deadline);
+	while (i-- > 0)
+		if (sl[i].queued)
+			wt_multi_remove(&sl[i].w);
+	rt_exit();
+	return err;
+}
+
+int netpoll_wait_many(const struct netpoll_want *want, int n, int64_t deadline)
+{
+	struct np_slot stack_slots[NP_SLOTS_ON_STACK], *sl = stack_slots;
+	struct g *gp = getg();
+	struct npdir *first;
+	uint32_t ran;
+	int err;
+
+	if (!atomic_load(&inited) && (err = init()))
+		return err;
+	if (n > NP_SLOTS_ON_STACK) {
+		sl = malloc((size_t)n * sizeof(*sl));
+		if (!sl)
+			return ENOMEM;
+	}
+	err = slots_arm(sl, want, n, &first);
+	if (err || !first) {
+		if (sl != stack_slots)
+			free(sl);
+		if (err)
+			return err == EAGAIN ? 0 : err;
+		/* Nothing epoll watches: a sleep until a signal or the end. */
+		if (sig_wait_ran(gp))
+			return EINTR;
+		return g_sleep(deadline) == EINTR ? EINTR : ETIMEDOUT;
+	}
+	atomic_fetch_add(&nwaiting, 1);
+	if (atomic_load(&sched.timer_sleeping))
+		wake_timer_sleeper_now();
+	/* As in netpoll_wait(): g_kill() sets sigpend, then looks at nwait. */
+	atomic_store(&gp->nwait, first);
+	if (!atomic_load(&gp->sigpend) && !atomic_load(&gp->sigran))
+		err = slots_wait(sl, want, n, deadline);
+	atomic_store(&gp->nwait, NULL);
+	atomic_fetch_sub(&nwaiting, 1);
+	if (sl != stack_slots)
+		free(sl);
+	if (atomic_load(&gp->sigpend))
+		sigpend_deliver(gp);
+	ran = sig_wait_ran(gp);
+	if (ran)
+		return ran & SIGRAN_NORESTART ? EINTR : ERESTART;
+	return err;
 }

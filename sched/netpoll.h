@@ -37,6 +37,23 @@ int netpoll_wait(int fd, int mode, uint32_t ticket, int64_t deadline) hidden;
 uint64_t netpoll_stamp(int fd) hidden;
 
 /*
+ * Waiting on several fds at once (poll, select and epoll_wait of the
+ * program): the caller takes a ticket of each (fd, mode), calls
+ * sig_wait_begin(), looks without waiting, and if nothing is ready waits
+ * with the tickets. 0 (look again: one may be ready, or one was closed),
+ * ETIMEDOUT, EINTR or ERESTART (a handler ran for the G since
+ * sig_wait_begin(), as netpoll_wait() says), ENOMEM or another error of
+ * epoll_ctl. An fd epoll cannot watch (a regular file) is left out.
+ */
+struct netpoll_want {
+	int fd, mode;
+	uint32_t ticket;
+};
+
+int netpoll_wait_many(const struct netpoll_want *want, int n,
+		      int64_t deadline) hidden;
+
+/*
  * What the caller found fd to be (1..7), until it changes; 0: unknown.
  * NP_KIND_OURS: this process made the file (socket(), accept()); the
  * child of fork() forgets it, sharing the file with its parent.

@@ -125,11 +125,14 @@ int np_epoll_own_fd_move(int fd)
 	return r < 0 ? (int)-r : 0;
 }
 
-/* Watch fd for both directions; EEXIST means it is watched already. */
+/*
+ * Watch fd for both directions (EPOLLPRI, urgent data or a sysfs file's
+ * change, with reading); EEXIST means it is watched already.
+ */
 int np_epoll_arm(int fd, uint64_t key)
 {
 	struct epoll_event ev = {
-		.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+		.events = EPOLLIN | EPOLLPRI | EPOLLOUT | EPOLLRDHUP | EPOLLET,
 		.data.u64 = key,
 	};
 	long r = sys4(SYS_epoll_ctl, epfd, EPOLL_CTL_ADD, fd, (long)&ev);

@@ -39,6 +39,9 @@
 
 #define NBUCKETS 251
 
+/* wt_multi's state: the G runs, is parked, or was woken (how). */
+enum { WT_MULTI_ARMED, WT_MULTI_PARKED, WT_MULTI_WOKEN, WT_MULTI_TIMEDOUT };
+
 /* A bucket of the table, alone in its cache line. */
 static struct {
 	struct wt_bucket b;
@@ -169,12 +172,17 @@ struct waiter *wt_next(struct waiter *w)
 	return w->next;
 }
 
+static bool multi_wake(struct wt_multi *s, uint32_t how);
+
 void wt_take(struct wt_bucket *b, struct waiter *w, uint32_t token,
 	     struct waiter **ready)
 {
 	dequeue(b, w);
 	w->token = token;
 	w->result = 0;
+	/* One of several: only the wake that finds the G parked readies it. */
+	if (w->multi && !multi_wake(w->multi, WT_MULTI_WOKEN))
+		return;
 	w->next = *ready;
 	*ready = w;
 }
@@ -259,6 +267,7 @@ int wt_wait(struct wt_bucket *b, const void *addr, struct waiter *w,
 	w->bucket = b;
 	w->token = 0;
 	w->result = 0;
+	w->multi = NULL;
 	if (deadline >= 0 && deadline <= nanotime()) {
 		wt_unlock(b);
 		return ETIMEDOUT;
@@ -352,4 +361,103 @@ int wt_requeue(const void *from, const void *to, int nwake,
 	wt_ready(ready);
 	rt_exit();
 	return n;
+}
+
+/*
+ * Waiting on several addresses (wt_multi). The wakers of a wt_multi's
+ * waiters are its queues' wakers (wt_take(), each under its bucket's
+ * lock) and its timer. The first to change the state from ARMED or PARKED
+ * wins; it readies the G only if the G had parked, otherwise the G's
+ * commit sees the change and does not park. A waker touches a waiter and
+ * the wt_multi only under the waiter's bucket lock (or, the winner that
+ * found the G parked, until it readies the G), so once the G has taken
+ * each of its waiters off its queue under that lock, and deleted its
+ * timer, nothing of its stack is in use.
+ */
+
+/* Change s's state to how unless it was woken already: whether to ready. */
+static bool multi_wake(struct wt_multi *s, uint32_t how)
+{
+	uint32_t st = atomic_load(&s->state);
+
+	while (st == WT_MULTI_ARMED || st == WT_MULTI_PARKED)
+		if (atomic_compare_exchange_weak(&s->state, &st, how))
+			return st == WT_MULTI_PARKED;
+	return false;
+}
+
+void wt_multi_init(struct wt_multi *s)
+{
+	atomic_store_explicit(&s->state, WT_MULTI_ARMED, memory_order_relaxed);
+	s->g = getg();
+}
+
+bool wt_multi_add(struct wt_multi *s, struct waiter *w, struct wt_bucket *b,
+		  const _Atomic uint32_t *addr, uint32_t val)
+{
+	wt_lock_bucket(b);
+	if (atomic_load(addr) != val ||
+	    atomic_load(&s->state) != WT_MULTI_ARMED) {
+		wt_unlock(b);
+		return false;
+	}
+	w->g = s->g;
+	w->addr = addr;
+	w->bucket = b;
+	w->multi = s;
+	w->token = 0;
+	w->result = 0;
+	enqueue(b, w, false);
+	wt_unlock(b);
+	return true;
+}
+
+void wt_multi_remove(struct waiter *w)
+{
+	struct wt_bucket *b = w->bucket;
+
+	wt_lock_bucket(b);
+	if (w->queued)
+		dequeue(b, w);
+	wt_unlock(b);
+}
+
+static void multi_timeout(struct timer *t)
+{
+	struct wt_multi *s =
+		(void *)((char *)t - offsetof(struct wt_multi, timer));
+	struct g *gp = s->g;
+
+	/* timer_del() waits for this function: s lives until it returns. */
+	if (multi_wake(s, WT_MULTI_TIMEDOUT))
+		goready(gp);
+}
+
+/* On g0, once the G is off its stack: park unless a wake came first. */
+static bool multi_commit(struct g *gp, void *arg)
+{
+	struct wt_multi *s = arg;
+	uint32_t st = WT_MULTI_ARMED;
+
+	(void)gp;
+	return atomic_compare_exchange_strong(&s->state, &st, WT_MULTI_PARKED);
+}
+
+int wt_multi_park(struct wt_multi *s, int64_t deadline)
+{
+	if (s->g->flags & G_KERNEL_WAITS)
+		fatal("wt_multi_park: a G that waits in the kernel");
+	if (deadline >= 0 && deadline <= nanotime()) {
+		multi_wake(s, WT_MULTI_TIMEDOUT);
+	} else if (atomic_load(&s->state) == WT_MULTI_ARMED) {
+		if (deadline >= 0) {
+			s->timer.when = deadline;
+			s->timer.f = multi_timeout;
+			timer_add(&s->timer);
+		}
+		gopark(multi_commit, s);
+		if (deadline >= 0)
+			timer_del(&s->timer);
+	}
+	return atomic_load(&s->state) == WT_MULTI_TIMEDOUT ? ETIMEDOUT : 0;
 }

@@ -33,6 +33,7 @@ struct waiter {
 	uint64_t id;	/* who waits (owner id for a mutex handoff) */
 	int64_t since;	/* nanotime() of its first wait, for fairness */
 	struct timer timer;
+	struct wt_multi *multi; /* a wait on several addresses, or NULL */
 };
 
 /* Lock the bucket of addr; all the calls below need it held. */
@@ -77,5 +78,40 @@ int wt_futex_wake_in(struct wt_bucket *b, const void *addr, int n) hidden;
  */
 int wt_requeue(const void *from, const void *to, int nwake,
 	       void (*moving)(const void *to)) hidden;
+
+/*
+ * A wait on several addresses at once (poll() of several fds; Go's
+ * selectgo): the G queues one waiter per address, all pointing to one
+ * wt_multi, and parks once. The first waker (or the deadline) wins a
+ * compare-and-swap on its state and readies the G; later ones only take
+ * their waiter off its queue. The waiters may be in different buckets,
+ * so none is held while the G parks: gopark()'s commit sees whether a
+ * wake came first (Go's netpollblockcommit).
+ */
+struct wt_multi {
+	_Atomic uint32_t state; /* WT_MULTI_* (sema.c) */
+	struct g *g;
+	struct timer timer;
+};
+
+void wt_multi_init(struct wt_multi *s) hidden;
+
+/*
+ * Queue w on addr in b for s if *addr is still val (true). False: it
+ * moved, or s was woken already; the caller must not park.
+ */
+bool wt_multi_add(struct wt_multi *s, struct waiter *w, struct wt_bucket *b,
+		  const _Atomic uint32_t *addr, uint32_t val) hidden;
+
+/*
+ * Park until a waiter of s is woken or the CLOCK_MONOTONIC deadline (-1:
+ * none) passes: 0 or ETIMEDOUT. Then wt_multi_remove() every waiter added.
+ * The caller is in the runtime once (rt_enter()) from before the first
+ * wt_multi_add() to after the last wt_multi_remove(): no signal handler
+ * runs on the G while its waiters are queued. Not for a G that waits in
+ * the kernel (G_KERNEL_WAITS).
+ */
+int wt_multi_park(struct wt_multi *s, int64_t deadline) hidden;
+void wt_multi_remove(struct waiter *w) hidden;
 
 #endif

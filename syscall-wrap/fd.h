@@ -3,7 +3,7 @@
  * What syscall-wrap/'s fd files share: what is known of an fd
  * (fdinfo.c), the one loop that tries a call and waits on the netpoller
  * (fdwait.c), and the making and closing of fds (fdlife.c). Read and
- * write are in rw.c, sockets in sock.c, the poll family in netio.c.
+ * write are in rw.c, sockets in sock.c, the poll family in poll.c.
  */
 #ifndef SPROUT_SYSCALL_WRAP_FD_H
 #define SPROUT_SYSCALL_WRAP_FD_H

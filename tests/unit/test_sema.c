@@ -2,11 +2,12 @@
 /*
  * The wait table with the scheduler running in this process (the test's
  * main thread becomes the initial G): FIFO order of waiters, the value
- * check, deadlines, tokens for direct handoff, waiting at the front, and
- * requeueing. Assertions run on the initial G only; the Gs it starts only
- * record what happened to them.
+ * check, deadlines, tokens for direct handoff, waiting at the front,
+ * requeueing, and waiting on several addresses at once. Assertions run on
+ * the initial G only; the Gs it starts only record what happened to them.
  */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -194,6 +195,103 @@ static void test_requeue(void **state)
 	}
 }
 
+/* A wait on several addresses (wt_multi), each in a bucket of its own. */
+static _Atomic uint32_t maddr[3];
+static struct wt_bucket mq[3];
+static int64_t multi_deadline;
+static int multi_result;
+
+static int queued_in(int i)
+{
+	struct waiter *w;
+	int n = 0;
+
+	wt_lock_bucket(&mq[i]);
+	for (w = wt_first(&mq[i], &maddr[i]); w; w = wt_next(w))
+		n++;
+	wt_unlock(&mq[i]);
+	return n;
+}
+
+static void multi_waiter(void *arg)
+{
+	struct wt_multi s;
+	struct waiter w[3];
+	bool q[3] = { false, false, false };
+	int i, err = EAGAIN;
+
+	(void)arg;
+	wt_multi_init(&s);
+	rt_enter();
+	for (i = 0; i < 3; i++)
+		if (!(q[i] = wt_multi_add(&s, &w[i], &mq[i], &maddr[i], 0)))
+			break;
+	if (i == 3)
+		err = wt_multi_park(&s, multi_deadline);
+	for (i = 0; i < 3; i++)
+		if (q[i])
+			wt_multi_remove(&w[i]);
+	rt_exit();
+	multi_result = err;
+	atomic_fetch_add(&nwoken, 1);
+	goexit();
+}
+
+static void start_multi(int64_t deadline)
+{
+	int err;
+	struct g *gp = gnew(256 * 1024, 4096, NULL, &err);
+
+	assert_non_null(gp);
+	gp->detached = true;
+	multi_deadline = deadline;
+	multi_result = -1;
+	gostart(gp, multi_waiter, NULL);
+}
+
+static void test_multi(void **state)
+{
+	int i, k;
+
+	(void)state;
+	for (k = 0; k < 3; k++) {
+		reset();
+		memset(maddr, 0, sizeof(maddr));
+		start_multi(-1);
+		for (i = 0; i < 1000000 && queued_in(2) != 1; i++)
+			gosched();
+		for (i = 0; i < 3; i++)
+			assert_int_equal(queued_in(i), 1);
+		/* One wake readies it once; its other waiters are gone. */
+		atomic_store(&maddr[k], 1);
+		assert_int_equal(wt_futex_wake_in(&mq[k], &maddr[k], INT_MAX),
+				 1);
+		wait_woken(1);
+		assert_int_equal(multi_result, 0);
+		for (i = 0; i < 3; i++)
+			assert_int_equal(queued_in(i), 0);
+	}
+
+	/* A value that moved: no wait, nothing left queued. */
+	reset();
+	memset(maddr, 0, sizeof(maddr));
+	atomic_store(&maddr[1], 1);
+	start_multi(-1);
+	wait_woken(1);
+	assert_int_equal(multi_result, EAGAIN);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(queued_in(i), 0);
+
+	/* The deadline. */
+	reset();
+	atomic_store(&maddr[1], 0);
+	start_multi(nanotime() + 20000000);
+	wait_woken(1);
+	assert_int_equal(multi_result, ETIMEDOUT);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(queued_in(i), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -201,6 +299,7 @@ int main(void)
 		cmocka_unit_test(test_value_and_deadline),
 		cmocka_unit_test(test_tokens_and_front),
 		cmocka_unit_test(test_requeue),
+		cmocka_unit_test(test_multi),
 	};
 
 #if defined(__SANITIZE_ADDRESS__)

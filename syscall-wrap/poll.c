@@ -1,9 +1,22 @@
 // SPDX-License-Identifier: MIT
 /*
- * poll, select and epoll_wait of the program on the netpoller (DESIGN.md
- * section 6, class 2). The rest of the fd calls: what is known of an fd
- * (fdinfo.c), the wait loop (fdwait.c), read and write (rw.c), sockets
- * (sock.c), making and closing fds (fdlife.c).
+ * poll, select and epoll_wait of the program, on the netpoller (DESIGN.md
+ * section 6, class 2). A look without waiting comes first (a zero-timeout
+ * ppoll or epoll_pwait); if nothing is ready and the program would wait,
+ * the G waits on the netpoller's own registrations of the fds it asked
+ * about (netpoll_wait_many(): a waiter per fd and direction, the first
+ * event wakes it, as Go's select waits on several channels), then looks
+ * again. A ticket of each (fd, direction), taken before the look, makes
+ * sure that no event between the look and the park is lost. epoll_wait
+ * waits so on the program's epoll fd, which is readable when one of its
+ * fds is ready. What epoll cannot watch (a regular file, always ready for
+ * poll) is left to the look; so is an fd closed meanwhile, which ends the
+ * wait (POLLNVAL; EBADF for select).
+ *
+ * A handler that runs on the G (pthread_kill()), or for a signal sent to
+ * the process while the initial thread waits, ends the wait with EINTR, as
+ * POSIX says for these calls whatever SA_RESTART. ppoll's and pselect's
+ * masks are the G's for the call.
  */
 #include <errno.h>
 #include <poll.h>
@@ -15,16 +28,6 @@
 #include "fd.h"
 #include "../sched/arch/x86_64/sys.h"
 #include "../shim/shim.h"
-
-/*
- * poll, select and epoll_wait of the program. A look without waiting
- * first; if nothing is ready and the program would wait, the G parks on
- * an fd that becomes readable when one of its fds is ready: the program's
- * epoll fd for epoll_wait, a short-lived epoll instance watching the set
- * for poll and select. A handler that runs on the G (pthread_kill()), or
- * for a signal sent to the process while the initial thread waits, ends
- * the wait with EINTR, as POSIX says for these calls whatever SA_RESTART.
- */
 
 /*
  * Would the call's mask let a pending signal in? Its handler then runs as
@@ -58,38 +61,6 @@ static bool mask_swap(const sigset_t *mask, sigset_t *saved)
 	return mask && g_sigmask(SIG_SETMASK, mask, saved) == 0;
 }
 
-/*
- * Park until epfd is readable, the deadline passes (0 returned: time up)
- * or a signal runs a handler (EINTR). look() says whether to stop: it
- * returns > 0 (ready), < 0 (-errno) or 0.
- */
-static long park_on(int epfd, int64_t deadline, long (*look)(void *), void *arg)
-{
-	struct g *gp = getg();
-	long r;
-
-	sig_wait_begin(gp);
-	for (;;) {
-		uint32_t ticket = netpoll_ticket(epfd, NP_READ);
-		int err;
-
-		r = look(arg);
-		if (r != 0)
-			return r;
-		if (sig_wait_ran(gp))
-			return -EINTR;
-		if (deadline == 0)
-			return 0;
-		err = netpoll_wait(epfd, NP_READ, ticket, deadline);
-		if (err == ETIMEDOUT)
-			return look(arg);
-		if (err == ERESTART) /* these calls are never restarted */
-			return -EINTR;
-		if (err)
-			return -err;
-	}
-}
-
 struct pollcall {
 	struct pollfd *fds;
 	nfds_t n;
@@ -103,13 +74,6 @@ static long poll_look(void *arg)
 
 	return sys6(SYS_ppoll, (long)c->fds, (long)c->n, (long)&zero,
 		    (long)c->mask, 8, 0);
-}
-
-static uint32_t epoll_events(short ev)
-{
-	return (ev & POLLIN ? EPOLLIN : 0) | (ev & POLLOUT ? EPOLLOUT : 0) |
-	       (ev & POLLPRI ? EPOLLPRI : 0) |
-	       (ev & POLLRDHUP ? EPOLLRDHUP : 0);
 }
 
 static int64_t deadline_ms(int ms)
@@ -126,36 +90,121 @@ static int64_t deadline_ts(const struct timespec *ts)
 	return ts_after(nanotime(), ts);
 }
 
-static long do_poll(struct pollfd *fds, nfds_t n, int64_t deadline,
-		    const sigset_t *mask)
+/*
+ * Wait until look(arg) says stop: it returns > 0 (ready), < 0 (-errno)
+ * or 0. At the deadline a last look says (0: time up); a handler that
+ * runs for the G makes it -EINTR. want[] are the (fd, direction) pairs
+ * that may change what look() sees; their tickets are taken here.
+ */
+static long wait_look(struct netpoll_want *want, int nw, int64_t deadline,
+		      long (*look)(void *), void *arg)
 {
+	struct g *gp = getg();
+	long r;
+	int i, err;
+
+	sig_wait_begin(gp);
+	for (;;) {
+		for (i = 0; i < nw; i++)
+			want[i].ticket =
+				netpoll_ticket(want[i].fd, want[i].mode);
+		r = look(arg);
+		if (r != 0)
+			return r;
+		if (sig_wait_ran(gp))
+			return -EINTR;
+		if (deadline == 0)
+			return 0;
+		err = netpoll_wait_many(want, nw, deadline);
+		if (err == ETIMEDOUT)
+			return look(arg);
+		if (err == EINTR || err == ERESTART) /* never restarted */
+			return -EINTR;
+		if (err)
+			return -err;
+	}
+}
+
+/* On the stack: the wants of a poll of up to 4 fds. */
+#define WANTS_ON_STACK 8
+
+/*
+ * What a poll of fds waits for: the read side for POLLIN, POLLPRI and
+ * POLLRDHUP (and for the hangup and errors reported to every fd), the
+ * write side for POLLOUT. Negative fds are left out, as poll does.
+ */
+static int poll_wants(const struct pollfd *fds, nfds_t n,
+		      struct netpoll_want *want)
+{
+	const short wr = POLLOUT | POLLWRNORM | POLLWRBAND;
+	int nw = 0;
+	nfds_t i;
+
+	for (i = 0; i < n; i++) {
+		if (fds[i].fd < 0)
+			continue;
+		if (fds[i].events & wr)
+			want[nw++] =
+				(struct netpoll_want){ fds[i].fd, NP_WRITE, 0 };
+		if (fds[i].events & ~wr || !(fds[i].events & wr))
+			want[nw++] =
+				(struct netpoll_want){ fds[i].fd, NP_READ, 0 };
+	}
+	return nw;
+}
+
+/*
+ * Is [p, p + len) in the calling G's stack slot (a pollfd array of the
+ * caller's), which is mapped whole and may be read without a fault? Not
+ * known for the initial thread's stack (the kernel's) or one the program
+ * supplied.
+ */
+static bool on_own_stack(const void *p, size_t len)
+{
+	const struct g *gp = getg();
+	const char *c = p;
+
+	return gp->stack_lo && !(gp->flags & G_USERSTACK) &&
+	       c >= gp->stack_lo && c < gp->stack_hi &&
+	       len <= (size_t)(gp->stack_hi - c);
+}
+
+/* ours: fds is the shim's own array (select's), known to be readable. */
+static long do_poll(struct pollfd *fds, nfds_t n, int64_t deadline,
+		    const sigset_t *mask, bool ours)
+{
+	struct netpoll_want stack_want[WANTS_ON_STACK], *want = stack_want;
 	struct pollcall c = { fds, n, mask };
 	sigset_t saved;
 	bool swapped;
-	long r, ep;
-	nfds_t i;
+	long r;
 
 	if (lets_pending_in(mask))
 		return run_pending(mask);
-	r = poll_look(&c);
-	if (r != 0 || deadline == 0)
-		return r;
-	ep = sys1(SYS_epoll_create1, EPOLL_CLOEXEC);
-	if (ep < 0)
-		return ep;
-	fd_made((int)ep);
-	for (i = 0; i < n; i++) {
-		struct epoll_event ev = { .events = epoll_events(fds[i].events),
-					  .data.u64 = i };
-		if (fds[i].fd >= 0)
-			sys4(SYS_epoll_ctl, ep, EPOLL_CTL_ADD, fds[i].fd,
-			     (long)&ev);
+	if (deadline == 0)
+		return poll_look(&c);
+	/*
+	 * The fds are read to take their tickets before the look, which
+	 * checks them (a bad address is EFAULT, not a fault): a look first,
+	 * unless they are select's own or on the caller's stack.
+	 */
+	if (!ours &&
+	    (n > WANTS_ON_STACK / 2 || !on_own_stack(fds, n * sizeof(*fds)))) {
+		r = poll_look(&c);
+		if (r != 0)
+			return r;
+	}
+	if (n > WANTS_ON_STACK / 2) {
+		want = malloc(2 * n * sizeof(*want));
+		if (!want)
+			return -ENOMEM;
 	}
 	swapped = mask_swap(mask, &saved);
-	r = park_on((int)ep, deadline, poll_look, &c);
+	r = wait_look(want, poll_wants(fds, n, want), deadline, poll_look, &c);
 	if (swapped)
 		g_sigmask(SIG_SETMASK, &saved, NULL);
-	fd_close_raw((int)ep);
+	if (want != stack_want)
+		free(want);
 	return r;
 }
 
@@ -163,7 +212,7 @@ SPROUT_EXPORT int poll(struct pollfd *fds, nfds_t n, int ms)
 {
 	if (!shim_on_g())
 		return REAL(poll)(fds, n, ms);
-	return (int)ret(do_poll(fds, n, deadline_ms(ms), NULL));
+	return (int)ret(do_poll(fds, n, deadline_ms(ms), NULL, false));
 }
 
 SPROUT_EXPORT int __poll(struct pollfd *fds, nfds_t n, int ms)
@@ -188,7 +237,7 @@ SPROUT_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 		errno = EINVAL;
 		return -1;
 	}
-	return (int)ret(do_poll(fds, n, deadline_ts(ts), mask));
+	return (int)ret(do_poll(fds, n, deadline_ts(ts), mask, false));
 }
 
 SPROUT_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n,
@@ -220,7 +269,7 @@ static long do_select(int nfds, fd_set *r, fd_set *w, fd_set *e,
 		if (ev)
 			fds[n++] = (struct pollfd){ fd, ev, 0 };
 	}
-	res = do_poll(fds, (nfds_t)n, deadline, mask);
+	res = do_poll(fds, (nfds_t)n, deadline, mask, true);
 	if (res >= 0) {
 		res = 0;
 		for (i = 0; i < n; i++) {
@@ -327,17 +376,19 @@ static long do_epoll(int epfd, struct epoll_event *ev, int max,
 		     int64_t deadline, const sigset_t *mask)
 {
 	struct epollcall c = { epfd, ev, max, mask };
+	struct netpoll_want want = { epfd, NP_READ, 0 };
 	sigset_t saved;
 	bool swapped;
 	long r;
 
 	if (lets_pending_in(mask))
 		return run_pending(mask);
+	/* Also the check of epfd, before the netpoller keeps a record of it. */
 	r = epoll_look(&c);
 	if (r != 0 || deadline == 0)
 		return r;
 	swapped = mask_swap(mask, &saved);
-	r = park_on(epfd, deadline, epoll_look, &c);
+	r = wait_look(&want, 1, deadline, epoll_look, &c);
 	if (swapped)
 		g_sigmask(SIG_SETMASK, &saved, NULL);
 	return r;
