@@ -71,7 +71,6 @@ enum {
 	KNOWN_SELECT_NFDS_BIG,
 	KNOWN_SELECT_NFDS_0,
 	KNOWN_SELECT_USEC_1E6,
-	KNOWN_MUTEX_DEADLK,
 	KNOWN_SOCK_WRITE_0,
 	KNOWN_MSGHDR_BAD,
 	KNOWN_SOCK_HUGE_LEN,
@@ -89,9 +88,6 @@ static const char *const known[NKNOWN] = {
 				"libc leaves them as they were",
 	[KNOWN_SELECT_USEC_1E6] = "select(tv_usec = 1000000) when ready: "
 				  "EINVAL; libc carries it into seconds",
-	[KNOWN_MUTEX_DEADLK] = "pthread_mutex_timedlock of an error-checking "
-			       "mutex the caller holds, invalid deadline: "
-			       "EINVAL, not EDEADLK",
 	[KNOWN_SOCK_WRITE_0] =
 		"read/write of 0 bytes (not a file): 0 without "
 		"asking the kernel, which may fail (EINVAL on an "
@@ -115,7 +111,6 @@ static const char *const known_name[NKNOWN] = {
 	[KNOWN_SELECT_NFDS_BIG] = "select_nfds_big",
 	[KNOWN_SELECT_NFDS_0] = "select_nfds_0",
 	[KNOWN_SELECT_USEC_1E6] = "select_usec_1e6",
-	[KNOWN_MUTEX_DEADLK] = "mutex_deadlk",
 	[KNOWN_SOCK_WRITE_0] = "zero_len",
 	[KNOWN_MSGHDR_BAD] = "msghdr_bad",
 	[KNOWN_SOCK_HUGE_LEN] = "huge_len",
@@ -1107,9 +1102,6 @@ static void do_timed(void)
 		pthread_mutexattr_init(&a);
 		pthread_mutexattr_settype(&a, kd);
 		pthread_mutex_init(&m, &a);
-		if (who == 2 && kd == PTHREAD_MUTEX_ERRORCHECK && k >= 2 &&
-		    avoid(KNOWN_MUTEX_DEADLK))
-			ts = dl[0];
 		if (who == 2)
 			pthread_mutex_lock(&m);
 		out("pthread_mutex_timedlock(kind=%d, %s, %s %lld.%ld)", kd,

@@ -31,6 +31,7 @@ for seed in $seeds; do
 		status=1
 		continue
 	fi
+	same=same
 	for p in $procs; do
 		SPROUT_PROCS=$p LD_PRELOAD=$lib "$calls" "$seed" "$n" \
 			>"$dir/sprout" 2>"$dir/sprout.err" </dev/null
@@ -42,9 +43,10 @@ for seed in $seeds; do
 			echo "  again: $calls $seed $n >native;" \
 				"SPROUT_PROCS=$p LD_PRELOAD=$lib $calls $seed $n >sprout"
 			status=1
+			same="different: see above"
 		fi
 	done
-	echo "seed $seed: $n calls, native and SPROUT_PROCS=$(echo $procs | tr ' ' ,): $([ $status = 0 ] && echo same || echo see above)"
+	echo "seed $seed: $n calls, native and SPROUT_PROCS=$(echo $procs | tr ' ' ,): $same"
 done
 grep '^calls: known' "$dir/native" | sed 's/^calls: //'
 exit $status
