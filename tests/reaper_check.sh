@@ -33,6 +33,13 @@ for pid in $(grep -E '^[0-9]+$' "$out"); do
 done
 grep -q 'left 3 processes behind' "$out" || fail "not three orphans counted"
 
+# A known leftover is named and killed, and the test keeps its status.
+"$reaper" --known "issue 0" sh -c 'sleep 60 & echo $!' >"$out" 2>&1 ||
+	fail "a known orphan failed the test"
+pid=$(head -n1 "$out")
+grep -q "KNOWN: sh left 1 process behind: issue 0" "$out" || fail "not said to be known"
+alive "$pid" && fail "known orphan $pid still alive"
+
 # Clean tests keep their verdicts.
 "$reaper" true >"$out" 2>&1 || fail "a clean test failed"
 "$reaper" sh -c 'exit 77' >"$out" 2>&1
