@@ -41,7 +41,7 @@
 
 #include "glibc_pthread.h"
 #include "tcb.h"
-#include "../sched/arch/x86_64/sys.h"
+#include "../arch/x86_64/sys.h"
 
 #define PID_MAX_LIMIT 0x400000 /* 2^22: no kernel tid reaches it */
 

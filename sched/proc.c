@@ -43,12 +43,18 @@
 #include "runtime.h"
 #include "sema.h"
 #include "netpoll.h"
-#include "arch/x86_64/sys.h"
+#include "../arch/x86_64/sys.h"
 #include "../compat/tcb.h"
 
 #define G0_STACK    (256 * 1024)
 #define M_STACK	    (256 * 1024)
 #define STEAL_TRIES 4
+/*
+ * An M idle this long exits, while more Ms than Ps and M_SPARE are alive
+ * (stopm()): a burst of blocking calls leaves a handful of kernel threads.
+ */
+#define M_IDLE_NS (5 * 1000000000ll)
+#define M_SPARE	  4
 
 struct schedt sched;
 struct p *allp;
@@ -57,8 +63,14 @@ __thread struct g *cur_g __attribute__((tls_model("initial-exec")));
 
 static struct m m0;
 struct g g_main;
-static int (*thread_create)(pthread_t *, const pthread_attr_t *,
-			    void *(*)(void *), void *);
+/*
+ * libc's own pthread_create, which makes Ms (and sysmon): the shim's
+ * REAL(pthread_create), handed down in the runtime's configuration, since
+ * sched/ never includes shim/. Not the shim's thread_create(), which makes
+ * Gs.
+ */
+static int (*os_thread_create)(pthread_t *, const pthread_attr_t *,
+			       void *(*)(void *), void *);
 
 static uint32_t fastrand(struct m *mp)
 {
@@ -121,11 +133,31 @@ static struct p *pidleget(void)
 	return pp;
 }
 
-/* sched.lock held. */
+/*
+ * The idle Ms, most recently idle first: startm() wakes a warm M, and
+ * those idle longest time out and exit (stopm()). sched.lock held.
+ */
 static void mput(struct m *mp)
 {
 	mp->schedlink = sched.midle;
+	mp->idleprev = NULL;
+	if (sched.midle)
+		sched.midle->idleprev = mp;
 	sched.midle = mp;
+	mp->idle = true;
+}
+
+/* Take mp off the idle list. sched.lock held. */
+static void mremove(struct m *mp)
+{
+	if (mp->idleprev)
+		mp->idleprev->schedlink = mp->schedlink;
+	else
+		sched.midle = mp->schedlink;
+	if (mp->schedlink)
+		mp->schedlink->idleprev = mp->idleprev;
+	mp->schedlink = mp->idleprev = NULL;
+	mp->idle = false;
 }
 
 /* sched.lock held. */
@@ -133,9 +165,8 @@ static struct m *mget(void)
 {
 	struct m *mp = sched.midle;
 
-	if (mp) {
-		sched.midle = mp->schedlink;
-	}
+	if (mp)
+		mremove(mp);
 	return mp;
 }
 
@@ -175,6 +206,33 @@ static void mcall(struct g *(*fn)(struct m *, struct g *))
 	ctx_switch(&gp->sp, mp->g0->sp, mp->g0->tcb);
 }
 
+/*
+ * Sleep on mp's note until startm() hands it a P or M_IDLE_NS pass.
+ * Returns whether it was woken (mp->nextp is set, or about to be).
+ */
+static bool notesleep_idle(struct m *mp)
+{
+	int64_t deadline = nanotime() + M_IDLE_NS;
+
+	while (atomic_load_explicit(&mp->park.key, memory_order_acquire) == 0)
+		if (sys_futex_wait_until((uint32_t *)&mp->park.key, 0, deadline,
+					 true) == -ETIMEDOUT)
+			return atomic_load(&mp->park.key) != 0;
+	return true;
+}
+
+/*
+ * Park mp, which holds no P, until startm() hands it one; return holding
+ * it. Or, once it has idled M_IDLE_NS while more than nprocs + M_SPARE Ms
+ * are alive, return holding none: the M is to exit (mexit()), and its
+ * caller, on g0, goes back to g0_loop(), which ends. M0 never exits.
+ *
+ * The race with startm(): an M is picked by being taken off the idle list
+ * under sched.lock, and only then given its P and woken. So a timed-out M
+ * still on the list, seen under sched.lock, has not been picked, and takes
+ * itself off; one that is off the list has been picked and sleeps on until
+ * the wakeup, which is on its way.
+ */
 static void stopm(struct m *mp)
 {
 	if (mp->p)
@@ -186,7 +244,20 @@ static void stopm(struct m *mp)
 	lock(&sched.lock);
 	mput(mp);
 	unlock(&sched.lock);
-	notesleep(&mp->park);
+	if (mp == &m0) {
+		notesleep(&mp->park);
+	} else {
+		while (!notesleep_idle(mp)) {
+			lock(&sched.lock);
+			if (mp->idle && sched.mnext + 1 > nprocs + M_SPARE) {
+				mremove(mp);
+				sched.mnext--;
+				unlock(&sched.lock);
+				return;
+			}
+			unlock(&sched.lock);
+		}
+	}
 	noteclear(&mp->park);
 	acquirep(mp, mp->nextp);
 	mp->nextp = NULL;
@@ -195,60 +266,113 @@ static void stopm(struct m *mp)
 static void *mstart(void *arg);
 
 /*
- * Go's maxmcount: nearly every M is blocked in a system call at once, so a
- * program that goes on would only make more. Say so and stop, as Go does,
- * rather than hang.
+ * Go's maxmcount, but Go then stops the program. Here nearly every M is
+ * blocked in a system call, and each will come back: the Gs that wait for
+ * an M stay queued until one does. Said once, the first time.
  */
-static __attribute__((noreturn)) void too_many_ms(void)
+static void too_many_ms(void)
 {
+	static _Atomic bool said;
 	char n[24];
 
+	if (atomic_exchange(&said, true))
+		return;
 	print("sprout: ");
 	print(fmt_u(n, (unsigned long)sched.maxm, 10));
 	print(" kernel threads, the most SPROUT_MAXM allows, are in use: "
-	      "threads blocked in system calls hold one each\n");
-	fatal("too many kernel threads");
+	      "threads blocked in system calls hold one each; the others "
+	      "wait for one of them to return\n");
 }
 
-/* Ms start with the signal mask the initial thread had at start-up. */
-static sigset_t m_sigmask;
+/*
+ * No M could be started for pp: it goes back to the idle list, and what
+ * its run queue held goes to the global queue, which every M looks at,
+ * where it waits for an M to be free (or for sysmon's next try).
+ */
+static void newm_failed(struct p *pp, bool spinning)
+{
+	struct g *gp;
 
+	lock(&sched.lock);
+	while ((gp = runqget(pp)))
+		globrunqput(gp);
+	pidleput(pp);
+	unlock(&sched.lock);
+	atomic_store(&sched.mstart_failed, true);
+	if (spinning)
+		atomic_fetch_sub(&sched.nmspinning, 1);
+}
+
+/*
+ * Start an M to run pp. If none can be started (SPROUT_MAXM, or libc's
+ * pthread_create fails: RLIMIT_NPROC, memory), the program goes on with
+ * the Ms it has: pp's work waits on the global queue (newm_failed()).
+ */
 static void newm(struct p *pp, bool spinning)
 {
 	static _Atomic bool warned;
-	struct m *mp = calloc(1, sizeof(*mp));
+	struct m *mp = NULL;
 	pthread_attr_t attr;
+	sigset_t all;
 	pthread_t t;
+	bool full;
 	int r = EAGAIN;
 
+	lock(&sched.lock);
+	full = sched.mnext + 1 >= sched.maxm;
+	if (!full) {
+		sched.mnext++;
+		mp = sched.mfree;
+		if (mp)
+			sched.mfree = mp->schedlink;
+	}
+	unlock(&sched.lock);
+	if (full) {
+		too_many_ms();
+		newm_failed(pp, spinning);
+		return;
+	}
+	if (mp)
+		memset(mp, 0, sizeof(*mp));
+	else
+		mp = calloc(1, sizeof(*mp));
 	if (mp) {
 		mp->nextp = pp;
 		mp->spinning = spinning;
+		lock(&sched.lock);
+		mp->id = ++sched.mids;
+		unlock(&sched.lock);
+		mp->rand = (uint32_t)mp->id * 2654435761u + 1;
 		pthread_attr_init(&attr);
 		pthread_attr_setstacksize(&attr, M_STACK);
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		pthread_attr_setsigmask_np(&attr, &m_sigmask);
-		lock(&sched.lock);
-		mp->id = ++sched.mnext;
-		unlock(&sched.lock);
-		if (mp->id >= sched.maxm)
-			too_many_ms();
-		mp->rand = (uint32_t)mp->id * 2654435761u + 1;
-		r = thread_create(&t, &attr, mstart, mp);
+		/*
+		 * Every signal blocked until the M takes the mask of a G, or
+		 * the initial thread's while idle (m_sigmask_set()): the
+		 * kernel may give a signal sent to the process to any thread
+		 * that lets it in, and a default action would end the
+		 * program for a signal that every thread of it blocks.
+		 */
+		sigfillset(&all);
+		pthread_attr_setsigmask_np(&attr, &all);
+		r = os_thread_create(&t, &attr, mstart, mp);
 		pthread_attr_destroy(&attr);
 	}
-	if (r == 0)
+	if (r == 0) {
+		atomic_store(&sched.mstart_failed, false);
 		return;
-	/* The work stays queued for the Ms that exist. */
-	free(mp);
+	}
+	lock(&sched.lock);
+	sched.mnext--;
+	if (mp) {
+		mp->schedlink = sched.mfree;
+		sched.mfree = mp;
+	}
+	unlock(&sched.lock);
 	if (!atomic_exchange(&warned, true))
 		warn("cannot create another kernel thread; going on with "
 		     "those there are");
-	lock(&sched.lock);
-	pidleput(pp);
-	unlock(&sched.lock);
-	if (spinning)
-		atomic_fetch_sub(&sched.nmspinning, 1);
+	newm_failed(pp, spinning);
 }
 
 /*
@@ -470,14 +594,17 @@ top:
 		}
 	}
 	stopm(mp);
+	if (!mp->p)
+		return NULL; /* the M is to exit */
 	goto top;
 }
 
 /*
  * The scheduler loop of an M, on its g0. With from_mcall, g0 was entered by
- * mcall() of the current G and finishes that first.
+ * mcall() of the current G and finishes that first. Returns when stopm()
+ * has let the M go (it holds no P then), for mstart() to end it.
  */
-static __attribute__((noreturn)) void g0_loop(struct m *mp, bool from_mcall)
+static void g0_loop(struct m *mp, bool from_mcall)
 {
 	struct g *gp = NULL, *prev;
 	bool inherit = false;
@@ -492,7 +619,11 @@ static __attribute__((noreturn)) void g0_loop(struct m *mp, bool from_mcall)
 			inherit = gp == prev;
 		}
 		if (!gp) {
+			if (!mp->p)
+				return; /* stopped in mcall_fn, to exit */
 			gp = findrunnable(mp, &inherit);
+			if (!gp)
+				return;
 			if (mp->spinning)
 				resetspinning(mp);
 		}
@@ -500,6 +631,36 @@ static __attribute__((noreturn)) void g0_loop(struct m *mp, bool from_mcall)
 		from_mcall = true;
 		gp = NULL;
 	}
+}
+
+/*
+ * End the calling M, which stopm() has let go: it holds no P and is on no
+ * list, and sched.mnext no longer counts it. Its kernel thread returns to
+ * libc, which frees the thread's stack and TCB (a detached thread of its
+ * own, which the M's g0 ran on; Gs never ran there) and runs libc's
+ * per-thread cleanup. Its struct m, g0 included, is kept for the next M
+ * (sched.mfree): Go never frees an M, and a pointer to one read a moment
+ * before (sysmon's look at a P's M, a G's gp->m) must stay good to read.
+ * The M's TLS is its own TCB's, so cur_g is cleared for whatever libc runs
+ * in the thread on its way out (key destructors): to the shim it is then
+ * a thread not its own, not the g0 of an M that another may be reusing.
+ */
+static void mexit(struct m *mp)
+{
+	/*
+	 * Leave the program's signals to other threads; not glibc's own
+	 * (SIGCANCEL, SIGSETXID): setuid() waits for every thread it marked
+	 * to answer, and a thread that exits waits for the answer too.
+	 */
+	uint64_t all = ~0ull & ~(1ull << (32 - 1)) & ~(1ull << (33 - 1));
+
+	sys4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, 0, 8);
+	stack_m_exit();
+	cur_g = NULL;
+	lock(&sched.lock);
+	mp->schedlink = sched.mfree;
+	sched.mfree = mp;
+	unlock(&sched.lock);
 }
 
 static void *mstart(void *arg)
@@ -519,12 +680,15 @@ static void *mstart(void *arg)
 	acquirep(mp, mp->nextp);
 	mp->nextp = NULL;
 	g0_loop(mp, false);
+	mexit(mp);
+	return NULL;
 }
 
 /* M0's g0 starts when the initial thread's G first gives up M0. */
 static void m0_g0_main(void *arg)
 {
 	g0_loop(arg, true);
+	fatal("M0 left its scheduler loop");
 }
 
 /* The G interface. */
@@ -994,6 +1158,7 @@ static void afterfork_child(void)
 	sched.runqhead = sched.runqtail = NULL;
 	atomic_store(&sched.runqsize, 0);
 	sched.midle = NULL;
+	sched.mnext = 0; /* the forking M is the only one, as M0 is */
 	sched.pidle = NULL;
 	atomic_store(&sched.npidle, 0);
 	atomic_store(&sched.nmspinning, 0);
@@ -1027,7 +1192,7 @@ static void afterfork_child(void)
 	/* An M other than M0 runs its g0 on its own pthread stack. */
 	tcb_afterfork_child(mp && !mp->g0->pool ? mp->g0->tcb : NULL,
 			    stack_foreach_tcb);
-	if (sysmon_start(thread_create, 0))
+	if (sysmon_start(os_thread_create, 0))
 		warn("cannot start sysmon in the child of fork()");
 }
 
@@ -1073,8 +1238,9 @@ int schedinit(const struct runtime_config *cfg, const char **why)
 		*why = "out of memory";
 		return -1;
 	}
+	stack_overflow_setup(cfg->sigaction);
 	ctx_use_wrfsbase(getauxval(AT_HWCAP2) & 2 /* HWCAP2_FSGSBASE */);
-	thread_create = cfg->thread_create;
+	os_thread_create = cfg->thread_create;
 	nprocs = cfg->procs;
 	allp = aligned_alloc(_Alignof(struct p),
 			     (size_t)nprocs * sizeof(*allp));
@@ -1113,8 +1279,7 @@ int schedinit(const struct runtime_config *cfg, const char **why)
 	atomic_store(&sched.nlive, 1);
 	/* Each P needs an M, and one more may be blocked. */
 	sched.maxm = cfg->maxm > nprocs ? cfg->maxm : nprocs + 1;
-	sigprocmask(SIG_SETMASK, NULL, &m_sigmask);
-	if (sysmon_start(thread_create, cfg->schedtrace_ms)) {
+	if (sysmon_start(os_thread_create, cfg->schedtrace_ms)) {
 		*why = "cannot start sysmon";
 		return -1;
 	}

@@ -264,6 +264,10 @@ struct m {
 	uint64_t sigmask; /* the kernel thread's blocked signals */
 	uint32_t rand;	  /* fastrand() state; owner */
 	struct g g0_own;  /* g0 of Ms other than M0 */
+
+	/* The idle list is doubly linked: an idle M may leave it by itself. */
+	struct m *idleprev; /* under sched.lock */
+	bool idle;	    /* on sched.midle; under sched.lock */
 };
 
 struct schedt {
@@ -275,8 +279,8 @@ struct schedt {
 	_Atomic int runqsize;
 
 	struct m *midle; /* idle Ms waiting for work */
-	int mnext;	 /* number of Ms created; next M id */
-	int maxm;	 /* at most this many Ms (SPROUT_MAXM) */
+	int mnext;	 /* Ms alive (or being started) besides M0 */
+	int maxm;	 /* at most this many Ms (SPROUT_MAXM), M0 included */
 
 	struct p *pidle; /* idle Ps */
 	_Atomic int npidle;
@@ -300,6 +304,15 @@ struct schedt {
 	/* Counts for schedtrace: Ps taken from a system call or a hidden block. */
 	_Atomic uint64_t retakes;
 	_Atomic uint64_t hidden_handoffs;
+
+	/*
+	 * The struct m of every M that has exited, for the next M: an M's
+	 * kernel thread ends, its struct m is never freed (see stopm()).
+	 */
+	struct m *mfree; /* under sched.lock */
+	int mids;	 /* M ids given out; under sched.lock */
+	/* newm() could not start a kernel thread: sysmon tries again. */
+	_Atomic bool mstart_failed;
 };
 
 extern struct schedt sched hidden;
@@ -349,6 +362,8 @@ struct runtime_config {
 			     void *(*)(void *), void *);
 	int maxm;	   /* cap on kernel threads running Gs */
 	int schedtrace_ms; /* SPROUT_DEBUG=schedtrace=MS; 0: off */
+	/* libc's sigaction, for the runtime's own handlers; NULL: none */
+	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
 };
 
 int schedinit(const struct runtime_config *cfg, const char **why) hidden;
@@ -439,7 +454,10 @@ int stack_setup(size_t default_size, size_t default_guard) hidden;
 struct g *stack_gget(struct p *pp, size_t size, size_t guard, int *err) hidden;
 struct g *stack_gget_user(void *lo, size_t size, int *err) hidden;
 void stack_gput(struct p *pp, struct g *gp) hidden;
+void stack_overflow_setup(int (*act)(int, const struct sigaction *,
+				     struct sigaction *)) hidden;
 void stack_m_init(void) hidden;
+void stack_m_exit(void) hidden;
 void stack_afterfork_child(void) hidden;
 void wt_afterfork_child(void) hidden;
 void stack_foreach_tcb(void (*fn)(void *)) hidden;

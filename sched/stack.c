@@ -34,7 +34,7 @@
 #include <unistd.h>
 
 #include "runtime.h"
-#include "arch/x86_64/sys.h"
+#include "../arch/x86_64/sys.h"
 #include "../compat/tcb.h"
 
 #ifndef MADV_GUARD_INSTALL
@@ -98,7 +98,11 @@ static struct stack_pool *pool_get(size_t size, size_t guard)
 	return pool;
 }
 
-/* Map a new arena for pool. pool->lock held. */
+/*
+ * Map a new arena for pool. pool->lock held. Under a low RLIMIT_AS (or
+ * little address space left) the arena is halved until it fits, down to
+ * one slot: the last thread that fits is made, as glibc would make it.
+ */
 static int arena_new(struct stack_pool *pool)
 {
 	size_t n = ARENA_BYTES / pool->size, len;
@@ -109,13 +113,18 @@ static int arena_new(struct stack_pool *pool)
 		return -ENOMEM;
 	if (n == 0)
 		n = 1;
-	len = n * pool->size;
-	base = sys_mmap(NULL, len, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
-				MAP_STACK);
-	if (sys_mmap_failed(base)) {
-		free(a);
-		return -ENOMEM;
+	for (;;) {
+		len = n * pool->size;
+		base = sys_mmap(NULL, len, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
+					MAP_STACK);
+		if (!sys_mmap_failed(base))
+			break;
+		if (n == 1) {
+			free(a);
+			return -ENOMEM;
+		}
+		n /= 2;
 	}
 	a->base = base;
 	a->end = base + len;
@@ -352,6 +361,14 @@ struct g *stack_find_g(const void *addr, bool *in_guard)
 	return NULL;
 }
 
+/* The kernel's struct sigaction (x86_64), for the raw system call. */
+struct kernel_sigaction {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	uint64_t mask;
+};
+
 static void put_kib(const char *before, size_t bytes)
 {
 	char num[24];
@@ -363,7 +380,7 @@ static void put_kib(const char *before, size_t bytes)
 
 static void overflow_handler(int sig, siginfo_t *si, void *uc)
 {
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	struct kernel_sigaction dfl = { .handler = SIG_DFL };
 	bool in_guard;
 	struct g *gp = stack_find_g(si->si_addr, &in_guard);
 	size_t size, guard;
@@ -383,8 +400,12 @@ static void overflow_handler(int sig, siginfo_t *si, void *uc)
 		print(": give it a larger one with pthread_attr_setstacksize(),"
 		      " or raise the default with SPROUT_STACK=SIZE\n");
 	}
-	/* Returning re-runs the access, which now kills as SIGSEGV does. */
-	sigaction(sig, &dfl, NULL);
+	/*
+	 * Returning re-runs the access, which now kills as SIGSEGV does. The
+	 * raw call: SIG_DFL needs no restorer, and the shim's sigaction() is
+	 * the program's entry point, not the runtime's.
+	 */
+	sys4(SYS_rt_sigaction, sig, (long)&dfl, 0, 8);
 }
 
 /* Give the calling kernel thread (an M) an alternate signal stack. */
@@ -396,14 +417,45 @@ void stack_m_init(void)
 			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
 	if (sys_mmap_failed(ss.ss_sp))
 		return;
-	sys2(SYS_sigaltstack, (long)&ss, 0);
+	if (sys2(SYS_sigaltstack, (long)&ss, 0) < 0)
+		sys_munmap(ss.ss_sp, ALTSTACK_BYTES);
+}
+
+/*
+ * The calling M is exiting, blocking every signal: unmap the alternate
+ * signal stack stack_m_init() gave it.
+ */
+void stack_m_exit(void)
+{
+	stack_t old, off = { .ss_flags = SS_DISABLE };
+
+	if (sys2(SYS_sigaltstack, 0, (long)&old) < 0 ||
+	    (old.ss_flags & SS_DISABLE) || old.ss_size != ALTSTACK_BYTES)
+		return;
+	if (sys2(SYS_sigaltstack, (long)&off, 0) == 0)
+		sys_munmap(old.ss_sp, ALTSTACK_BYTES);
+}
+
+/*
+ * Report overflows unless the program already handles SIGSEGV. act is
+ * libc's sigaction (the shim's REAL()): the kernel needs glibc's restorer
+ * to return from a handler, and the shim's own sigaction() is for the
+ * program.
+ */
+void stack_overflow_setup(int (*act)(int, const struct sigaction *,
+				     struct sigaction *))
+{
+	struct sigaction sa = { .sa_sigaction = overflow_handler,
+				.sa_flags = SA_SIGINFO | SA_ONSTACK };
+	struct kernel_sigaction old;
+
+	if (act && sys4(SYS_rt_sigaction, SIGSEGV, 0, (long)&old, 8) == 0 &&
+	    old.handler == SIG_DFL)
+		act(SIGSEGV, &sa, NULL);
 }
 
 int stack_setup(size_t default_size, size_t default_guard)
 {
-	struct sigaction sa = { .sa_sigaction = overflow_handler,
-				.sa_flags = SA_SIGINFO | SA_ONSTACK },
-			 old;
 	size_t tcb_bytes;
 
 	stacks.page = (size_t)sysconf(_SC_PAGESIZE);
@@ -414,10 +466,5 @@ int stack_setup(size_t default_size, size_t default_guard)
 	stacks.tcb_only = pool_get(tcb_bytes, 0);
 	if (!stacks.dflt || !stacks.tcb_only)
 		return -ENOMEM;
-
-	/* Report overflows unless the program already handles SIGSEGV. */
-	if (sigaction(SIGSEGV, NULL, &old) == 0 &&
-	    !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL)
-		sigaction(SIGSEGV, &sa, NULL);
 	return 0;
 }

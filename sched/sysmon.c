@@ -20,7 +20,8 @@
  *    is running and other Gs wait, sysmon asks the G to yield at its next
  *    safe point (pp->preempt, preempt_check()).
  *
- * It also starts an M for timers that are overdue while Ps are idle, ends
+ * It also starts an M for timers that are overdue while Ps are idle, and
+ * one for queued work whose M could not be started (retry_mstart()), ends
  * the initial thread's sleep for a signal sent to the process (signal.c:
  * a signal handler cannot touch run queues), and prints the scheduler's
  * state every SPROUT_DEBUG=schedtrace=MS.
@@ -32,7 +33,7 @@
 
 #include "runtime.h"
 #include "netpoll.h"
-#include "arch/x86_64/sys.h"
+#include "../arch/x86_64/sys.h"
 
 #define DELAY_MIN_NS   20000
 #define DELAY_MAX_NS   10000000
@@ -161,6 +162,18 @@ static void kick_timers(int64_t now)
 		wakep();
 }
 
+/*
+ * No M could be started for work that is now queued globally while Ps are
+ * idle (newm() failed: SPROUT_MAXM, RLIMIT_NPROC, memory): try again. A
+ * running M takes that work anyway; this is for when every M is blocked.
+ */
+static void retry_mstart(void)
+{
+	if (atomic_load(&sched.mstart_failed) &&
+	    atomic_load(&sched.runqsize) > 0 && atomic_load(&sched.npidle) > 0)
+		wakep();
+}
+
 static void trace(int64_t now, int64_t start)
 {
 	char line[512], n[24];
@@ -182,7 +195,7 @@ static void trace(int64_t now, int64_t start)
 	PUT(" idleprocs=");
 	NUM(atomic_load(&sched.npidle));
 	PUT(" threads=");
-	NUM(sched.mnext + 2); /* M0 and sysmon too */
+	NUM(sched.mnext + 2); /* Ms alive, M0 and sysmon too */
 	PUT(" spinningthreads=");
 	NUM(atomic_load(&sched.nmspinning));
 	PUT(" idlethreads=");
@@ -235,7 +248,9 @@ static void *sysmon(void *arg)
 			delay *= 2;
 		nap(delay);
 		if (!schedtrace_ms && atomic_load(&sched.npidle) == nprocs &&
-		    !atomic_load(&sched.sigwork)) {
+		    !atomic_load(&sched.sigwork) &&
+		    !(atomic_load(&sched.mstart_failed) &&
+		      atomic_load(&sched.runqsize) > 0)) {
 			/* Nothing runs: sleep until a P is taken. */
 			atomic_store(&sched.sysmon_idle, true);
 			if (atomic_load(&sched.npidle) == nprocs)
@@ -248,6 +263,7 @@ static void *sysmon(void *arg)
 		now = nanotime();
 		idle = retake(now) ? 0 : idle + 1;
 		kick_timers(now);
+		retry_mstart();
 		/* Nobody polled for a while: the Ms are busy. Go does this. */
 		if (netpoll_waiting() && now - netpoll_lastpoll() > POLL_NS)
 			netpoll(0);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "shim.h"
+#include "../arch/x86_64/sys.h"
 
 #define MAX_PROCS 1024
 
@@ -22,15 +23,20 @@ static void complain(const char *name, const char *value, const char *want,
 		want, used);
 }
 
+/*
+ * Read a small file with raw system calls: open(), read() and close() are
+ * the shim's own entry points, for the program.
+ */
 static int read_file(const char *path, char *buf, size_t len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
+	long fd =
+		sys4(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0);
+	long n;
 
 	if (fd < 0)
 		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
+	n = sys3(SYS_read, fd, (long)buf, (long)(len - 1));
+	sys1(SYS_close, fd);
 	if (n < 0)
 		return -1;
 	buf[n] = 0;
@@ -66,7 +72,7 @@ static int available_cpus(void)
 	cpu_set_t set;
 	int n = 1, q = cgroup_cpus();
 
-	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+	if (REAL(sched_getaffinity)(0, sizeof(set), &set) == 0)
 		n = CPU_COUNT(&set);
 	if (q > 0 && q < n)
 		n = q;
@@ -202,4 +208,6 @@ void config_read(struct runtime_config *cfg)
 	cfg->maxm = (int)whole("SPROUT_MAXM", getenv("SPROUT_MAXM"), 4, 1000000,
 			       "a whole number from 4 to 1000000", 10000);
 	cfg->schedtrace_ms = schedtrace();
+	/* The runtime's own handlers go in with libc's, not the shim's. */
+	cfg->sigaction = REAL(sigaction);
 }
