@@ -14,8 +14,10 @@
  * yet, REASON says which): it is named and killed all the same, and said
  * to be known, but the test keeps its own status. Remove it with the fix.
  *
- * SIGTERM, SIGINT and SIGHUP (meson's timeout) go to PROGRAM; the leftovers
- * are then killed as above.
+ * SIGTERM, SIGINT and SIGHUP (meson's timeout) go to PROGRAM, which gets
+ * 100 ms before SIGKILL; the leftovers are then killed at once, with no
+ * grace period: meson sends SIGKILL to the process group 500 ms later, and
+ * what the test moved out of the group (timeout(1) does) would outlive it.
  *
  * Linked statically: the test's environment (LD_PRELOAD of the shim) is
  * meant for PROGRAM, not for the reaper.
@@ -36,10 +38,11 @@
 
 #define GRACE_MS 1000
 
-static volatile sig_atomic_t child_pid;
+static volatile sig_atomic_t child_pid, stopped;
 
 static void forward(int sig)
 {
+	stopped = sig;
 	if (child_pid > 0)
 		kill(child_pid, sig);
 }
@@ -197,15 +200,28 @@ int main(int argc, char **argv)
 		_exit(127);
 	}
 	child_pid = pid;
-	while (waitpid(pid, &status, 0) < 0)
+	if (stopped)
+		kill(pid, stopped); /* came before child_pid was set */
+	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
 			perror("reaper: waitpid");
 			return 2;
 		}
+		if (stopped) {
+			for (round = 0; round < 10; round++) {
+				if (waitpid(pid, &status, WNOHANG) == pid)
+					goto ended;
+				sleep_ms(10);
+			}
+			kill(pid, SIGKILL);
+		}
+	}
+ended:
 	child_pid = 0;
 
 	/* Processes ending at the same time as the test are not left. */
-	for (round = 0; round < GRACE_MS / 10 && has_children(); round++) {
+	for (round = 0; round < GRACE_MS / 10 && has_children() && !stopped;
+	     round++) {
 		reap_ended();
 		sleep_ms(10);
 	}

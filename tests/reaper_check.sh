@@ -40,6 +40,19 @@ pid=$(head -n1 "$out")
 grep -q "KNOWN: sh left 1 process behind: issue 0" "$out" || fail "not said to be known"
 alive "$pid" && fail "known orphan $pid still alive"
 
+# Stopped by SIGTERM (meson's timeout), the reaper kills at once what
+# the test moved out of its process group, within meson's 500 ms.
+"$reaper" sh -c 'setsid sleep 60 & echo $!; sleep 60' >"$out" 2>&1 &
+rpid=$!
+sleep 0.5
+pid=$(head -n1 "$out")
+kill -TERM $rpid
+sleep 0.4
+alive $rpid && fail "the reaper outlived SIGTERM by 400 ms"
+wait $rpid
+alive "$pid" && fail "the test's setsid child $pid outlived the reaper"
+grep -q "left process $pid behind" "$out" || fail "setsid child $pid not named"
+
 # Clean tests keep their verdicts.
 "$reaper" true >"$out" 2>&1 || fail "a clean test failed"
 "$reaper" sh -c 'exit 77' >"$out" 2>&1
