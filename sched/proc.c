@@ -1034,6 +1034,14 @@ void rt_exit(void)
 
 	if (!gp || (gp->flags & (G_LOCKED | G_G0)) || --gp->rtdepth > 0)
 		return;
+#ifdef SPROUT_RESCHED_ON_EXIT
+	/* Debug builds (-Dresched_on_exit=true): yield at every exit. */
+	if (gp->m->g0 && gp->m->curg == gp) {
+		gp->rtdepth = 1;
+		mcall(gosched_m);
+		gp->rtdepth = 0;
+	}
+#endif
 	mp = gp->m;
 	atomic_store_explicit(&mp->p->state,
 			      mp->pgen | (gp->rtsys ? P_SYSCALL : P_USER),

@@ -138,8 +138,9 @@ void sigpend_deliver(struct g *gp)
 /*
  * A sleep's state, in gp->intr: the sleeping G parks only from SLEEP_AWAKE;
  * its timer and g_kill() each move it from SLEEP_PARKED to SLEEP_WOKEN,
- * and whichever does readies the G. g_kill() also moves it from
- * SLEEP_AWAKE, so that a G about to park does not.
+ * and whichever does readies the G. Both also move it from SLEEP_AWAKE,
+ * so that a G about to park does not (the timer is armed before the G
+ * parks: sleep_park()).
  */
 enum { SLEEP_AWAKE, SLEEP_PARKED, SLEEP_WOKEN };
 
@@ -162,26 +163,38 @@ static void sleep_wake(struct g *gp)
 static void sleep_timeout(struct timer *t)
 {
 	struct sleep *s = (struct sleep *)t;
-	uint32_t st = SLEEP_PARKED;
+	uint32_t st = atomic_load(&s->g->intr);
 
-	/* Only the winner of this readies the G, and s is on its stack. */
-	if (atomic_compare_exchange_strong(&s->g->intr, &st, SLEEP_WOKEN)) {
-		s->done = true;
-		goready(s->g);
+	/*
+	 * Only the winner of this readies the G, and s is on its stack. Found
+	 * SLEEP_AWAKE, the G is in sleep_park(), which then does not park it.
+	 */
+	while (st != SLEEP_WOKEN) {
+		if (atomic_compare_exchange_strong(&s->g->intr, &st,
+						   SLEEP_WOKEN)) {
+			s->done = true;
+			if (st == SLEEP_PARKED)
+				goready(s->g);
+			return;
+		}
 	}
 }
 
-/* On g0, once the G is off its stack: park unless woken already. */
+/*
+ * On g0, once the G is off its stack: park unless woken already. The
+ * timer is armed first: once the G is SLEEP_PARKED, g_kill() may ready
+ * it, and the G then disarms the timer (timer_del()), which must find it
+ * in its bucket, not half-added. A timer that fires before the G is
+ * parked makes it SLEEP_WOKEN, and the G does not park.
+ */
 static bool sleep_park(struct g *gp, void *arg)
 {
 	struct sleep *s = arg;
 	uint32_t st = SLEEP_AWAKE;
 
-	if (!atomic_compare_exchange_strong(&gp->intr, &st, SLEEP_PARKED))
-		return false;
 	if (s->t.when >= 0)
 		timer_add(&s->t);
-	return true;
+	return atomic_compare_exchange_strong(&gp->intr, &st, SLEEP_PARKED);
 }
 
 /* A fault, raised by the thread's own instruction? */

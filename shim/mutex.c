@@ -294,10 +294,16 @@ static int timedlock(struct sync_mutex *m, clockid_t clock,
 	int64_t deadline;
 	int r;
 
-	/* As glibc: a free mutex is taken before the time is looked at. */
+	/*
+	 * As glibc: a free mutex is taken, and an error-checking one the
+	 * caller holds refused, before the time is looked at.
+	 */
 	r = mutex_lock(m, true, NO_DEADLINE);
 	if (r != EBUSY)
 		return r;
+	if (kind_of(m) == PTHREAD_MUTEX_ERRORCHECK &&
+	    atomic_load(&m->owner) == owner_id(is_pshared(m)))
+		return EDEADLK;
 	r = deadline_of(abstime, clock, &deadline);
 	return r ? r : mutex_lock(m, false, deadline);
 }
