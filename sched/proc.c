@@ -1035,8 +1035,12 @@ void rt_exit(void)
 	if (!gp || (gp->flags & (G_LOCKED | G_G0)) || --gp->rtdepth > 0)
 		return;
 #ifdef SPROUT_RESCHED_ON_EXIT
-	/* Debug builds (-Dresched_on_exit=true): yield at every exit. */
-	if (gp->m->g0 && gp->m->curg == gp) {
+	/*
+	 * Debug builds (-Dresched_on_exit=true): yield at every exit, but
+	 * not inside a blocking section (a handler that entered the runtime
+	 * during the call), which a normal build never switches out of.
+	 */
+	if (gp->m->g0 && gp->m->curg == gp && !gp->sysdepth) {
 		gp->rtdepth = 1;
 		mcall(gosched_m);
 		gp->rtdepth = 0;

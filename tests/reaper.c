@@ -1,6 +1,6 @@
 /*
- * reaper [--known REASON] PROGRAM [ARG...]: run a test and fail it if it
- * leaves a process behind.
+ * reaper PROGRAM [ARG...]: run a test and fail it if it leaves a process
+ * behind.
  *
  * The reaper makes itself a child subreaper (PR_SET_CHILD_SUBREAPER), so
  * that every process the test starts and abandons is re-parented to it
@@ -9,10 +9,6 @@
  * are named on stderr, killed with SIGKILL (and their own children after
  * them), and the test fails with status 1. Otherwise the reaper ends as
  * PROGRAM did: the same exit status (77 = skip) or the same signal.
- *
- * --known REASON marks a leftover the project knows of (a bug not fixed
- * yet, REASON says which): it is named and killed all the same, and said
- * to be known, but the test keeps its own status. Remove it with the fix.
  *
  * SIGTERM, SIGINT and SIGHUP (meson's timeout) go to PROGRAM, which gets
  * 100 ms before SIGKILL; the leftovers are then killed at once, with no
@@ -161,19 +157,12 @@ static bool has_children(void)
 
 int main(int argc, char **argv)
 {
-	const char *known = NULL;
 	struct sigaction sa;
 	int status, left = 0, round;
 	pid_t pid;
 
-	if (argc > 2 && !strcmp(argv[1], "--known")) {
-		known = argv[2];
-		argv += 2;
-		argc -= 2;
-	}
 	if (argc < 2) {
-		fprintf(stderr,
-			"usage: reaper [--known REASON] PROGRAM [ARG...]\n");
+		fprintf(stderr, "usage: reaper PROGRAM [ARG...]\n");
 		return 2;
 	}
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
@@ -232,11 +221,7 @@ ended:
 		sleep_ms(10);
 		reap_ended();
 	}
-	if (left && known) {
-		fprintf(stderr,
-			"reaper: KNOWN: %s left %d process%s behind: %s\n",
-			argv[1], left, left == 1 ? "" : "es", known);
-	} else if (left) {
+	if (left) {
 		fprintf(stderr, "reaper: FAIL: %s left %d process%s behind\n",
 			argv[1], left, left == 1 ? "" : "es");
 		return 1;

@@ -33,13 +33,6 @@ for pid in $(grep -E '^[0-9]+$' "$out"); do
 done
 grep -q 'left 3 processes behind' "$out" || fail "not three orphans counted"
 
-# A known leftover is named and killed, and the test keeps its status.
-"$reaper" --known "issue 0" sh -c 'sleep 60 & echo $!' >"$out" 2>&1 ||
-	fail "a known orphan failed the test"
-pid=$(head -n1 "$out")
-grep -q "KNOWN: sh left 1 process behind: issue 0" "$out" || fail "not said to be known"
-alive "$pid" && fail "known orphan $pid still alive"
-
 # Stopped by SIGTERM (meson's timeout), the reaper kills at once what
 # the test moved out of its process group, within meson's 500 ms.
 "$reaper" sh -c 'setsid sleep 60 & echo $!; sleep 60' >"$out" 2>&1 &

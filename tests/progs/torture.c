@@ -100,26 +100,16 @@ static atomic_bool stop;
 /*
  * Known bugs of the library, checked strictly only natively or with
  * TORTURE_STRICT=1. Remove each once its fix lands.
- *  - known_poll_ebadf: poll() on a live pipe fails with EBADF (the
- *    netpoller is told of a close after the number is free again: issue
- *    11, item 1).
  *  - known_kill_misrouted: pthread_kill() of a running thread reaches
  *    another one (g_kill() checks that the target runs on an M, then
  *    signals the M, which may have switched to another G by then): its
  *    target's count is one short, another's one over.
  */
 static bool strict;
-static atomic_int known_poll_ebadf;
 
 static bool poll_failed(int r)
 {
-	if (r >= 0 || errno == EINTR)
-		return false;
-	if (errno == EBADF && !strict) {
-		atomic_fetch_add(&known_poll_ebadf, 1);
-		return false;
-	}
-	return true;
+	return r < 0 && errno != EINTR;
 }
 
 /* Mutexes of each kind, and what was counted under them. */
@@ -754,13 +744,12 @@ int main(int argc, char **argv)
 	/* Misrouted, a signal still arrives once, unless it merged. */
 	TCHECK(sigs_got <= sigs, "%llu signals received, %llu sent",
 	       (unsigned long long)sigs_got, (unsigned long long)sigs);
-	if (misrouted || atomic_load(&known_poll_ebadf))
+	if (misrouted)
 		printf("torture: KNOWN: %d threads with a signal count off "
-		       "(%llu received, %llu sent), %d poll() EBADF on live "
-		       "fds; TORTURE_STRICT=1 fails on them\n",
+		       "(%llu received, %llu sent); TORTURE_STRICT=1 fails on "
+		       "them\n",
 		       misrouted, (unsigned long long)sigs_got,
-		       (unsigned long long)sigs,
-		       atomic_load(&known_poll_ebadf));
+		       (unsigned long long)sigs);
 	printf("torture: %llu operations, %llu signals, %d forks, %d threads "
 	       "started: ok\n",
 	       (unsigned long long)total, (unsigned long long)sigs,
