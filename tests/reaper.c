@@ -32,7 +32,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define GRACE_MS 1000
+/*
+ * Long enough for a process a test abandons on purpose to end by itself:
+ * CPython's test_subprocess times out `sh -c 'sleep 3'` and leaves the
+ * sleep to finish. A test whose processes are gone pays nothing.
+ */
+#define GRACE_MS 5000
 
 static volatile sig_atomic_t child_pid, stopped;
 
