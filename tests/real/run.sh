@@ -9,6 +9,10 @@
 #		its VSOCK cases, which hang natively on a VM without the
 #		vsock loopback), test_poll, test_select, test_epoll,
 #		test_subprocess
+# mariadb	mariadbd preloaded under sysbench oltp_point_select and
+#		oltp_read_write at 16, 256 and 1,000 clients: no aborted
+#		connection, no error (bench/mariadb.sh; SPROUT_MARIADB_SECS
+#		per run, 5 by default)
 set -u
 name=$1
 lib=$2/libsprout.so
@@ -66,6 +70,12 @@ python | python-io)
 		fail "CPython tests"
 	grep -q 'Tests result: SUCCESS' "$dir/out" || fail "no SUCCESS"
 	tail -1 "$dir/out"
+	;;
+mariadb)
+	# Only the server is preloaded; SPROUT_PROCS 2 unless set.
+	MARIADB_PRELOAD=$lib "$(dirname "$0")/../../bench/mariadb.sh" \
+		"${SPROUT_MARIADB_SECS:-5}"
+	exit $?
 	;;
 *)
 	echo "run.sh: no program named $name" >&2
