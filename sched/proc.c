@@ -304,6 +304,25 @@ static void newm_failed(struct p *pp, bool spinning)
 }
 
 /*
+ * When the Ms' starts began to fail, or 0. A failure is said only once
+ * they have failed for M_FAIL_SAY_NS (sysmon tries again meanwhile): the
+ * kernel refuses a new thread for a moment while another thread of the
+ * process is in execve() (a forked shell's child, whose sysmon had just
+ * started an M), and that process is gone a moment later.
+ */
+#define M_FAIL_SAY_NS (100 * 1000000ll)
+static _Atomic int64_t failing_since;
+
+static bool m_start_fails_on(void)
+{
+	int64_t now = nanotime(), zero = 0;
+
+	if (atomic_compare_exchange_strong(&failing_since, &zero, now))
+		return false;
+	return now - atomic_load(&failing_since) >= M_FAIL_SAY_NS;
+}
+
+/*
  * Start an M to run pp. If none can be started (SPROUT_MAXM, or libc's
  * pthread_create fails: RLIMIT_NPROC, memory), the program goes on with
  * the Ms it has: pp's work waits on the global queue (newm_failed()).
@@ -360,6 +379,7 @@ static void newm(struct p *pp, bool spinning)
 	}
 	if (r == 0) {
 		atomic_store(&sched.mstart_failed, false);
+		atomic_store(&failing_since, 0);
 		return;
 	}
 	lock(&sched.lock);
@@ -369,7 +389,7 @@ static void newm(struct p *pp, bool spinning)
 		sched.mfree = mp;
 	}
 	unlock(&sched.lock);
-	if (!atomic_exchange(&warned, true))
+	if (m_start_fails_on() && !atomic_exchange(&warned, true))
 		warn("cannot create another kernel thread; going on with "
 		     "those there are");
 	newm_failed(pp, spinning);
@@ -1235,6 +1255,7 @@ void sched_afterfork_child(bool libc_reclaimed)
 	atomic_store(&sched.sysmon_wake, 0);
 	atomic_store(&sched.sigwork, false);
 	atomic_store(&sched.mstart_failed, false);
+	atomic_store(&failing_since, 0);
 	for (i = nprocs - 1; i >= 0; i--) {
 		struct p *pp = &allp[i];
 
