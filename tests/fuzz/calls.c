@@ -66,7 +66,6 @@
  * lines. Each is a bug; remove its row once it is fixed.
  */
 enum {
-	KNOWN_NANOSLEEP_BADREQ,
 	KNOWN_PPOLL_BADMASK,
 	KNOWN_SELECT_NFDS_BIG,
 	KNOWN_SELECT_NFDS_0,
@@ -77,8 +76,6 @@ enum {
 	NKNOWN
 };
 static const char *const known[NKNOWN] = {
-	[KNOWN_NANOSLEEP_BADREQ] = "nanosleep(bad pointer): SIGSEGV, not "
-				   "EFAULT",
 	[KNOWN_PPOLL_BADMASK] = "ppoll(..., bad sigmask): SIGSEGV, not EFAULT",
 	[KNOWN_SELECT_NFDS_BIG] = "select(nfds > 1024): EINVAL; libc clamps "
 				  "to the fd table",
@@ -103,7 +100,6 @@ static const char *const known[NKNOWN] = {
 				"1339)",
 };
 static const char *const known_name[NKNOWN] = {
-	[KNOWN_NANOSLEEP_BADREQ] = "nanosleep_badreq",
 	[KNOWN_PPOLL_BADMASK] = "ppoll_badmask",
 	[KNOWN_SELECT_NFDS_BIG] = "select_nfds_big",
 	[KNOWN_SELECT_NFDS_0] = "select_nfds_0",
@@ -1031,7 +1027,7 @@ static void do_sleep(void)
 	switch (below(4)) {
 	case 0:
 		out("nanosleep(%lld.%ld)", (long long)req.tv_sec, req.tv_nsec);
-		if (chance(10) && !avoid(KNOWN_NANOSLEEP_BADREQ)) {
+		if (chance(10)) {
 			out(" req=bad");
 			r = nanosleep((struct timespec *)bad, &rem);
 		} else {
