@@ -133,9 +133,13 @@ SPROUT_EXPORT ssize_t read(int fd, void *buf, size_t n)
 	if (fd_hidden(fd))
 		return ebadf();
 	k = fd_kind(fd);
-	if (k == KIND_FILE)
+	/*
+	 * 0 bytes: the kernel's answer (EINVAL for an eventfd, say), which
+	 * readv's would not be; it does not wait for anything.
+	 */
+	if (k == KIND_FILE || n == 0)
 		return BLOCKING(SHORT, ssize_t, REAL(read)(fd, buf, n));
-	if (k == KIND_STREAM && n > 0)
+	if (k == KIND_STREAM)
 		return sock_recv(fd, buf, n, 0, NULL, NULL);
 	return do_readv(fd, &v, 1);
 }
@@ -163,9 +167,10 @@ SPROUT_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 	if (fd_hidden(fd))
 		return ebadf();
 	k = fd_kind(fd);
-	if (k == KIND_FILE)
+	/* 0 bytes: the kernel's answer (EPIPE, ENOTCONN), as for read. */
+	if (k == KIND_FILE || n == 0)
 		return BLOCKING(SHORT, ssize_t, REAL(write)(fd, buf, n));
-	if (k == KIND_STREAM && n > 0)
+	if (k == KIND_STREAM)
 		return sock_send(fd, &m, 0);
 	return do_writev(fd, &v, 1);
 }

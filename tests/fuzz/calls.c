@@ -65,13 +65,8 @@
  * these argument choices unless FUZZ_STRICT=1, and says so in its first
  * lines. Each is a bug; remove its row once it is fixed.
  */
-enum { KNOWN_SOCK_WRITE_0, KNOWN_MSGHDR_BAD, KNOWN_SOCK_HUGE_LEN, NKNOWN };
+enum { KNOWN_MSGHDR_BAD, KNOWN_SOCK_HUGE_LEN, NKNOWN };
 static const char *const known[NKNOWN] = {
-	[KNOWN_SOCK_WRITE_0] =
-		"read/write of 0 bytes (not a file): 0 without "
-		"asking the kernel, which may fail (EINVAL on an "
-		"eventfd or epoll fd, EPIPE or ENOTCONN on a "
-		"socket)",
 	[KNOWN_MSGHDR_BAD] = "sendmsg/recvmsg(bad msghdr pointer): SIGSEGV, "
 			     "not EFAULT (or ENOTSOCK)",
 	[KNOWN_SOCK_HUGE_LEN] = "read/write/readv/writev/pread/pwrite/preadv/"
@@ -84,7 +79,6 @@ static const char *const known[NKNOWN] = {
 				"1339)",
 };
 static const char *const known_name[NKNOWN] = {
-	[KNOWN_SOCK_WRITE_0] = "zero_len",
 	[KNOWN_MSGHDR_BAD] = "msghdr_bad",
 	[KNOWN_SOCK_HUGE_LEN] = "huge_len",
 };
@@ -239,14 +233,6 @@ static enum kind kind_of(int fd)
 static int obj_of(int fd)
 {
 	return tracked(fd) ? fds[fd].obj : 0;
-}
-
-/* Not a file: the library waits for it on the netpoller. */
-static bool pollable(int fd)
-{
-	enum kind k = kind_of(fd);
-
-	return k != K_NONE && k != K_FILE && k != K_DIR && k != K_NULL;
 }
 
 static int nopen(void)
@@ -574,8 +560,6 @@ static void do_read(void)
 		len = BUFSZ;
 	if (len > INT_MAX && c < 4 && avoid(KNOWN_SOCK_HUGE_LEN))
 		len = 70000;
-	if (len == 0 && c == 0 && pollable(fd) && avoid(KNOWN_SOCK_WRITE_0))
-		len = 1;
 	if (c >= 4) {
 		static const int fl[] = { 0,	     MSG_DONTWAIT,
 					  MSG_PEEK,  MSG_DONTWAIT | MSG_PEEK,
@@ -674,9 +658,6 @@ static void do_write(void)
 	}
 	if (len > INT_MAX && c < 4 && avoid(KNOWN_SOCK_HUGE_LEN))
 		len = 1000;
-	if (len < 3 && (c == 0 || c == 1) && pollable(fd) &&
-	    avoid(KNOWN_SOCK_WRITE_0))
-		len = 3;
 	if (c >= 4) {
 		static const int fl[] = { MSG_NOSIGNAL, MSG_DONTWAIT,
 					  MSG_DONTWAIT | MSG_NOSIGNAL,
