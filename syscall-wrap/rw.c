@@ -71,12 +71,13 @@ static size_t iov_total(const struct iovec *iov, int n)
 /*
  * A blocking write writes everything: go on after a partial write until
  * all is written, or return what was if an error or timeout comes. iov is
- * the caller's and is not changed: the op works on a copy.
+ * the caller's and is not changed: the op works on a copy, read safely
+ * (EFAULT, as the kernel's, if it cannot be read).
  */
 long write_all(struct op *o, const struct iovec *iov, int iovcnt)
 {
 	struct iovec one, *copy = &one;
-	size_t total = iov_total(iov, iovcnt);
+	size_t total;
 	long r;
 
 	if (iovcnt > 1) {
@@ -84,7 +85,12 @@ long write_all(struct op *o, const struct iovec *iov, int iovcnt)
 		if (!copy)
 			return -ENOMEM;
 	}
-	memcpy(copy, iov, (size_t)iovcnt * sizeof(*copy));
+	if (!copy_in(copy, iov, (size_t)iovcnt * sizeof(*copy))) {
+		if (copy != &one)
+			free(copy);
+		return -EFAULT;
+	}
+	total = iov_total(copy, iovcnt);
 	o->iov = copy;
 	o->iovcnt = iovcnt;
 	for (;;) {

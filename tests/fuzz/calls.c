@@ -65,10 +65,8 @@
  * these argument choices unless FUZZ_STRICT=1, and says so in its first
  * lines. Each is a bug; remove its row once it is fixed.
  */
-enum { KNOWN_MSGHDR_BAD, KNOWN_SOCK_HUGE_LEN, NKNOWN };
+enum { KNOWN_SOCK_HUGE_LEN, NKNOWN };
 static const char *const known[NKNOWN] = {
-	[KNOWN_MSGHDR_BAD] = "sendmsg/recvmsg(bad msghdr pointer): SIGSEGV, "
-			     "not EFAULT (or ENOTSOCK)",
 	[KNOWN_SOCK_HUGE_LEN] = "read/write/readv/writev/pread/pwrite/preadv/"
 				"pwritev, length over INT_MAX: readiness, or "
 				"recvfrom/sendto/readv/writev (which clamp the "
@@ -79,7 +77,6 @@ static const char *const known[NKNOWN] = {
 				"1339)",
 };
 static const char *const known_name[NKNOWN] = {
-	[KNOWN_MSGHDR_BAD] = "msghdr_bad",
 	[KNOWN_SOCK_HUGE_LEN] = "huge_len",
 };
 static const char *strict; /* FUZZ_STRICT: 1 or all, or names */
@@ -621,7 +618,7 @@ static void do_read(void)
 	default: {
 		struct iovec iov = { p, len };
 		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-		bool badmh = chance(5) && !avoid(KNOWN_MSGHDR_BAD);
+		bool badmh = chance(5);
 		if (badmh)
 			out(" msg=bad");
 		r = recvmsg(fd, badmh ? (struct msghdr *)bad : &mh, flags);
@@ -709,7 +706,7 @@ static void do_write(void)
 	default: {
 		struct iovec iov = { p, len };
 		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-		bool badmh = chance(5) && !avoid(KNOWN_MSGHDR_BAD);
+		bool badmh = chance(5);
 		if (badmh)
 			out(" msg=bad");
 		r = sendmsg(fd, badmh ? (struct msghdr *)bad : &mh, flags);
