@@ -141,8 +141,12 @@ SPROUT_EXPORT ssize_t read(int fd, void *buf, size_t n)
 	k = fd_kind(fd);
 	/*
 	 * 0 bytes: the kernel's answer (EINVAL for an eventfd, say), which
-	 * readv's would not be; it does not wait for anything.
+	 * readv's would not be; it does not wait for anything. Over INT_MAX
+	 * bytes: read checks the whole buffer (EFAULT), readv and recv clamp
+	 * it first, so it is the kernel's read, handed off (it may wait).
 	 */
+	if (n > INT_MAX)
+		return BLOCKING(LONG, ssize_t, REAL(read)(fd, buf, n));
 	if (k == KIND_FILE || n == 0)
 		return BLOCKING(SHORT, ssize_t, REAL(read)(fd, buf, n));
 	if (k == KIND_STREAM)
@@ -173,7 +177,9 @@ SPROUT_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 	if (fd_hidden(fd))
 		return ebadf();
 	k = fd_kind(fd);
-	/* 0 bytes: the kernel's answer (EPIPE, ENOTCONN), as for read. */
+	/* 0 or over INT_MAX bytes: the kernel's answer, as for read. */
+	if (n > INT_MAX)
+		return BLOCKING(LONG, ssize_t, REAL(write)(fd, buf, n));
 	if (k == KIND_FILE || n == 0)
 		return BLOCKING(SHORT, ssize_t, REAL(write)(fd, buf, n));
 	if (k == KIND_STREAM)

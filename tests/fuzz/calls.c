@@ -63,26 +63,17 @@
 /*
  * Known differences between the library and libc today: the fuzzer avoids
  * these argument choices unless FUZZ_STRICT=1, and says so in its first
- * lines. Each is a bug; remove its row once it is fixed.
+ * lines. Each is a bug; remove its row once it is fixed. None today: a
+ * difference found goes here as KNOWN_NAME before NKNOWN, with its text
+ * and name, until it is fixed.
  */
-enum { KNOWN_SOCK_HUGE_LEN, NKNOWN };
-static const char *const known[NKNOWN] = {
-	[KNOWN_SOCK_HUGE_LEN] = "read/write/readv/writev/pread/pwrite/preadv/"
-				"pwritev, length over INT_MAX: readiness, or "
-				"recvfrom/sendto/readv/writev (which clamp the "
-				"length) answer before the kernel's EFAULT: "
-				"EAGAIN, EPIPE, EISDIR (a directory, seed 29 "
-				"call 770), bytes (/dev/null), EFAULT where "
-				"preadv of /dev/null gives 0 (seed 16 call "
-				"1339)",
-};
-static const char *const known_name[NKNOWN] = {
-	[KNOWN_SOCK_HUGE_LEN] = "huge_len",
-};
+enum { NKNOWN };
+static const char *const known[NKNOWN + 1] = { NULL };
+static const char *const known_name[NKNOWN + 1] = { NULL };
 static const char *strict; /* FUZZ_STRICT: 1 or all, or names */
 
 /* Whether to steer clear of a known difference. */
-static bool avoid(int k)
+__attribute__((unused)) static bool avoid(int k)
 {
 	const char *p;
 	size_t n = strlen(known_name[k]);
@@ -430,8 +421,13 @@ static size_t pick_len(void)
 		0, 1, 5, 8, 64, 1000, 4096, 16384, 70000
 	};
 
+	/*
+	 * Past any user address space (even with 5-level page tables), so
+	 * that read's check of the whole buffer (EFAULT) does not depend on
+	 * where address-space randomisation put it.
+	 */
 	if (chance(3))
-		return (size_t)1 << 40;
+		return (size_t)1 << 60;
 	return lens[below(sizeof(lens) / sizeof(lens[0]))];
 }
 
@@ -555,7 +551,14 @@ static void do_read(void)
 
 	if (len > BUFSZ && p == buf && !chance(50))
 		len = BUFSZ;
-	if (len > INT_MAX && c < 4 && avoid(KNOWN_SOCK_HUGE_LEN))
+	/*
+	 * readv and preadv of a length past INT_MAX into buf (writev and
+	 * pwritev from pat) move bytes up to the first unmapped page after
+	 * it: where that is depends on the process's mappings, which the
+	 * library adds to, not on the call. Only the buffers that end at
+	 * the PROT_NONE page (edge, bad) are tried with such lengths there.
+	 */
+	if (len > INT_MAX && (c == 1 || c == 3) && p == buf)
 		len = 70000;
 	if (c >= 4) {
 		static const int fl[] = { 0,	     MSG_DONTWAIT,
@@ -653,7 +656,8 @@ static void do_write(void)
 		if (len > BUFSZ - 4096 && !chance(30))
 			len = 1000;
 	}
-	if (len > INT_MAX && c < 4 && avoid(KNOWN_SOCK_HUGE_LEN))
+	/* (As in do_read.) */
+	if (len > INT_MAX && (c == 1 || c == 3) && !strcmp(bn, "pat"))
 		len = 1000;
 	if (c >= 4) {
 		static const int fl[] = { MSG_NOSIGNAL, MSG_DONTWAIT,
@@ -1312,7 +1316,7 @@ int main(int argc, char **argv)
 	track(2, K_OUT, nextobj++);
 
 	printf("calls: seed %lu, %lu calls\n", seed, count);
-	for (k = 0; k < NKNOWN; k++)
+	for (k = 0; k != NKNOWN; k++)
 		if (avoid((int)k))
 			printf("calls: known, not tried (FUZZ_STRICT=%s): %s\n",
 			       known_name[k], known[k]);
