@@ -472,6 +472,8 @@ static long do_epoll(int epfd, struct epoll_event *ev, int max,
 	bool swapped;
 	long r;
 
+	if (fd_hidden(epfd)) /* the runtime's own: not open for the program */
+		return -EBADF;
 	if (lets_pending_in(mask))
 		return run_pending(mask);
 	/* Also the check of epfd, before the netpoller keeps a record of it. */
