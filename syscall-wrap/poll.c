@@ -19,7 +19,9 @@
  * masks are the G's for the call.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -59,6 +61,21 @@ static long run_pending(const sigset_t *mask)
 static bool mask_swap(const sigset_t *mask, sigset_t *saved)
 {
 	return mask && g_sigmask(SIG_SETMASK, mask, saved) == 0;
+}
+
+/*
+ * The program's mask in *copy, read safely: NULL for none; false if it
+ * cannot be read (the kernel's EFAULT).
+ */
+static bool mask_copy(const sigset_t **mask, sigset_t *copy)
+{
+	if (!*mask)
+		return true;
+	sigemptyset(copy);
+	if (!copy_in(copy, *mask, 8))
+		return false;
+	*mask = copy;
+	return true;
 }
 
 struct pollcall {
@@ -169,9 +186,8 @@ static bool on_own_stack(const void *p, size_t len)
 	       len <= (size_t)(gp->stack_hi - c);
 }
 
-/* ours: fds is the shim's own array (select's), known to be readable. */
 static long do_poll(struct pollfd *fds, nfds_t n, int64_t deadline,
-		    const sigset_t *mask, bool ours)
+		    const sigset_t *mask)
 {
 	struct netpoll_want stack_want[WANTS_ON_STACK], *want = stack_want;
 	struct pollcall c = { fds, n, mask };
@@ -186,10 +202,9 @@ static long do_poll(struct pollfd *fds, nfds_t n, int64_t deadline,
 	/*
 	 * The fds are read to take their tickets before the look, which
 	 * checks them (a bad address is EFAULT, not a fault): a look first,
-	 * unless they are select's own or on the caller's stack.
+	 * unless they are on the caller's stack.
 	 */
-	if (!ours &&
-	    (n > WANTS_ON_STACK / 2 || !on_own_stack(fds, n * sizeof(*fds)))) {
+	if (n > WANTS_ON_STACK / 2 || !on_own_stack(fds, n * sizeof(*fds))) {
 		r = poll_look(&c);
 		if (r != 0)
 			return r;
@@ -212,7 +227,7 @@ SPROUT_EXPORT int poll(struct pollfd *fds, nfds_t n, int ms)
 {
 	if (!shim_on_g())
 		return REAL(poll)(fds, n, ms);
-	return (int)ret(do_poll(fds, n, deadline_ms(ms), NULL, false));
+	return (int)ret(do_poll(fds, n, deadline_ms(ms), NULL));
 }
 
 SPROUT_EXPORT int __poll(struct pollfd *fds, nfds_t n, int ms)
@@ -231,13 +246,19 @@ SPROUT_EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int ms,
 SPROUT_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 			const sigset_t *mask)
 {
+	struct timespec t;
+	sigset_t m;
+
 	if (!shim_on_g())
 		return REAL(ppoll)(fds, n, ts, mask);
-	if (ts && !ts_valid(ts)) {
-		errno = EINVAL;
-		return -1;
-	}
-	return (int)ret(do_poll(fds, n, deadline_ts(ts), mask, false));
+	/* The kernel's order: the timeout, the mask, then the fds. */
+	if (ts && !copy_in(&t, ts, sizeof(t)))
+		return (int)ret(-EFAULT);
+	if (ts && !ts_valid(&t))
+		return (int)ret(-EINVAL);
+	if (!mask_copy(&mask, &m))
+		return (int)ret(-EFAULT);
+	return (int)ret(do_poll(fds, n, deadline_ts(ts ? &t : NULL), mask));
 }
 
 SPROUT_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n,
@@ -249,92 +270,149 @@ SPROUT_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n,
 	return ppoll(fds, n, ts, mask);
 }
 
-/* select through poll: the sets become a pollfd array and back. */
-static long do_select(int nfds, fd_set *r, fd_set *w, fd_set *e,
-		      int64_t deadline, const sigset_t *mask)
-{
-	struct pollfd *fds;
-	long res, n = 0;
-	int fd, i;
+/*
+ * select and pselect: the looks are the kernel's pselect6 with a zero
+ * timeout, on a copy of the program's sets (a look clears what is not
+ * ready), so nfds, the sets and the answer are the kernel's own: nfds
+ * clamped to the fd table, sets left alone when nfds is 0 or on an error.
+ * Sets that cannot be read, or nfds past FD_SETSIZE (sets longer than an
+ * fd_set), go to the kernel's call whole, handed off.
+ */
+struct selcall {
+	int nfds;
+	size_t len;	 /* bytes of each set the kernel reads */
+	fd_set *set[3];	 /* the program's, or NULL */
+	fd_set saved[3]; /* as the program gave them */
+	fd_set work[3];	 /* what a look leaves */
+	const sigset_t *mask;
+};
 
-	if (nfds < 0 || nfds > FD_SETSIZE)
+static long select_look(void *arg)
+{
+	struct selcall *c = arg;
+	struct timespec zero = { 0, 0 };
+	unsigned long pack[2] = { (unsigned long)c->mask, 8 };
+	long r;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		memcpy(&c->work[i], &c->saved[i], c->len);
+	r = sys6(SYS_pselect6, c->nfds, (long)(c->set[0] ? &c->work[0] : NULL),
+		 (long)(c->set[1] ? &c->work[1] : NULL),
+		 (long)(c->set[2] ? &c->work[2] : NULL), (long)&zero,
+		 c->mask ? (long)pack : 0);
+	return r;
+}
+
+/* do_select(): the kernel's own call must answer (see above). */
+#define SELECT_BY_KERNEL LONG_MIN
+
+/* The answer or -errno, or SELECT_BY_KERNEL. */
+static long do_select(struct selcall *c, int64_t deadline)
+{
+	struct netpoll_want stack_want[WANTS_ON_STACK], *want = stack_want;
+	sigset_t saved;
+	bool swapped;
+	long r;
+	int fd, nw = 0, i;
+
+	if (c->nfds < 0)
 		return -EINVAL;
-	fds = malloc((size_t)(nfds ? nfds : 1) * sizeof(*fds));
-	if (!fds)
-		return -ENOMEM;
-	for (fd = 0; fd < nfds; fd++) {
-		short ev = (r && FD_ISSET(fd, r) ? POLLIN : 0) |
-			   (w && FD_ISSET(fd, w) ? POLLOUT : 0) |
-			   (e && FD_ISSET(fd, e) ? POLLPRI : 0);
-		if (ev)
-			fds[n++] = (struct pollfd){ fd, ev, 0 };
-	}
-	res = do_poll(fds, (nfds_t)n, deadline, mask, true);
-	if (res >= 0) {
-		res = 0;
-		for (i = 0; i < n; i++) {
-			if (fds[i].revents & POLLNVAL) {
-				res = -EBADF;
-				break;
-			}
+	if (c->nfds > FD_SETSIZE)
+		return SELECT_BY_KERNEL;
+	c->len = ((size_t)c->nfds + 63) / 64 * 8;
+	for (i = 0; i < 3; i++)
+		if (c->set[i] && !copy_in(&c->saved[i], c->set[i], c->len))
+			return SELECT_BY_KERNEL;
+	if (lets_pending_in(c->mask))
+		return run_pending(c->mask);
+	r = select_look(c);
+	if (r == 0 && deadline != 0) {
+		for (fd = 0; fd < c->nfds; fd++)
+			for (i = 0; i < 3; i++)
+				if (c->set[i] && FD_ISSET(fd, &c->saved[i]))
+					nw++;
+		if (nw > WANTS_ON_STACK) {
+			want = malloc((size_t)nw * sizeof(*want));
+			if (!want)
+				return -ENOMEM;
 		}
-	}
-	if (res >= 0) {
-		if (r)
-			FD_ZERO(r);
-		if (w)
-			FD_ZERO(w);
-		if (e)
-			FD_ZERO(e);
-		for (i = 0; i < n; i++) {
-			short rev = fds[i].revents;
-			fd = fds[i].fd;
-			if (r && (rev & (POLLIN | POLLHUP | POLLERR)) &&
-			    (fds[i].events & POLLIN)) {
-				FD_SET(fd, r);
-				res++;
+		nw = 0;
+		for (fd = 0; fd < c->nfds; fd++) {
+			bool rd = false, wr = false;
+
+			for (i = 0; i < 3; i++) {
+				if (!c->set[i] || !FD_ISSET(fd, &c->saved[i]))
+					continue;
+				if (i == 1)
+					wr = true;
+				else
+					rd = true;
 			}
-			if (w && (rev & (POLLOUT | POLLERR)) &&
-			    (fds[i].events & POLLOUT)) {
-				FD_SET(fd, w);
-				res++;
-			}
-			if (e && (rev & POLLPRI)) {
-				FD_SET(fd, e);
-				res++;
-			}
+			if (rd)
+				want[nw++] =
+					(struct netpoll_want){ fd, NP_READ, 0 };
+			if (wr)
+				want[nw++] =
+					(struct netpoll_want){ fd, NP_WRITE,
+							       0 };
 		}
+		swapped = mask_swap(c->mask, &saved);
+		r = wait_look(want, nw, deadline, select_look, c);
+		if (swapped)
+			g_sigmask(SIG_SETMASK, &saved, NULL);
+		if (want != stack_want)
+			free(want);
 	}
-	free(fds);
-	return res;
+	/* As the kernel: the sets are written only with an answer. */
+	if (r >= 0)
+		for (i = 0; i < 3; i++)
+			if (c->set[i])
+				memcpy(c->set[i], &c->work[i], c->len);
+	return r;
 }
 
 SPROUT_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e,
 			 struct timeval *tv)
 {
+	struct selcall c = { nfds, 0, { r, w, e }, {}, {}, NULL };
+	struct timespec ts;
 	int64_t deadline = -1, left;
 	long res;
 
 	if (!shim_on_g())
 		return REAL(select)(nfds, r, w, e, tv);
 	if (tv) {
-		if (tv->tv_sec < 0 || tv->tv_usec < 0 ||
-		    tv->tv_usec >= 1000000) {
+		/* As glibc: tv_usec as an int, carried into seconds. */
+		time_t s = tv->tv_sec;
+		int32_t us = (int32_t)tv->tv_usec;
+
+		if (s < 0 || us < 0) {
 			errno = EINVAL;
 			return -1;
 		}
-		struct timespec ts = { tv->tv_sec, tv->tv_usec * 1000 };
-
+		if (us / 1000000 > INT64_MAX - s) {
+			ts = (struct timespec){ INT64_MAX, 999999999 };
+		} else {
+			ts.tv_sec = s + us / 1000000;
+			ts.tv_nsec = (long)(us % 1000000) * 1000;
+		}
 		deadline = deadline_ts(&ts);
 	}
-	res = do_select(nfds, r, w, e, deadline, NULL);
-	if (tv && deadline > 0) {
-		/* Linux writes back the time left. */
-		left = deadline - nanotime();
-		if (left < 0)
-			left = 0;
-		tv->tv_sec = left / 1000000000;
-		tv->tv_usec = left % 1000000000 / 1000;
+	res = do_select(&c, deadline);
+	if (res == SELECT_BY_KERNEL)
+		return BLOCKING(LONG, int, REAL(select)(nfds, r, w, e, tv));
+	if (tv) {
+		/* Linux writes back the time left, glibc the carried time. */
+		if (deadline > 0) {
+			left = deadline - nanotime();
+			if (left < 0)
+				left = 0;
+			ts.tv_sec = left / 1000000000;
+			ts.tv_nsec = left % 1000000000;
+		}
+		tv->tv_sec = ts.tv_sec;
+		tv->tv_usec = ts.tv_nsec / 1000;
 	}
 	return (int)ret(res);
 }
@@ -348,13 +426,26 @@ SPROUT_EXPORT int __select(int nfds, fd_set *r, fd_set *w, fd_set *e,
 SPROUT_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e,
 			  const struct timespec *ts, const sigset_t *mask)
 {
+	struct selcall c = { nfds, 0, { r, w, e }, {}, {}, NULL };
+	sigset_t m;
+	long res;
+
 	if (!shim_on_g())
 		return REAL(pselect)(nfds, r, w, e, ts, mask);
 	if (ts && !ts_valid(ts)) {
 		errno = EINVAL;
 		return -1;
 	}
-	return (int)ret(do_select(nfds, r, w, e, deadline_ts(ts), mask));
+	if (!mask_copy(&mask, &m)) {
+		errno = EFAULT;
+		return -1;
+	}
+	c.mask = mask;
+	res = do_select(&c, deadline_ts(ts));
+	if (res == SELECT_BY_KERNEL)
+		return BLOCKING(LONG, int,
+				REAL(pselect)(nfds, r, w, e, ts, mask));
+	return (int)ret(res);
 }
 
 struct epollcall {
@@ -381,6 +472,8 @@ static long do_epoll(int epfd, struct epoll_event *ev, int max,
 	bool swapped;
 	long r;
 
+	if (fd_hidden(epfd)) /* the runtime's own: not open for the program */
+		return -EBADF;
 	if (lets_pending_in(mask))
 		return run_pending(mask);
 	/* Also the check of epfd, before the netpoller keeps a record of it. */
@@ -404,19 +497,29 @@ SPROUT_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int ms)
 SPROUT_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max, int ms,
 			      const sigset_t *mask)
 {
+	sigset_t m;
+
 	if (!shim_on_g())
 		return REAL(epoll_pwait)(epfd, ev, max, ms, mask);
+	if (!mask_copy(&mask, &m))
+		return (int)ret(-EFAULT);
 	return (int)ret(do_epoll(epfd, ev, max, deadline_ms(ms), mask));
 }
 
 SPROUT_EXPORT int epoll_pwait2(int epfd, struct epoll_event *ev, int max,
 			       const struct timespec *ts, const sigset_t *mask)
 {
+	struct timespec t;
+	sigset_t m;
+
 	if (!shim_on_g())
 		return REAL(epoll_pwait2)(epfd, ev, max, ts, mask);
-	if (ts && !ts_valid(ts)) {
-		errno = EINVAL;
-		return -1;
-	}
-	return (int)ret(do_epoll(epfd, ev, max, deadline_ts(ts), mask));
+	if (ts && !copy_in(&t, ts, sizeof(t)))
+		return (int)ret(-EFAULT);
+	if (ts && !ts_valid(&t))
+		return (int)ret(-EINVAL);
+	if (!mask_copy(&mask, &m))
+		return (int)ret(-EFAULT);
+	return (int)ret(
+		do_epoll(epfd, ev, max, deadline_ts(ts ? &t : NULL), mask));
 }

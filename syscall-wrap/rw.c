@@ -71,12 +71,13 @@ static size_t iov_total(const struct iovec *iov, int n)
 /*
  * A blocking write writes everything: go on after a partial write until
  * all is written, or return what was if an error or timeout comes. iov is
- * the caller's and is not changed: the op works on a copy.
+ * the caller's and is not changed: the op works on a copy, read safely
+ * (EFAULT, as the kernel's, if it cannot be read).
  */
 long write_all(struct op *o, const struct iovec *iov, int iovcnt)
 {
 	struct iovec one, *copy = &one;
-	size_t total = iov_total(iov, iovcnt);
+	size_t total;
 	long r;
 
 	if (iovcnt > 1) {
@@ -84,7 +85,12 @@ long write_all(struct op *o, const struct iovec *iov, int iovcnt)
 		if (!copy)
 			return -ENOMEM;
 	}
-	memcpy(copy, iov, (size_t)iovcnt * sizeof(*copy));
+	if (!copy_in(copy, iov, (size_t)iovcnt * sizeof(*copy))) {
+		if (copy != &one)
+			free(copy);
+		return -EFAULT;
+	}
+	total = iov_total(copy, iovcnt);
 	o->iov = copy;
 	o->iovcnt = iovcnt;
 	for (;;) {
@@ -133,9 +139,17 @@ SPROUT_EXPORT ssize_t read(int fd, void *buf, size_t n)
 	if (fd_hidden(fd))
 		return ebadf();
 	k = fd_kind(fd);
-	if (k == KIND_FILE)
+	/*
+	 * 0 bytes: the kernel's answer (EINVAL for an eventfd, say), which
+	 * readv's would not be; it does not wait for anything. Over INT_MAX
+	 * bytes: read checks the whole buffer (EFAULT), readv and recv clamp
+	 * it first, so it is the kernel's read, handed off (it may wait).
+	 */
+	if (n > INT_MAX)
+		return BLOCKING(LONG, ssize_t, REAL(read)(fd, buf, n));
+	if (k == KIND_FILE || n == 0)
 		return BLOCKING(SHORT, ssize_t, REAL(read)(fd, buf, n));
-	if (k == KIND_STREAM && n > 0)
+	if (k == KIND_STREAM)
 		return sock_recv(fd, buf, n, 0, NULL, NULL);
 	return do_readv(fd, &v, 1);
 }
@@ -163,9 +177,12 @@ SPROUT_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 	if (fd_hidden(fd))
 		return ebadf();
 	k = fd_kind(fd);
-	if (k == KIND_FILE)
+	/* 0 or over INT_MAX bytes: the kernel's answer, as for read. */
+	if (n > INT_MAX)
+		return BLOCKING(LONG, ssize_t, REAL(write)(fd, buf, n));
+	if (k == KIND_FILE || n == 0)
 		return BLOCKING(SHORT, ssize_t, REAL(write)(fd, buf, n));
-	if (k == KIND_STREAM && n > 0)
+	if (k == KIND_STREAM)
 		return sock_send(fd, &m, 0);
 	return do_writev(fd, &v, 1);
 }

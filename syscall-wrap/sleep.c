@@ -66,13 +66,24 @@ static int sleep_until(clockid_t clk, const struct timespec *abs)
 	}
 }
 
+/*
+ * The program's *req in *ts, read safely: false if req is NULL, cannot be
+ * read or is not a valid time, for the kernel's call to say EFAULT or
+ * EINVAL without waiting.
+ */
+static bool req_copy(const struct timespec *req, struct timespec *ts)
+{
+	return req && copy_in(ts, req, sizeof(*ts)) && ts_valid(ts);
+}
+
 static int do_nanosleep(const struct timespec *req, struct timespec *rem)
 {
+	struct timespec ts;
 	int err;
 
-	if (!req || !ts_valid(req))
+	if (!req_copy(req, &ts))
 		return REAL(nanosleep)(req, rem); /* EFAULT or EINVAL */
-	err = sleep_for(req, rem);
+	err = sleep_for(&ts, rem);
 	if (err) {
 		errno = err;
 		return -1;
@@ -98,6 +109,7 @@ SPROUT_EXPORT int clock_nanosleep(clockid_t clk, int flags,
 				  const struct timespec *req,
 				  struct timespec *rem)
 {
+	struct timespec ts;
 	int err;
 
 	if (!shim_on_g())
@@ -115,11 +127,11 @@ SPROUT_EXPORT int clock_nanosleep(clockid_t clk, int flags,
 		exitsyscall();
 		return err;
 	}
-	if (!req || !ts_valid(req))
+	if (!req_copy(req, &ts))
 		return REAL(clock_nanosleep)(clk, flags, req, rem);
 	if (flags & TIMER_ABSTIME)
-		return sleep_until(clk, req);
-	return sleep_for(req, rem);
+		return sleep_until(clk, &ts);
+	return sleep_for(&ts, rem);
 }
 
 SPROUT_EXPORT unsigned int sleep(unsigned int seconds)

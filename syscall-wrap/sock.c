@@ -135,14 +135,22 @@ SPROUT_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen,
 
 SPROUT_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-	if (net_direct(fd, flags) || !msg || msg->msg_iovlen > IOV_MAX) {
+	struct msghdr m;
+
+	/*
+	 * The header is read safely: one that cannot be read, like one the
+	 * kernel refuses, goes to the kernel, to fail there in its order
+	 * (EBADF, ENOTSOCK, then EFAULT or EMSGSIZE).
+	 */
+	if (net_direct(fd, flags) || !msg || !copy_in(&m, msg, sizeof(m)) ||
+	    m.msg_iovlen > IOV_MAX) {
 		if (!shim_on_g())
 			return REAL(sendmsg)(fd, msg, flags);
 		if (fd_hidden(fd))
 			return ebadf();
 		return BLOCKING(SHORT, ssize_t, REAL(sendmsg)(fd, msg, flags));
 	}
-	return sock_send(fd, msg, flags);
+	return sock_send(fd, &m, flags);
 }
 
 SPROUT_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,

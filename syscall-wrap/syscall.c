@@ -18,6 +18,7 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <sched.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -194,19 +195,31 @@ struct clone3_args {
 	uint64_t flags; /* the first field of the kernel's clone_args */
 };
 
+bool copy_in(void *dst, const void *src, size_t n)
+{
+	struct iovec local = { dst, n };
+	struct iovec remote = { (void *)src, n };
+	long r = sys6(SYS_process_vm_readv, sys0(SYS_getpid), (long)&local, 1,
+		      (long)&remote, 1, 0);
+
+	if (r == (long)n)
+		return true;
+	if (r >= 0 || r == -EFAULT)
+		return false; /* all or part of it is not mapped */
+	/* A kernel or sandbox without the call (ENOSYS, EPERM): read it. */
+	memcpy(dst, src, n);
+	return true;
+}
+
 /*
- * The flags of the program's clone_args at p, read by the kernel so that a
- * bad pointer gives the call's EFAULT rather than a fault here; 0 if it
- * cannot be read (the call then fails in the kernel as natively).
+ * The flags of the program's clone_args at p; 0 if it cannot be read (the
+ * call then fails in the kernel as natively).
  */
 static uint64_t clone3_flags(const void *p)
 {
 	uint64_t flags = 0;
-	struct iovec local = { &flags, sizeof(flags) };
-	struct iovec remote = { (void *)p, sizeof(flags) };
 
-	if (sys6(SYS_process_vm_readv, sys0(SYS_getpid), (long)&local, 1,
-		 (long)&remote, 1, 0) != sizeof(flags))
+	if (!copy_in(&flags, p, sizeof(flags)))
 		return 0;
 	return flags;
 }

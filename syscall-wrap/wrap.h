@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -31,6 +32,14 @@
 #define SHORT	      entersyscall()
 #define LONG	      entersyscallblock()
 #define LONG_IF(cond) ((cond) ? entersyscallblock() : entersyscall())
+
+/*
+ * Copy n bytes of the program's at src to dst, read by the kernel
+ * (process_vm_readv) so that a bad pointer is false, not a fault here: the
+ * shim never dereferences a pointer the kernel would check for EFAULT
+ * (syscall.c).
+ */
+bool copy_in(void *dst, const void *src, size_t n) hidden;
 
 /* syscall(SYS_futex, ...) with its six arguments (syscall.c). */
 long futex_call(const long a[6]) hidden;
