@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "runtime.h"
-#include "arch/x86_64/sys.h"
+#include "../arch/x86_64/sys.h"
 
 void print(const char *s)
 {

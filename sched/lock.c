@@ -8,7 +8,7 @@
  * lock it is given on g0, once the parking G is off its stack.
  */
 #include "runtime.h"
-#include "arch/x86_64/sys.h"
+#include "../arch/x86_64/sys.h"
 
 enum { UNLOCKED, LOCKED, SLEEPING };
 

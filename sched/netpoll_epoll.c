@@ -13,7 +13,7 @@
 
 #include "runtime.h"
 #include "netpoll.h"
-#include "arch/x86_64/sys.h"
+#include "../arch/x86_64/sys.h"
 
 #define BREAK_KEY UINT64_MAX
 #define NEVENTS	  128

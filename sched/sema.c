@@ -35,7 +35,7 @@
 
 #include "runtime.h"
 #include "sema.h"
-#include "arch/x86_64/sys.h"
+#include "../arch/x86_64/sys.h"
 
 #define NBUCKETS 251
 

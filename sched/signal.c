@@ -39,7 +39,7 @@
 #include "runtime.h"
 #include "netpoll.h"
 #include "sema.h"
-#include "arch/x86_64/sys.h"
+#include "../arch/x86_64/sys.h"
 
 static uint64_t sigbit(int sig)
 {

@@ -31,7 +31,7 @@
 
 #include "runtime.h"
 #include "netpoll.h"
-#include "arch/x86_64/sys.h"
+#include "../arch/x86_64/sys.h"
 
 int64_t nanotime(void)
 {

@@ -15,7 +15,7 @@
 
 #include "shim.h"
 #include "../compat/tcb.h"
-#include "../sched/arch/x86_64/sys.h"
+#include "../arch/x86_64/sys.h"
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"

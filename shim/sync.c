@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "sync.h"
-#include "../sched/arch/x86_64/sys.h"
+#include "../arch/x86_64/sys.h"
 
 int deadline_of(const struct timespec *abstime, clockid_t clock,
 		int64_t *deadline)

@@ -28,7 +28,7 @@
 #include "../syscall-wrap/wrap.h"
 #include "../compat/attr.h"
 #include "../compat/tcb.h"
-#include "../sched/arch/x86_64/sys.h"
+#include "../arch/x86_64/sys.h"
 
 extern struct thread_defaults {
 	size_t stack, guard;

@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 
 #include "fd.h"
-#include "../sched/arch/x86_64/sys.h"
+#include "../arch/x86_64/sys.h"
 #include "../shim/shim.h"
 
 /* What fd names, found once: KIND_FILE for what epoll cannot watch. */

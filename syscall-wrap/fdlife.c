@@ -27,7 +27,7 @@
 #include <linux/close_range.h>
 
 #include "fd.h"
-#include "../sched/arch/x86_64/sys.h"
+#include "../arch/x86_64/sys.h"
 #include "../shim/shim.h"
 
 int fd_made(int fd)

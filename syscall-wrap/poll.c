@@ -28,7 +28,7 @@
 #include <sys/select.h>
 
 #include "fd.h"
-#include "../sched/arch/x86_64/sys.h"
+#include "../arch/x86_64/sys.h"
 #include "../shim/shim.h"
 
 /*

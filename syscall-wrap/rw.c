@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "fd.h"
-#include "../sched/arch/x86_64/sys.h"
+#include "../arch/x86_64/sys.h"
 #include "../shim/shim.h"
 
 /*

@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 
 #include "fd.h"
-#include "../sched/arch/x86_64/sys.h"
+#include "../arch/x86_64/sys.h"
 #include "../shim/shim.h"
 
 static int dontwait(const struct op *o, bool nowait)

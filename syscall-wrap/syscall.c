@@ -25,7 +25,7 @@
 
 #include "wrap.h"
 #include "../shim/sync.h"
-#include "../sched/arch/x86_64/sys.h"
+#include "../arch/x86_64/sys.h"
 
 static long kernel(const long a[6], bool block)
 {
