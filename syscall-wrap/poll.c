@@ -243,22 +243,40 @@ SPROUT_EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int ms,
 	return poll(fds, n, ms);
 }
 
+/*
+ * ppoll's and epoll_pwait2's timeout and mask, read in the kernel's order
+ * (the timeout, then the mask): the deadline in *deadline and the mask's
+ * copy in *m, or -EFAULT, -EINVAL.
+ */
+static long ts_mask_in(const struct timespec *ts, const sigset_t **mask,
+		       sigset_t *m, int64_t *deadline)
+{
+	struct timespec t;
+
+	if (ts && !copy_in(&t, ts, sizeof(t)))
+		return -EFAULT;
+	if (ts && !ts_valid(&t))
+		return -EINVAL;
+	if (!mask_copy(mask, m))
+		return -EFAULT;
+	*deadline = deadline_ts(ts ? &t : NULL);
+	return 0;
+}
+
 SPROUT_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 			const sigset_t *mask)
 {
-	struct timespec t;
+	int64_t deadline;
 	sigset_t m;
+	long r;
 
 	if (!shim_on_g())
 		return REAL(ppoll)(fds, n, ts, mask);
 	/* The kernel's order: the timeout, the mask, then the fds. */
-	if (ts && !copy_in(&t, ts, sizeof(t)))
-		return (int)ret(-EFAULT);
-	if (ts && !ts_valid(&t))
-		return (int)ret(-EINVAL);
-	if (!mask_copy(&mask, &m))
-		return (int)ret(-EFAULT);
-	return (int)ret(do_poll(fds, n, deadline_ts(ts ? &t : NULL), mask));
+	r = ts_mask_in(ts, &mask, &m, &deadline);
+	if (r)
+		return (int)ret(r);
+	return (int)ret(do_poll(fds, n, deadline, mask));
 }
 
 SPROUT_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n,
@@ -509,17 +527,14 @@ SPROUT_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max, int ms,
 SPROUT_EXPORT int epoll_pwait2(int epfd, struct epoll_event *ev, int max,
 			       const struct timespec *ts, const sigset_t *mask)
 {
-	struct timespec t;
+	int64_t deadline;
 	sigset_t m;
+	long r;
 
 	if (!shim_on_g())
 		return REAL(epoll_pwait2)(epfd, ev, max, ts, mask);
-	if (ts && !copy_in(&t, ts, sizeof(t)))
-		return (int)ret(-EFAULT);
-	if (ts && !ts_valid(&t))
-		return (int)ret(-EINVAL);
-	if (!mask_copy(&mask, &m))
-		return (int)ret(-EFAULT);
-	return (int)ret(
-		do_epoll(epfd, ev, max, deadline_ts(ts ? &t : NULL), mask));
+	r = ts_mask_in(ts, &mask, &m, &deadline);
+	if (r)
+		return (int)ret(r);
+	return (int)ret(do_epoll(epfd, ev, max, deadline, mask));
 }
