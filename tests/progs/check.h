@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -164,6 +165,26 @@ static inline int fdinfo_flags(int fd)
 	buf[n] = '\0';
 	p = strstr(buf, "flags:");
 	return p ? (int)strtol(p + 6, NULL, 8) : -1;
+}
+
+/* Wait at most 20 s for pid; kill it if it does not end. */
+static inline int reap(pid_t pid, const char *how)
+{
+	uint64_t end = now_ns() + 20000 * MS;
+	int st;
+	pid_t r;
+
+	while ((r = waitpid(pid, &st, WNOHANG)) == 0 && now_ns() < end)
+		usleep(10000);
+	if (r == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		CHECK(0, "the child of %s did not end in 20 s", how);
+	}
+	CHECK(r == pid, "waitpid: %s", strerror(errno));
+	CHECK(WIFEXITED(st), "the child of %s was killed by signal %d", how,
+	      WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	return WEXITSTATUS(st);
 }
 
 #endif /* SPROUT_TESTS_CHECK_H */

@@ -75,26 +75,6 @@ static int child_life(int status)
 	return status;
 }
 
-/* Wait at most 20 s for pid; kill it if it does not end. */
-static int reap(pid_t pid, const char *how)
-{
-	uint64_t end = now_ns() + 20000 * MS;
-	int st;
-	pid_t r;
-
-	while ((r = waitpid(pid, &st, WNOHANG)) == 0 && now_ns() < end)
-		usleep(10000);
-	if (r == 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &st, 0);
-		CHECK(0, "the child of %s did not end in 20 s", how);
-	}
-	CHECK(r == pid, "waitpid: %s", strerror(errno));
-	CHECK(WIFEXITED(st), "the child of %s was killed by signal %d", how,
-	      WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-	return WEXITSTATUS(st);
-}
-
 enum how { FORK, UNDERSCORE_FORK, SYSCALL_FORK, NHOW };
 static const char *const how_name[] = { "fork()", "_Fork()",
 					"syscall(SYS_fork)" };
