@@ -8,7 +8,6 @@
 #                three from the time, printed
 #   FUZZ_CALLS   calls per seed (default 2000)
 #   FUZZ_PROCS   SPROUT_PROCS counts (default "1 2")
-#   FUZZ_STRICT  passed on: try the known differences too (see calls.c)
 set -u
 calls=$1
 lib=$2
