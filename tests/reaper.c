@@ -115,6 +115,59 @@ static void describe(pid_t pid, char *out, size_t len)
 	out[n] = '\0';
 }
 
+/* The first line of /proc/pid/task/tid/name into out, or "?". */
+static void task_file(pid_t pid, const char *tid, const char *name, char *out,
+		      size_t len)
+{
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(out, len, "?");
+	snprintf(path, sizeof(path), "/proc/%d/task/%s/%s", (int)pid, tid,
+		 name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, out, len - 1);
+	close(fd);
+	if (n <= 0) {
+		snprintf(out, len, "?");
+		return;
+	}
+	out[n] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+}
+
+/*
+ * What a process left behind is doing, a line per thread: its state, the
+ * kernel function it sleeps in and the system call it is in (number
+ * first, as /proc/pid/syscall gives it). A hang shows here.
+ */
+static void describe_threads(pid_t pid)
+{
+	char path[64], stat[512], wchan[128], sys[256], *p;
+	struct dirent *de;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return;
+	while ((de = readdir(dir)) != NULL) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		task_file(pid, de->d_name, "stat", stat, sizeof(stat));
+		task_file(pid, de->d_name, "wchan", wchan, sizeof(wchan));
+		task_file(pid, de->d_name, "syscall", sys, sizeof(sys));
+		p = strrchr(stat, ')');
+		fprintf(stderr,
+			"reaper:   thread %s: state %c, in %s, syscall %s\n",
+			de->d_name, p && p[1] == ' ' ? p[2] : '?', wchan, sys);
+	}
+	closedir(dir);
+}
+
 /*
  * Name and kill the live children of this process (orphans re-parented
  * here); the number found.
@@ -144,6 +197,7 @@ static int kill_children(const char *test)
 		fprintf(stderr,
 			"reaper: %s left process %d behind (%s); killed\n",
 			test, (int)pid, cmd);
+		describe_threads(pid);
 		kill(pid, SIGKILL);
 		n++;
 	}
