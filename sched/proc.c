@@ -202,6 +202,8 @@ static void mcall(struct g *(*fn)(struct m *, struct g *))
 	struct g *gp = getg();
 	struct m *mp = gp->m;
 
+	if (unlikely(atomic_load_explicit(&mp->kpend, memory_order_relaxed)))
+		m_kpend_take(mp, gp);
 	mp->mcall_fn = fn;
 	ctx_switch(&gp->sp, mp->g0->sp, mp->g0->tcb);
 }
@@ -1070,7 +1072,7 @@ void rt_exit(void)
 	atomic_store_explicit(&mp->p->state,
 			      mp->pgen | (gp->rtsys ? P_SYSCALL : P_USER),
 			      memory_order_release);
-	if (unlikely(atomic_load_explicit(&gp->sigpend, memory_order_relaxed)))
+	if (unlikely(g_sigready(gp)))
 		sigpend_deliver(gp);
 }
 

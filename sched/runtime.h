@@ -270,8 +270,13 @@ struct m {
 	void *waitlock;
 
 	uint64_t sigmask; /* the kernel thread's blocked signals */
-	uint32_t rand;	  /* fastrand() state; owner */
-	struct g g0_own;  /* g0 of Ms other than M0 */
+	/*
+	 * A signal its G blocks was sent to the kernel thread: the G takes
+	 * it along when it leaves (m_kpend_take()).
+	 */
+	_Atomic bool kpend;
+	uint32_t rand;	 /* fastrand() state; owner */
+	struct g g0_own; /* g0 of Ms other than M0 */
 
 	/* The idle list is doubly linked: an idle M may leave it by itself. */
 	struct m *idleprev; /* under sched.lock */
@@ -438,6 +443,17 @@ void g_sigsuspend_main(const sigset_t *mask) hidden;
 void sig_arrived(int sig, const siginfo_t *info, bool restart) hidden;
 void sig_interrupt_main(void) hidden;
 void sigpend_deliver(struct g *gp) hidden;
+void m_kpend_take(struct m *mp, struct g *gp) hidden;
+
+/*
+ * The signals left for gp (sigpend) that it does not block: those a wait
+ * of its must end for, and rt_exit() delivers. Blocked ones stay pending
+ * until the G unblocks them (g_sigmask()), as on a thread.
+ */
+static inline uint64_t g_sigready(struct g *gp)
+{
+	return atomic_load(&gp->sigpend) & ~gp->sigmask;
+}
 int g_sleep(int64_t deadline) hidden;
 
 /*

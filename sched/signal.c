@@ -24,6 +24,13 @@
  * with EINTR unless the handler has SA_RESTART (netpoll_wait()). A signal
  * that is ignored or blocked lets the wait go on.
  *
+ * A signal the G blocks stays pending for the G, as for a thread: in its
+ * sigpend, or on its M's kernel thread while it runs there (where its
+ * sigwait() or pselect() takes it), and then it takes it along when it
+ * leaves the M (m_kpend_take()). Unblocking it (g_sigmask()) delivers it.
+ * A signal whose action is the default and ends or stops the process does
+ * so at once, whichever G it is sent to (act_on_process()).
+ *
  * The G's state is read without a lock: a G that stops running between the
  * check and the kernel's delivery gets the signal on the M it left, where
  * the next G to run there takes it. Process-directed signals are left to
@@ -96,8 +103,15 @@ int g_sigmask(int how, const sigset_t *set, sigset_t *old)
 	}
 	if (set) {
 		gp->sigmask = mask & ~UNBLOCKABLE;
-		/* Signals pending and now unblocked run before this returns. */
+		/*
+		 * Signals pending and now unblocked run before this returns:
+		 * the kernel's on the M, and those left for the G. Pairs with
+		 * g_kill(): it sets sigpend, then looks at the mask.
+		 */
 		m_sigmask_set(gp->m, gp->sigmask);
+		atomic_thread_fence(memory_order_seq_cst);
+		if (g_sigready(gp))
+			sigpend_deliver(gp);
 	}
 	return 0;
 }
@@ -122,9 +136,15 @@ void g_sigmask_end(uint64_t old)
 	getg()->sigmask = old;
 }
 
+/*
+ * Send the G's pending signals that it does not block to its M, which is
+ * running it: the kernel runs their handlers on the way back from the
+ * system call. Blocked ones stay in sigpend.
+ */
 void sigpend_deliver(struct g *gp)
 {
-	uint64_t set = atomic_exchange(&gp->sigpend, 0);
+	uint64_t set =
+		atomic_fetch_and(&gp->sigpend, gp->sigmask) & ~gp->sigmask;
 	int sig;
 
 	for (sig = 1; set; sig++) {
@@ -315,6 +335,88 @@ void sig_interrupt_main(void)
 		netpoll_interrupt(nw);
 }
 
+/*
+ * Is sig's action the default, and the default to end or stop the
+ * process (signal(7))? Then it acts on the whole process, whichever
+ * thread it is sent to.
+ */
+static bool acts_on_process(int sig)
+{
+	struct kernel_sigaction act;
+
+	switch (sig) {
+	case SIGCHLD:
+	case SIGCONT:
+	case SIGURG:
+	case SIGWINCH:
+	case 32: /* SIGCANCEL and SIGSETXID: glibc's */
+	case 33:
+		return false;
+	}
+	return sys4(SYS_rt_sigaction, sig, 0, (long)&act, 8) == 0 &&
+	       act.handler == SIG_DFL;
+}
+
+/*
+ * Take sig's default action now, on the calling kernel thread, which may
+ * block it for its G: the process ends (or stops, and goes on here when
+ * continued).
+ */
+static void act_on_process(int sig)
+{
+	uint64_t set = sigbit(sig), old;
+
+	sys4(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)&set, (long)&old, 8);
+	sys3(SYS_tgkill, sys0(SYS_getpid), sys_gettid(), sig);
+	sys4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, 8);
+}
+
+/*
+ * Send sig to gp, running on mp. The kernel then acts as for a thread:
+ * it runs the handler, or a sigwait() or pselect() of the G's takes the
+ * signal, or it stays pending on the kernel thread while the G blocks it;
+ * in that case the G takes it along when it leaves mp (m_kpend_take()),
+ * lest the next G to run there, not blocking it, get it.
+ */
+static void m_kill(struct g *gp, struct m *mp, int sig)
+{
+	if (gp->sigmask & sigbit(sig))
+		atomic_store(&mp->kpend, true);
+	tgkill_m(mp, sig);
+}
+
+/*
+ * The calling G leaves mp (mcall()): signals pending on the kernel thread
+ * that the G blocks are the G's, and go into its sigpend. rt_sigtimedwait
+ * takes those sent to the thread before those sent to the process.
+ */
+void m_kpend_take(struct m *mp, struct g *gp)
+{
+	const struct timespec now = { 0, 0 };
+	uint64_t pend, one;
+	siginfo_t si;
+	int sig;
+
+	atomic_store(&mp->kpend, false);
+	if (sys2(SYS_rt_sigpending, (long)&pend, 8) < 0)
+		return;
+	pend &= gp->sigmask;
+	for (sig = 1; pend; sig++) {
+		if (!(pend & sigbit(sig)))
+			continue;
+		pend &= ~sigbit(sig);
+		one = sigbit(sig);
+		if (sys4(SYS_rt_sigtimedwait, (long)&one, (long)&si, (long)&now,
+			 8) == sig)
+			atomic_fetch_or(&gp->sigpend, sigbit(sig));
+	}
+}
+
+/*
+ * pthread_kill() of a G: 0 or EINVAL. A signal the G blocks waits in its
+ * sigpend until the G unblocks it; one whose default action ends the
+ * process does so at once, even if the G is parked.
+ */
 int g_kill(struct g *gp, int sig)
 {
 	struct g *self = getg();
@@ -323,11 +425,17 @@ int g_kill(struct g *gp, int sig)
 
 	if (sig < 1 || sig > 64)
 		return EINVAL;
+	if (!(gp->sigmask & sigbit(sig)) && acts_on_process(sig)) {
+		act_on_process(sig);
+		return 0;
+	}
 	if (gp == self) {
-		tgkill_m(gp->m, sig);
+		m_kill(gp, gp->m, sig);
 		return 0;
 	}
 	atomic_fetch_or(&gp->sigpend, sigbit(sig));
+	/* Pairs with g_sigmask(): it sets the mask, then looks at sigpend. */
+	atomic_thread_fence(memory_order_seq_cst);
 	/*
 	 * Running: the kernel interrupts it there, unless it took it. Not
 	 * once it waits on the netpoller (or is about to park there): the
@@ -338,9 +446,11 @@ int g_kill(struct g *gp, int sig)
 	if (atomic_load(&gp->status) == G_RUNNING && mp && mp->curg == gp &&
 	    !atomic_load(&gp->nwait)) {
 		if (atomic_fetch_and(&gp->sigpend, ~sigbit(sig)) & sigbit(sig))
-			tgkill_m(mp, sig);
+			m_kill(gp, mp, sig);
 		return 0;
 	}
+	if (gp->sigmask & sigbit(sig))
+		return 0; /* it waits in sigpend until unblocked */
 	sleep_wake(gp);
 	/*
 	 * Waiting for I/O: move the fd's event count on and wake its waiters,
@@ -394,7 +504,7 @@ int g_sleep(int64_t deadline)
 	for (;;) {
 		atomic_store(&gp->intr, SLEEP_AWAKE);
 		/* Pairs with g_kill(): it sets sigpend, then intr. */
-		if (atomic_load(&gp->sigpend))
+		if (g_sigready(gp))
 			sigpend_deliver(gp);
 		if (sig_wait_ran(gp))
 			return EINTR;

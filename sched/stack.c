@@ -361,14 +361,6 @@ struct g *stack_find_g(const void *addr, bool *in_guard)
 	return NULL;
 }
 
-/* The kernel's struct sigaction (x86_64), for the raw system call. */
-struct kernel_sigaction {
-	void (*handler)(int);
-	unsigned long flags;
-	void (*restorer)(void);
-	uint64_t mask;
-};
-
 static void put_kib(const char *before, size_t bytes)
 {
 	char num[24];
@@ -401,11 +393,20 @@ static void overflow_handler(int sig, siginfo_t *si, void *uc)
 		      " or raise the default with SPROUT_STACK=SIZE\n");
 	}
 	/*
-	 * Returning re-runs the access, which now kills as SIGSEGV does. The
-	 * raw call: SIG_DFL needs no restorer, and the shim's sigaction() is
-	 * the program's entry point, not the runtime's.
+	 * The raw call: SIG_DFL needs no restorer, and the shim's sigaction()
+	 * is the program's entry point, not the runtime's.
 	 */
 	sys4(SYS_rt_sigaction, sig, (long)&dfl, 0, 8);
+	/*
+	 * A fault: returning re-runs the access, which now kills as SIGSEGV
+	 * does. A SIGSEGV sent (raise(), kill()) is not raised again by
+	 * returning: it goes back to this thread, blocked until the handler
+	 * returns, and its default action then ends the process as it would
+	 * have natively, with a core.
+	 */
+	if (si->si_code <= 0 && sys4(SYS_rt_tgsigqueueinfo, sys0(SYS_getpid),
+				     sys_gettid(), sig, (long)si) < 0)
+		sys3(SYS_tgkill, sys0(SYS_getpid), sys_gettid(), sig);
 }
 
 /* Give the calling kernel thread (an M) an alternate signal stack. */

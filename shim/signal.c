@@ -31,6 +31,37 @@ SPROUT_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 }
 
 /*
+ * raise(), and its old name gsignal(): pthread_kill() of the calling
+ * thread. For a G that is the runtime's, which keeps a signal the G
+ * blocks for the G rather than on its kernel thread, where the next G to
+ * run there would take it.
+ */
+static int g_raise(int sig)
+{
+	int err = g_kill(getg(), sig);
+
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+SPROUT_EXPORT int raise(int sig)
+{
+	if (!shim_on_g())
+		return REAL(raise)(sig);
+	return g_raise(sig);
+}
+
+SPROUT_EXPORT int gsignal(int sig)
+{
+	if (!shim_on_g())
+		return REAL(gsignal)(sig);
+	return g_raise(sig);
+}
+
+/*
  * The BSD and System V forms. glibc's call the kernel itself, which would
  * change the M's mask behind the G's back: dash's sigsetmask(0) after a
  * fork left its G's mask all blocked, so the sigsuspend() of its "wait"

@@ -136,6 +136,8 @@
 	X(pthread_getaffinity_np, NULL)                                   \
 	/* signal.c */                                                    \
 	X(pthread_sigmask, NULL)                                          \
+	X(raise, NULL)                                                    \
+	X(gsignal, NULL)                                                  \
 	X(sigprocmask, NULL)                                              \
 	X(sigsetmask, NULL)                                               \
 	X(sigblock, NULL)                                                 \
