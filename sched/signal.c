@@ -226,44 +226,125 @@ static bool synchronous(int sig, const siginfo_t *info)
 }
 
 /*
- * Before a handler of the program runs for sig: did the kernel deliver a
- * signal sent to the process to an M whose mask is older than the mask of
- * the G it stands for? An idle M stands for the initial thread and took
- * its mask when it went idle; if that thread blocked sig since (a shell
- * between blocking SIGCHLD and sigsuspend()), natively the signal would
- * wait, pending, until a thread unblocks it. So the M blocks it from the
- * handler's return on (in uc) and sends it back to the process with its
- * information; only the initial thread may send a kernel's si_code, so
- * from another M it goes back as kill() would send it. Async-signal-safe.
+ * Send sig back to the process with its information, and block it on the
+ * calling M from the handler's return on (in uc), so that the kernel picks
+ * another thread that takes it, or keeps it pending on the process until
+ * an M unblocks it. Only the initial thread may send a kernel's si_code,
+ * so from another M it goes back as kill() would send it.
  */
-bool sig_misrouted(int sig, const siginfo_t *info, void *uc)
+static void sig_bounce(struct m *mp, int sig, const siginfo_t *info, void *uc)
 {
-	struct g *gp = getg();
-	long pid;
+	long pid = sys0(SYS_getpid);
 
-	if (!gp || (gp->flags & G_LOCKED) || !info ||
-	    info->si_code == SI_TKILL || synchronous(sig, info))
-		return false;
-	if (!(gp->flags & G_G0)) {
-		if (!(gp->sigmask & sigbit(sig)))
-			return false;
-	} else {
-		uint32_t st = atomic_load(&g_main.status);
-
-		/*
-		 * While the initial thread runs (in a system call too), its
-		 * kernel thread takes the signal as natively (a sigsuspend()
-		 * of its ends for it), not this M.
-		 */
-		if (st != G_RUNNING && !(g_main.sigmask & sigbit(sig)))
-			return false;
-	}
 	sigaddset(&((ucontext_t *)uc)->uc_sigmask, sig);
-	gp->m->sigmask |= sigbit(sig);
-	pid = sys0(SYS_getpid);
+	mp->sigmask |= sigbit(sig);
 	if (sys3(SYS_rt_sigqueueinfo, pid, sig, (long)info) < 0)
 		sys2(SYS_kill, pid, sig);
+}
+
+/*
+ * Leave sig pending for gp, which runs on this M inside the runtime (or is
+ * about to): it delivers it when it leaves (rt_exit()). A sleep it is on
+ * its way to does not begin.
+ */
+static void sig_leave(struct g *gp, int sig)
+{
+	uint32_t st = SLEEP_AWAKE;
+
+	atomic_fetch_or(&gp->sigpend, sigbit(sig));
+	atomic_compare_exchange_strong(&gp->intr, &st, SLEEP_WOKEN);
+}
+
+/*
+ * Where a handler of the program may run; called by the shim's trampoline
+ * before it runs one for sig. True: not here, not now; the trampoline
+ * returns at once and the signal goes where it belongs.
+ *
+ * The invariant: a handler of the program runs only on a G, in the
+ * program's code (gp->rtdepth == 0, a blocking system call included),
+ * never on g0 and never in the middle of runtime code, which holds locks
+ * and half-done changes a handler that calls into the shim would find.
+ * So the runtime may take a signal at any instruction of its own: one
+ * that lands there is left pending on its G (sig_leave()), and delivered
+ * when the G leaves the runtime, as the kernel delivers at the return to
+ * user mode. On g0 it is for the G the M is switching to or from (curg),
+ * if any; else, sent to the process, it is the initial thread's if that
+ * does not block it, as the kernel would choose it, and sysmon hands it
+ * over (sig_interrupt_main()); else the kernel chooses again
+ * (sig_bounce()). A G that blocks a signal sent to the process (its M's
+ * mask lags behind) sends it back too. A fault is the faulting code's,
+ * and threads the shim did not create take theirs as natively.
+ *
+ * Only the signal's number is kept for later: its handler then sees it as
+ * sent by pthread_kill() from this process. Async-signal-safe.
+ */
+bool sig_defer(int sig, const siginfo_t *info, void *uc)
+{
+	struct g *gp = getg(), *to;
+	bool thread;
+
+	if (!gp || (gp->flags & G_LOCKED) || !info || synchronous(sig, info))
+		return false;
+	thread = info->si_code == SI_TKILL;
+	if (!(gp->flags & G_G0)) {
+		if (!(gp->sigmask & sigbit(sig))) {
+			if (gp->rtdepth == 0)
+				return false;
+			sig_leave(gp, sig);
+		} else if (thread) {
+			sig_leave(gp, sig); /* pending until unblocked */
+		} else {
+			sig_bounce(gp->m, sig, info, uc);
+		}
+		return true;
+	}
+	to = gp->m->curg;
+	if (to && (thread || !(to->sigmask & sigbit(sig)))) {
+		sig_leave(to, sig);
+		return true;
+	}
+	if (!(g_main.sigmask & sigbit(sig)) &&
+	    atomic_load(&g_main.status) != G_DEAD) {
+		atomic_fetch_or(&g_main.sigpend, sigbit(sig));
+		sysmon_poke();
+		return true;
+	}
+	sig_bounce(gp->m, sig, info, uc);
 	return true;
+}
+
+/*
+ * The G's mask while a handler of the program runs on it, and after: the
+ * kernel blocked sa_mask and sig (unless SA_NODEFER) on top of the mask
+ * it saved in uc, and puts uc's back when the handler returns. The G and
+ * its M keep step with it, so that a handler that parks takes its mask
+ * along and leaves the M's for the next G to run there. Async-signal-safe.
+ */
+void sig_handler_mask(int sig, const sigset_t *sa_mask, bool nodefer,
+		      const void *uc)
+{
+	struct g *gp = getg();
+	uint64_t m, extra;
+
+	if (!gp || (gp->flags & (G_LOCKED | G_G0)))
+		return;
+	memcpy(&m, &((const ucontext_t *)uc)->uc_sigmask, sizeof(m));
+	memcpy(&extra, sa_mask, sizeof(extra));
+	m |= extra | (nodefer ? 0 : sigbit(sig));
+	gp->sigmask = m & ~UNBLOCKABLE;
+	gp->m->sigmask = m;
+}
+
+void sig_handler_done(const void *uc)
+{
+	struct g *gp = getg();
+	uint64_t m;
+
+	if (!gp || (gp->flags & (G_LOCKED | G_G0)))
+		return;
+	memcpy(&m, &((const ucontext_t *)uc)->uc_sigmask, sizeof(m));
+	gp->sigmask = m & ~UNBLOCKABLE;
+	gp->m->sigmask = m;
 }
 
 static uint32_t ran_bits(bool restart)
@@ -323,10 +404,24 @@ void sig_arrived(int sig, const siginfo_t *info, bool restart)
 	sysmon_poke();
 }
 
-/* For sysmon, after sig_arrived(): end the initial G's wait. */
+/*
+ * For sysmon, after sig_arrived() or sig_defer(): end the initial G's
+ * wait, and hand it the signals left for it.
+ */
 void sig_interrupt_main(void)
 {
+	uint64_t ready = g_sigready(&g_main);
 	struct npdir *nw;
+	int sig;
+
+	for (sig = 1; ready; sig++) {
+		if (!(ready & sigbit(sig)))
+			continue;
+		ready &= ~sigbit(sig);
+		if (atomic_fetch_and(&g_main.sigpend, ~sigbit(sig)) &
+		    sigbit(sig))
+			g_kill(&g_main, sig);
+	}
 
 	sleep_wake(&g_main);
 	/* Pairs with netpoll_wait(): it sets nwait, then looks at sigran. */
@@ -410,6 +505,57 @@ void m_kpend_take(struct m *mp, struct g *gp)
 			 8) == sig)
 			atomic_fetch_or(&gp->sigpend, sigbit(sig));
 	}
+}
+
+/* The calling G's pending signals in want go to its M's kernel thread. */
+static void sig_push_bits(uint64_t want)
+{
+	struct g *gp = getg();
+	uint64_t bits = atomic_fetch_and(&gp->sigpend, ~want) & want;
+	int sig;
+
+	for (sig = 1; bits; sig++) {
+		if (!(bits & sigbit(sig)))
+			continue;
+		bits &= ~sigbit(sig);
+		m_kill(gp, gp->m, sig);
+	}
+}
+
+/*
+ * Before a system call that takes signals from the kernel's pending set
+ * (sigwait() and its kin take those in set; sigsuspend() those its mask,
+ * now the G's, lets in): the G's own pending ones go there first, blocked
+ * by the M's mask until the call lets them in.
+ */
+void sig_push(const sigset_t *set)
+{
+	uint64_t want;
+
+	memcpy(&want, set, sizeof(want));
+	sig_push_bits(want);
+}
+
+void sig_push_unblocked(void)
+{
+	sig_push_bits(~getg()->sigmask);
+}
+
+/*
+ * sigpending() for the calling G: the kernel's (its M's, which it takes
+ * along, and the process's) and those left for the G.
+ */
+int g_sigpending(sigset_t *set)
+{
+	uint64_t mine = atomic_load(&getg()->sigpend), k;
+	long r = sys2(SYS_rt_sigpending, (long)set, 8);
+
+	if (r < 0)
+		return (int)-r;
+	memcpy(&k, set, sizeof(k));
+	k |= mine;
+	memcpy(set, &k, sizeof(k));
+	return 0;
 }
 
 /*

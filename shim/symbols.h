@@ -137,6 +137,8 @@
 	/* signal.c */                                                    \
 	X(pthread_sigmask, NULL)                                          \
 	X(raise, NULL)                                                    \
+	X(sigaltstack, NULL)                                              \
+	X(sigpending, NULL)                                               \
 	X(gsignal, NULL)                                                  \
 	X(sigprocmask, NULL)                                              \
 	X(sigsetmask, NULL)                                               \
