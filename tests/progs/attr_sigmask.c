@@ -8,10 +8,17 @@
  *    without an attribute, C11 threads included, and an explicit attribute
  *    without a mask still inherits; resetting the default inherits again;
  *  - a full set in the attribute blocks what the creator's full set blocks
- *    (SIGKILL and SIGSTOP never are), and SIGRTMAX (bit 63) is kept.
+ *    (SIGKILL and SIGSTOP never are), and SIGRTMAX (bit 63) is kept;
+ *  - it starts with no pending signal: a signal its creator sent itself
+ *    while blocking it stays the creator's. A new thread that lets it in
+ *    (by its attribute, or by unblocking it) neither sees it in
+ *    sigpending() nor runs its handler; the creator runs the handler, once,
+ *    when it unblocks it. Sent with pthread_kill() and with raise(), from
+ *    the initial thread and from another.
  */
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <threads.h>
 
 #include "check.h"
@@ -179,11 +186,120 @@ static void masks(void)
 	set_mask(0);
 }
 
+static atomic_int usr1_count;
+static _Atomic(pthread_t) usr1_on;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	atomic_store(&usr1_on, pthread_self());
+	atomic_fetch_add(&usr1_count, 1);
+}
+
+/* What a new thread saw of the creator's pending SIGUSR1. */
+struct seen {
+	bool pending;	 /* sigpending() named it */
+	int handled;	 /* handlers run for it meanwhile */
+	bool handled_on; /* one ran on this thread */
+};
+
+static void look(struct seen *s)
+{
+	struct timespec ms = { 0, 1000000 };
+	sigset_t pend;
+
+	CHECK(sigpending(&pend) == 0, "sigpending");
+	s->pending = sigismember(&pend, SIGUSR1) == 1;
+	/* Time and chances for a signal to arrive: yields, sleeps. */
+	for (int i = 0; i < 5; i++) {
+		sched_yield();
+		nanosleep(&ms, NULL);
+	}
+	s->handled = atomic_load(&usr1_count);
+	s->handled_on = s->handled &&
+			pthread_equal(atomic_load(&usr1_on), pthread_self());
+}
+
+/* Made with SIGUSR1 unblocked by its attribute. */
+static void *let_in(void *arg)
+{
+	look(arg);
+	return NULL;
+}
+
+/* Made with the creator's mask (SIGUSR1 blocked): unblocks it. */
+static void *unblock(void *arg)
+{
+	set_mask(0);
+	look(arg);
+	return NULL;
+}
+
+static void expect_not_seen(const struct seen *s, const char *what)
+{
+	CHECK(!s->pending, "%s: the creator's signal pending in it", what);
+	CHECK(!s->handled_on, "%s: the creator's signal handled on it", what);
+	CHECK(s->handled == 0, "%s: the creator's signal handled (%d)", what,
+	      s->handled);
+}
+
+/*
+ * The creator's pending SIGUSR1, sent to itself with pthread_kill() or
+ * raise(), is not a new thread's.
+ */
+static void pending(bool by_raise)
+{
+	struct seen s = { 0 };
+	pthread_attr_t attr;
+	pthread_t t;
+
+	atomic_store(&usr1_count, 0);
+	set_mask(bit(SIGUSR1));
+	if (by_raise)
+		CHECK(raise(SIGUSR1) == 0, "raise");
+	else
+		CHECK(pthread_kill(pthread_self(), SIGUSR1) == 0, "kill");
+	CHECK(atomic_load(&usr1_count) == 0, "a blocked signal ran");
+
+	CHECK(pthread_attr_init(&attr) == 0, "attr_init");
+	attr_mask(&attr, 0);
+	CHECK(pthread_create(&t, &attr, let_in, &s) == 0, "create");
+	CHECK(pthread_join(t, NULL) == 0, "join");
+	expect_not_seen(&s, "made with it unblocked");
+	pthread_attr_destroy(&attr);
+
+	memset(&s, 0, sizeof(s));
+	CHECK(pthread_create(&t, NULL, unblock, &s) == 0, "create");
+	CHECK(pthread_join(t, NULL) == 0, "join");
+	expect_not_seen(&s, "unblocking it");
+
+	set_mask(0); /* runs it here, before returning */
+	CHECK(atomic_load(&usr1_count) == 1, "handled %d times, not once",
+	      atomic_load(&usr1_count));
+	CHECK(pthread_equal(atomic_load(&usr1_on), pthread_self()),
+	      "handled on another thread");
+}
+
+static void *pending_both(void *arg)
+{
+	(void)arg;
+	pending(false);
+	pending(true);
+	return NULL;
+}
+
 int main(void)
 {
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	pthread_t t;
+
 	watchdog(30);
+	CHECK(sigaction(SIGUSR1, &sa, NULL) == 0, "sigaction");
 	EXPECT_MASK(cur_mask(), 0, "initial");
 	masks();
+	pending_both(NULL);
+	CHECK(pthread_create(&t, NULL, pending_both, NULL) == 0, "create");
+	CHECK(pthread_join(t, NULL) == 0, "join");
 	printf("attr_sigmask: ok\n");
 	return 0;
 }
