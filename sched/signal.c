@@ -271,8 +271,7 @@ static void sig_leave(struct g *gp, int sig)
  * if any; else, sent to the process, it is the initial thread's if that
  * does not block it, as the kernel would choose it, and sysmon hands it
  * over (sig_interrupt_main()); else the kernel chooses again
- * (sig_bounce()). A G that blocks a signal sent to the process (its M's
- * mask lags behind) sends it back too. A fault is the faulting code's,
+ * (sig_bounce()). A fault is the faulting code's,
  * and threads the shim did not create take theirs as natively.
  *
  * Only the signal's number is kept for later: its handler then sees it as
@@ -287,15 +286,13 @@ bool sig_defer(int sig, const siginfo_t *info, void *uc)
 		return false;
 	thread = info->si_code == SI_TKILL;
 	if (!(gp->flags & G_G0)) {
-		if (!(gp->sigmask & sigbit(sig))) {
-			if (gp->rtdepth == 0)
-				return false;
-			sig_leave(gp, sig);
-		} else if (thread) {
-			sig_leave(gp, sig); /* pending until unblocked */
-		} else {
-			sig_bounce(gp->m, sig, info, uc);
-		}
+		/*
+		 * The kernel judged the mask (a nested handler's changes to
+		 * the G's are undone by the time the outer one runs).
+		 */
+		if (gp->rtdepth == 0)
+			return false;
+		sig_leave(gp, sig);
 		return true;
 	}
 	to = gp->m->curg;

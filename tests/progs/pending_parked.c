@@ -8,7 +8,10 @@
  *    and sigtimedwait() with a zero timeout takes it;
  *  - sent while the thread is parked, a signal its sigsuspend() lets in
  *    ends that sigsuspend() at once with EINTR, its handler run once;
- *  - afterwards nothing is left pending.
+ *  - afterwards nothing is left pending;
+ *  - two signals raised while blocked both run when unblocked, before
+ *    pthread_sigmask() returns (the kernel nests the second handler on the
+ *    first's frame).
  */
 #include <pthread.h>
 #include <semaphore.h>
@@ -103,5 +106,12 @@ int main(void)
 	CHECK(pthread_join(t, NULL) == 0, "join");
 	CHECK(!pending(SIGUSR1) && !pending(SIGUSR2),
 	      "a signal pending on main");
+
+	CHECK(sigaction(SIGUSR2, &sa, NULL) == 0, "sigaction");
+	handled = 0;
+	CHECK(raise(SIGUSR1) == 0 && raise(SIGUSR2) == 0, "raise");
+	CHECK(handled == 0, "a blocked signal's handler ran");
+	CHECK(pthread_sigmask(SIG_UNBLOCK, &set, NULL) == 0, "sigmask");
+	CHECK(handled == 2, "2 signals unblocked, %d handlers ran", handled);
 	return 0;
 }
