@@ -459,6 +459,7 @@ void m_kpend_take(struct m *mp, struct g *gp) hidden;
 void sig_push(const sigset_t *set) hidden;
 void sig_push_unblocked(void) hidden;
 int g_sigpending(sigset_t *set) hidden;
+bool sig_send_self(int sig, const siginfo_t *info) hidden;
 
 /*
  * The signals left for gp (sigpend) that it does not block: those a wait

@@ -89,6 +89,10 @@ void tsd_run_destructors(struct g *gp) hidden;
 void attr_defaults_init(const struct runtime_config *cfg) hidden;
 bool attr_sigmask(const pthread_attr_t *attr, uint64_t *mask) hidden;
 
+/* signal.c */
+bool shim_pidfd_to_self(int fd, int sig, const void *info,
+			unsigned int flags) hidden;
+
 /* config.c */
 void config_read(struct runtime_config *cfg) hidden;
 

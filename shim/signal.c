@@ -5,9 +5,15 @@
  * And handlers, below.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "shim.h"
+#include "../arch/x86_64/sys.h"
 
 SPROUT_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
@@ -42,6 +48,83 @@ SPROUT_EXPORT int sigpending(sigset_t *set)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * A signal the initial thread sends its own process reaches it before the
+ * call returns, as natively (sig_send_self()).
+ */
+static bool to_self(pid_t pid, int sig, int code, const union sigval *value)
+{
+	siginfo_t si;
+
+	if (pid != getpid() || !shim_on_g())
+		return false;
+	memset(&si, 0, sizeof(si));
+	si.si_signo = sig;
+	si.si_code = code;
+	si.si_pid = getpid();
+	si.si_uid = getuid();
+	if (value)
+		si.si_value = *value;
+	return sig_send_self(sig, &si);
+}
+
+SPROUT_EXPORT int kill(pid_t pid, int sig)
+{
+	if (shim_on() && to_self(pid, sig, SI_USER, NULL))
+		return 0;
+	return REAL(kill)(pid, sig);
+}
+
+SPROUT_EXPORT int sigqueue(pid_t pid, int sig, const union sigval value)
+{
+	if (shim_on() && to_self(pid, sig, SI_QUEUE, &value))
+		return 0;
+	return REAL(sigqueue)(pid, sig, value);
+}
+
+/* The process fd (a pidfd, or a /proc/PID directory) stands for: PID, or -1. */
+static pid_t pidfd_pid(int fd)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int f;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = sys4(SYS_readlinkat, AT_FDCWD, (long)path, (long)buf,
+		 sizeof(buf) - 1);
+	if (n > 6 && !strncmp(buf, "/proc/", 6)) {
+		long pid;
+
+		buf[n] = '\0';
+		pid = strtol(buf + 6, &p, 10);
+		return *p == '\0' ? (pid_t)pid : -1;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = (int)sys4(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC,
+		      0);
+	if (f < 0)
+		return -1;
+	n = sys3(SYS_read, f, (long)buf, sizeof(buf) - 1);
+	sys1(SYS_close, f);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strstr(buf, "\nPid:");
+	return p ? (pid_t)atoi(p + 5) : -1;
+}
+
+/*
+ * syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0) to the calling
+ * process: as kill(getpid(), sig).
+ */
+bool shim_pidfd_to_self(int fd, int sig, const void *info, unsigned int flags)
+{
+	if (info || flags || fd < 0 || getg() != &g_main)
+		return false;
+	return pidfd_pid(fd) == getpid() &&
+	       to_self(getpid(), sig, SI_USER, NULL);
 }
 
 /* The alternate signal stack is per thread, so per G (sched/stack.c). */

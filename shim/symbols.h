@@ -139,6 +139,8 @@
 	X(raise, NULL)                                                    \
 	X(sigaltstack, NULL)                                              \
 	X(sigpending, NULL)                                               \
+	X(kill, NULL)                                                     \
+	X(sigqueue, NULL)                                                 \
 	X(gsignal, NULL)                                                  \
 	X(sigprocmask, NULL)                                              \
 	X(sigsetmask, NULL)                                               \

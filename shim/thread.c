@@ -505,6 +505,14 @@ SPROUT_EXPORT long syscall(long number, ...)
 			break;
 		case SYS_futex:
 			return futex_call(a);
+		case SYS_kill:
+			return kill((pid_t)a[0], (int)a[1]);
+		case SYS_pidfd_send_signal:
+			if (shim_pidfd_to_self((int)a[0], (int)a[1],
+					       (const void *)a[2],
+					       (unsigned int)a[3]))
+				return 0;
+			break;
 		case SYS_exit:
 			if (getg() && !(getg()->flags & (G_LOCKED | G_G0)))
 				thread_exit_raw(getg(), (int)a[0]);

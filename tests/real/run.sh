@@ -9,6 +9,9 @@
 #		its VSOCK cases, which hang natively on a VM without the
 #		vsock loopback), test_poll, test_select, test_epoll,
 #		test_subprocess
+# python-signal	CPython's own signal tests pass: test_signal,
+#		test_threadsignals, test_concurrent_futures (whose workers crash
+#		on purpose: a crash must be reported as one)
 # mariadb	mariadbd preloaded under sysbench oltp_point_select and
 #		oltp_read_write at 16, 256 and 1,000 clients: no aborted
 #		connection, no error (bench/mariadb.sh; SPROUT_MARIADB_SECS
@@ -56,12 +59,14 @@ sysbench)
 		echo "sysbench $t: $events events"
 	done
 	;;
-python | python-io)
+python | python-io | python-signal)
 	py=/usr/bin/python3
 	[ -x $py ] && $py -c 'import test.test_threading' 2>/dev/null ||
 		{ echo "SKIP: no CPython test suite"; exit 77; }
 	if [ "$name" = python ]; then
 		set -- test_threading test_queue test_thread
+	elif [ "$name" = python-signal ]; then
+		set -- test_signal test_threadsignals test_concurrent_futures
 	else
 		set -- test_selectors test_socket test_poll test_select \
 			test_epoll test_subprocess -i '*VSOCK*'
