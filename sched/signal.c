@@ -309,6 +309,7 @@ void sig_interrupt_main(void)
 	struct npdir *nw;
 
 	sleep_wake(&g_main);
+	wt_interrupt(&g_main);
 	/* Pairs with netpoll_wait(): it sets nwait, then looks at sigran. */
 	nw = atomic_load(&g_main.nwait);
 	if (nw)
@@ -342,6 +343,7 @@ int g_kill(struct g *gp, int sig)
 		return 0;
 	}
 	sleep_wake(gp);
+	wt_interrupt(gp); /* sem_wait(), mutexes, ...: sema.c */
 	/*
 	 * Waiting for I/O: move the fd's event count on and wake its waiters,
 	 * so that the G looks again (the others find nothing new and wait
