@@ -45,6 +45,8 @@ static int cond_wait(struct sync_cond *c, struct sync_mutex *m,
 		return r;
 	if (c->pshared) {
 		r = kfutex_wait(&c->seq, seq, deadline);
+		if (r == EINTR)
+			r = 0; /* a spurious wakeup */
 	} else {
 		b = wt_lock(&c->seq);
 		if (atomic_load(&c->seq) != seq) {
@@ -52,8 +54,11 @@ static int cond_wait(struct sync_cond *c, struct sync_mutex *m,
 		} else {
 			w.id = owner_id(false);
 			w.since = nanotime();
-			r = wt_wait(b, &c->seq, &w, deadline, false);
+			r = wt_wait(b, &c->seq, &w, deadline, WT_INTR);
 			handed = r == 0 && w.token == MUTEX_HANDOFF;
+			/* The handler ran: a spurious wakeup, as on Linux. */
+			if (r == EINTR || r == ERESTART)
+				r = 0;
 		}
 	}
 	/* Even after a timeout the mutex is ours again on return. */
