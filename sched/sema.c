@@ -31,8 +31,8 @@
  * Signals (WT_INTR waits): natively a handler that runs for a thread in a
  * futex wait ends the wait (EINTR, or a restart after a handler with
  * SA_RESTART, signal(7)); sem_wait() then fails with EINTR or restarts,
- * and a mutex, rwlock, barrier, join or once waits again after the
- * handler. A G parked here runs no handler until it leaves the runtime,
+ * and a mutex, rwlock, barrier, join, once or condvar waits again after
+ * the handler. A G parked here runs no handler until it leaves the runtime,
  * so its wait must end for it: wt_interrupt() takes the waiter off its
  * queue with EINTR, as the timeout does, under the bucket lock, so that a
  * waiter is either taken by a waker with its token or interrupted, never
@@ -258,22 +258,42 @@ struct ksigaction {
 	uint64_t mask;
 };
 
-/* Has sig a handler (the shim's trampoline for the program's)? */
-static bool sig_handled(int sig)
+/*
+ * Does sig, delivered, end a futex wait: has it a handler (the shim's
+ * trampoline for the program's), or is its default action to end the
+ * process? Not if the kernel ignores it or it stops the process, after
+ * which the wait goes on.
+ */
+static bool sig_ends_wait(int sig)
 {
 	struct ksigaction ka;
 
-	if (sys4(SYS_rt_sigaction, sig, 0, (long)&ka, 8) < 0)
+	if (sys4(SYS_rt_sigaction, sig, 0, (long)&ka, 8) < 0 ||
+	    ka.handler == SIG_IGN)
 		return false;
-	return ka.handler != SIG_DFL && ka.handler != SIG_IGN;
+	if (ka.handler != SIG_DFL)
+		return true;
+	switch (sig) {
+	case SIGCHLD:
+	case SIGCONT:
+	case SIGURG:
+	case SIGWINCH:
+	case SIGSTOP:
+	case SIGTSTP:
+	case SIGTTIN:
+	case SIGTTOU:
+		return false;
+	default:
+		return true;
+	}
 }
 
 /*
  * Must gp's WT_INTR wait end for a signal: a handler ran for it since the
  * wait began (on it, or for the initial G on another M: sig_arrived()),
  * or a signal left for it by g_kill() is let in by its mask and has a
- * handler? An ignored signal, or one whose default action is to ignore,
- * lets the wait go on. Signals left in sigpend are delivered by rt_exit(),
+ * handler, or ends the process? An ignored signal, or one whose default
+ * action is to ignore or to stop, lets the wait go on. Signals left in sigpend are delivered by rt_exit(),
  * which a G that waits in the kernel does not run: such a G gets its
  * signals from the kernel (wait_locked()).
  */
@@ -289,7 +309,7 @@ static bool interrupt_due(struct g *gp)
 	set = atomic_load(&gp->sigpend) &
 	      ~__atomic_load_n(&gp->sigmask, __ATOMIC_RELAXED);
 	for (sig = 1; set; sig++, set >>= 1)
-		if ((set & 1) && sig_handled(sig))
+		if ((set & 1) && sig_ends_wait(sig))
 			return true;
 	return false;
 }
