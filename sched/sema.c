@@ -44,7 +44,9 @@
  * the interrupter has put NULL there itself. No signal falls between the
  * two: g_kill() sets sigpend, then looks at gp->waiting; the G publishes
  * gp->waiting, then, still under the bucket lock, looks at sigpend, and at
- * sigran for a handler that ran meanwhile (interrupt_due()).
+ * sigran for a handler that ran meanwhile (interrupt_due()), and once
+ * more on g0 as it parks, for a signal that landed in between and was
+ * left pending on it (park_commit()).
  */
 #include <errno.h>
 #include <limits.h>
@@ -355,11 +357,23 @@ static void waiting_end(struct g *gp, struct waiter *w)
 	}
 }
 
-static bool unlock_bucket(struct g *gp, void *b)
+/*
+ * On g0, once the G is off its stack: release the bucket, and park unless
+ * a signal came for a WT_INTR wait since the G looked (one that landed
+ * while it was in the runtime is left pending on it for rt_exit()).
+ */
+static bool park_commit(struct g *gp, void *arg)
 {
-	(void)gp;
-	unlock(&((struct wt_bucket *)b)->lock);
-	return true;
+	struct waiter *w = arg;
+	struct wt_bucket *b = w->bucket; /* w's: its lock is held */
+	bool park = !(w->intr && interrupt_due(gp));
+
+	if (!park) {
+		dequeue(b, w);
+		w->result = EINTR;
+	}
+	unlock(&b->lock);
+	return park;
 }
 
 /* A locked G waits on its own kernel thread. */
@@ -436,7 +450,7 @@ int wt_wait(struct wt_bucket *b, const void *addr, struct waiter *w,
 		w->timer.f = wt_timeout;
 		timer_add(&w->timer);
 	}
-	gopark(unlock_bucket, b);
+	gopark(park_commit, w);
 	if (deadline >= 0)
 		timer_del(&w->timer);
 out:
