@@ -207,11 +207,11 @@ int netpoll_wait(int fd, int mode, uint32_t ticket, int64_t deadline)
 	 * looks at what they set.
 	 */
 	atomic_store(&gp->nwait, d);
-	if (!atomic_load(&gp->sigpend) && !atomic_load(&gp->sigran))
+	if (!g_sigready(gp) && !atomic_load(&gp->sigran))
 		err = wt_futex_wait_in(&d->q, &d->ev, ticket, deadline);
 	atomic_store(&gp->nwait, NULL);
 	atomic_fetch_sub(&nwaiting, 1);
-	if (atomic_load(&gp->sigpend))
+	if (g_sigready(gp))
 		sigpend_deliver(gp); /* left while it did not park */
 	ran = sig_wait_ran(gp);
 	if (atomic_load(&pd->seq) != seq)
@@ -562,13 +562,13 @@ int netpoll_wait_many(const struct netpoll_want *want, int n, int64_t deadline)
 		wake_timer_sleeper_now();
 	/* As in netpoll_wait(): g_kill() sets sigpend, then looks at nwait. */
 	atomic_store(&gp->nwait, first);
-	if (!atomic_load(&gp->sigpend) && !atomic_load(&gp->sigran))
+	if (!g_sigready(gp) && !atomic_load(&gp->sigran))
 		err = slots_wait(sl, want, n, deadline);
 	atomic_store(&gp->nwait, NULL);
 	atomic_fetch_sub(&nwaiting, 1);
 	if (sl != stack_slots)
 		free(sl);
-	if (atomic_load(&gp->sigpend))
+	if (g_sigready(gp))
 		sigpend_deliver(gp);
 	ran = sig_wait_ran(gp);
 	if (ran)

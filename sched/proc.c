@@ -188,6 +188,7 @@ static void execute(struct m *mp, struct g *gp, bool inherit)
 		atomic_store_explicit(&mp->p->schedtick, mp->p->schedtick + 1,
 				      memory_order_relaxed);
 	m_sigmask_set(mp, gp->sigmask);
+	m_altstack_set(mp, gp);
 	atomic_store_explicit(&mp->p->preempt, false, memory_order_relaxed);
 	ctx_switch(&mp->g0->sp, gp->sp, gp->tcb);
 }
@@ -202,6 +203,8 @@ static void mcall(struct g *(*fn)(struct m *, struct g *))
 	struct g *gp = getg();
 	struct m *mp = gp->m;
 
+	if (unlikely(atomic_load_explicit(&mp->kpend, memory_order_relaxed)))
+		m_kpend_take(mp, gp);
 	mp->mcall_fn = fn;
 	ctx_switch(&gp->sp, mp->g0->sp, mp->g0->tcb);
 }
@@ -632,6 +635,8 @@ static void g0_loop(struct m *mp, bool from_mcall)
 	for (;;) {
 		if (from_mcall) {
 			prev = mp->curg;
+			if (prev->altstack.ss_sp)
+				m_altstack_set(mp, NULL);
 			mp->curg = NULL;
 			prev->m = NULL;
 			gp = mp->mcall_fn(mp, prev);
@@ -675,7 +680,7 @@ static void mexit(struct m *mp)
 	uint64_t all = ~0ull & ~(1ull << (32 - 1)) & ~(1ull << (33 - 1));
 
 	sys4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, 0, 8);
-	stack_m_exit();
+	stack_m_exit(mp);
 	cur_g = NULL;
 	lock(&sched.lock);
 	mp->schedlink = sched.mfree;
@@ -696,7 +701,7 @@ static void *mstart(void *arg)
 	atomic_store(&g0->status, G_RUNNING);
 	mp->g0 = g0;
 	cur_g = g0;
-	stack_m_init();
+	stack_m_init(mp);
 	acquirep(mp, mp->nextp);
 	mp->nextp = NULL;
 	g0_loop(mp, false);
@@ -751,6 +756,7 @@ void gostart(struct g *gp, void (*fn)(void *), void *arg)
 	gp->rtdepth = 1;
 	gp->sysdepth = 0;
 	gp->rtsys = false;
+	memset(&gp->altstack, 0, sizeof(gp->altstack));
 	goready(gp);
 }
 
@@ -1032,9 +1038,14 @@ struct p *rt_enter(void)
 
 	if (!gp || (gp->flags & G_LOCKED))
 		return NULL;
-	mp = gp->m;
 	if ((gp->flags & G_G0) || gp->rtdepth++ > 0)
-		return mp->p;
+		return gp->m->p;
+	/*
+	 * From here on no handler runs on the G (sig_defer()); one that ran
+	 * before may have moved it to another M.
+	 */
+	atomic_signal_fence(memory_order_seq_cst);
+	mp = gp->m;
 	w = mp->pgen | P_USER;
 	if (likely(mp->p && atomic_compare_exchange_strong(
 				    &mp->p->state, &w, mp->pgen | P_RUNNING))) {
@@ -1052,26 +1063,35 @@ void rt_exit(void)
 	struct g *gp = getg();
 	struct m *mp;
 
-	if (!gp || (gp->flags & (G_LOCKED | G_G0)) || --gp->rtdepth > 0)
+	if (!gp || (gp->flags & (G_LOCKED | G_G0)))
 		return;
+	if (gp->rtdepth > 1) {
+		gp->rtdepth--;
+		return;
+	}
 #ifdef SPROUT_RESCHED_ON_EXIT
 	/*
 	 * Debug builds (-Dresched_on_exit=true): yield at every exit, but
 	 * not inside a blocking section (a handler that entered the runtime
 	 * during the call), which a normal build never switches out of.
 	 */
-	if (gp->m->g0 && gp->m->curg == gp && !gp->sysdepth) {
-		gp->rtdepth = 1;
+	if (gp->m->g0 && gp->m->curg == gp && !gp->sysdepth)
 		mcall(gosched_m);
-		gp->rtdepth = 0;
-	}
 #endif
+	/*
+	 * The P goes back to the program's code before the depth does: a
+	 * handler may run on the G once the depth is 0, and enter the
+	 * runtime again, or park and move the G to another M.
+	 */
 	mp = gp->m;
 	atomic_store_explicit(&mp->p->state,
 			      mp->pgen | (gp->rtsys ? P_SYSCALL : P_USER),
 			      memory_order_release);
-	if (unlikely(atomic_load_explicit(&gp->sigpend, memory_order_relaxed)))
-		sigpend_deliver(gp);
+	atomic_signal_fence(memory_order_seq_cst);
+	gp->rtdepth = 0;
+	atomic_signal_fence(memory_order_seq_cst);
+	if (unlikely(g_sigready(gp)))
+		sigpend_deliver(gp); /* those left while it was inside */
 }
 
 /*
@@ -1132,60 +1152,96 @@ static struct m *syscall_m(void)
 	return gp->m;
 }
 
+/*
+ * A blocking section opens or closes: runtime code, in which no handler
+ * runs (the depth is held), since one that parked would move the G off
+ * the M whose P this is changing. Handlers left meanwhile run after it,
+ * inside the section if it opened.
+ */
+static struct m *section_hold(struct g *gp)
+{
+	gp->rtdepth++;
+	atomic_signal_fence(memory_order_seq_cst);
+	return gp->m;
+}
+
+static void section_release(struct g *gp)
+{
+	atomic_signal_fence(memory_order_seq_cst);
+	gp->rtdepth--;
+	atomic_signal_fence(memory_order_seq_cst);
+	if (unlikely(g_sigready(gp)) && gp->rtdepth == 0)
+		sigpend_deliver(gp);
+}
+
 void entersyscall(void)
 {
-	struct m *mp = syscall_m();
+	struct g *gp = getg();
+	struct m *mp;
 	struct p *pp;
 	uint32_t w;
 
-	if (!mp || getg()->sysdepth++ > 0 || !(pp = mp->p))
+	if (!syscall_m() || gp->sysdepth++ > 0)
 		return;
+	mp = section_hold(gp);
+	pp = mp->p;
 	w = mp->pgen | P_USER;
-	if (atomic_compare_exchange_strong(&pp->state, &w,
-					   mp->pgen | P_SYSCALL))
+	if (!pp)
+		; /* lost already: exitsyscall() gets another */
+	else if (atomic_compare_exchange_strong(&pp->state, &w,
+						mp->pgen | P_SYSCALL))
 		atomic_store_explicit(&pp->syscalltick, pp->syscalltick + 1,
 				      memory_order_relaxed);
 	else if (w != (mp->pgen | P_SYSCALL)) /* a handler left it so */
 		mp->p = NULL;		      /* sysmon took it already */
+	section_release(gp);
 }
 
 void entersyscallblock(void)
 {
-	struct m *mp = syscall_m();
+	struct g *gp = getg();
+	struct m *mp;
 	struct p *pp;
 	uint32_t w;
 
-	if (!mp || getg()->sysdepth++ > 0 || !(pp = mp->p))
+	if (!syscall_m() || gp->sysdepth++ > 0)
 		return;
-	mp->p = NULL;
-	w = mp->pgen | P_USER;
-	if (atomic_compare_exchange_strong(&pp->state, &w, mp->pgen | P_IDLE)) {
-		atomic_store(&pp->m, NULL);
-		handoffp(pp);
+	mp = section_hold(gp);
+	pp = mp->p;
+	if (pp) {
+		mp->p = NULL;
+		w = mp->pgen | P_USER;
+		if (atomic_compare_exchange_strong(&pp->state, &w,
+						   mp->pgen | P_IDLE)) {
+			atomic_store(&pp->m, NULL);
+			handoffp(pp);
+		}
 	}
+	section_release(gp);
 }
 
 void exitsyscall(void)
 {
-	struct m *mp = syscall_m();
-	struct g *gp;
+	struct g *gp = getg();
+	struct m *mp;
 	uint32_t w;
 
-	if (!mp)
+	if (!syscall_m())
 		return;
-	gp = getg();
 	if (gp->sysdepth > 1) {
 		gp->sysdepth--;
 		return;
 	}
+	mp = section_hold(gp);
 	w = mp->pgen | P_SYSCALL;
 	if (likely(mp->p && (atomic_compare_exchange_strong(
 				     &mp->p->state, &w, mp->pgen | P_USER) ||
 			     w == (mp->pgen | P_USER)))) {
 		gp->sysdepth = 0;
+		section_release(gp);
 		return;
 	}
-	gp->rtdepth++;
+	/* The hold is the runtime's depth for p_lost() and rt_exit(). */
 	p_lost(gp);
 	gp->sysdepth = 0;
 	gp->rtsys = false;
@@ -1326,7 +1382,7 @@ static int m0_init(void)
 	atomic_store(&g0->status, G_RUNNING);
 	g0->sp = ctx_init(g0->stack_hi, m0_g0_main, &m0);
 	m0.g0 = g0;
-	stack_m_init();
+	stack_m_init(&m0);
 	return 0;
 }
 

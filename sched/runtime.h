@@ -124,6 +124,7 @@ struct g {
 	 */
 	_Atomic uint32_t sigran;
 	struct npdir *_Atomic nwait; /* fd direction it waits on (netpoll) */
+	stack_t altstack;	     /* its sigaltstack(); ss_sp NULL: none */
 
 	/* Memory: set by stack.c when the G is allocated. */
 	struct stack_pool *pool; /* where the slot goes back; NULL: not ours */
@@ -273,8 +274,21 @@ struct m {
 	void *waitlock;
 
 	uint64_t sigmask; /* the kernel thread's blocked signals */
-	uint32_t rand;	  /* fastrand() state; owner */
-	struct g g0_own;  /* g0 of Ms other than M0 */
+	/*
+	 * Alternate signal stacks: the M's own, for the runtime's report of
+	 * a stack overflow, which the program never sees; and the one the
+	 * kernel thread has now, the running G's if it set one, else the
+	 * M's own (m_altstack_set()).
+	 */
+	stack_t own_altstack;
+	void *altstack_sp;
+	/*
+	 * A signal its G blocks was sent to the kernel thread: the G takes
+	 * it along when it leaves (m_kpend_take()).
+	 */
+	_Atomic bool kpend;
+	uint32_t rand;	 /* fastrand() state; owner */
+	struct g g0_own; /* g0 of Ms other than M0 */
 
 	/* The idle list is doubly linked: an idle M may leave it by itself. */
 	struct m *idleprev; /* under sched.lock */
@@ -433,14 +447,31 @@ int g_sigmask(int how, const sigset_t *set, sigset_t *old) hidden;
 uint64_t g_sigmask_during(const sigset_t *mask) hidden;
 void g_sigmask_end(uint64_t old) hidden;
 int g_kill(struct g *gp, int sig) hidden;
-bool sig_misrouted(int sig, const siginfo_t *info, void *uc) hidden;
+bool sig_defer(int sig, const siginfo_t *info, void *uc) hidden;
 void sig_running(bool restart) hidden;
+void sig_handler_mask(int sig, const sigset_t *sa_mask, bool nodefer,
+		      const void *uc) hidden;
+void sig_handler_done(const void *uc) hidden;
 void sig_wait_begin(struct g *gp) hidden;
 uint32_t sig_wait_ran(struct g *gp) hidden;
 void g_sigsuspend_main(const sigset_t *mask) hidden;
 void sig_arrived(int sig, const siginfo_t *info, bool restart) hidden;
 void sig_interrupt_main(void) hidden;
 void sigpend_deliver(struct g *gp) hidden;
+void m_kpend_take(struct m *mp, struct g *gp) hidden;
+void sig_push(const sigset_t *set) hidden;
+void sig_push_unblocked(void) hidden;
+int g_sigpending(sigset_t *set) hidden;
+
+/*
+ * The signals left for gp (sigpend) that it does not block: those a wait
+ * of its must end for, and rt_exit() delivers. Blocked ones stay pending
+ * until the G unblocks them (g_sigmask()), as on a thread.
+ */
+static inline uint64_t g_sigready(struct g *gp)
+{
+	return atomic_load(&gp->sigpend) & ~gp->sigmask;
+}
 int g_sleep(int64_t deadline) hidden;
 
 /*
@@ -471,8 +502,11 @@ struct g *stack_gget_user(void *lo, size_t size, int *err) hidden;
 void stack_gput(struct p *pp, struct g *gp) hidden;
 void stack_overflow_setup(int (*act)(int, const struct sigaction *,
 				     struct sigaction *)) hidden;
-void stack_m_init(void) hidden;
-void stack_m_exit(void) hidden;
+void stack_m_init(struct m *mp) hidden;
+void stack_m_exit(struct m *mp) hidden;
+void m_altstack_set(struct m *mp, struct g *gp) hidden;
+void stack_onstack_used(void) hidden;
+int g_sigaltstack(const stack_t *ss, stack_t *old) hidden;
 void stack_afterfork_child(void) hidden;
 void wt_afterfork_child(void) hidden;
 void stack_foreach_tcb(void (*fn)(void *)) hidden;

@@ -24,6 +24,13 @@
  * with EINTR unless the handler has SA_RESTART (netpoll_wait()). A signal
  * that is ignored or blocked lets the wait go on.
  *
+ * A signal the G blocks stays pending for the G, as for a thread: in its
+ * sigpend, or on its M's kernel thread while it runs there (where its
+ * sigwait() or pselect() takes it), and then it takes it along when it
+ * leaves the M (m_kpend_take()). Unblocking it (g_sigmask()) delivers it.
+ * A signal whose action is the default and ends or stops the process does
+ * so at once, whichever G it is sent to (act_on_process()).
+ *
  * The G's state is read without a lock: a G that stops running between the
  * check and the kernel's delivery gets the signal on the M it left, where
  * the next G to run there takes it. Process-directed signals are left to
@@ -96,8 +103,15 @@ int g_sigmask(int how, const sigset_t *set, sigset_t *old)
 	}
 	if (set) {
 		gp->sigmask = mask & ~UNBLOCKABLE;
-		/* Signals pending and now unblocked run before this returns. */
+		/*
+		 * Signals pending and now unblocked run before this returns:
+		 * the kernel's on the M, and those left for the G. Pairs with
+		 * g_kill(): it sets sigpend, then looks at the mask.
+		 */
 		m_sigmask_set(gp->m, gp->sigmask);
+		atomic_thread_fence(memory_order_seq_cst);
+		if (g_sigready(gp))
+			sigpend_deliver(gp);
 	}
 	return 0;
 }
@@ -122,9 +136,15 @@ void g_sigmask_end(uint64_t old)
 	getg()->sigmask = old;
 }
 
+/*
+ * Send the G's pending signals that it does not block to its M, which is
+ * running it: the kernel runs their handlers on the way back from the
+ * system call. Blocked ones stay in sigpend.
+ */
 void sigpend_deliver(struct g *gp)
 {
-	uint64_t set = atomic_exchange(&gp->sigpend, 0);
+	uint64_t set =
+		atomic_fetch_and(&gp->sigpend, gp->sigmask) & ~gp->sigmask;
 	int sig;
 
 	for (sig = 1; set; sig++) {
@@ -206,44 +226,122 @@ static bool synchronous(int sig, const siginfo_t *info)
 }
 
 /*
- * Before a handler of the program runs for sig: did the kernel deliver a
- * signal sent to the process to an M whose mask is older than the mask of
- * the G it stands for? An idle M stands for the initial thread and took
- * its mask when it went idle; if that thread blocked sig since (a shell
- * between blocking SIGCHLD and sigsuspend()), natively the signal would
- * wait, pending, until a thread unblocks it. So the M blocks it from the
- * handler's return on (in uc) and sends it back to the process with its
- * information; only the initial thread may send a kernel's si_code, so
- * from another M it goes back as kill() would send it. Async-signal-safe.
+ * Send sig back to the process with its information, and block it on the
+ * calling M from the handler's return on (in uc), so that the kernel picks
+ * another thread that takes it, or keeps it pending on the process until
+ * an M unblocks it. Only the initial thread may send a kernel's si_code,
+ * so from another M it goes back as kill() would send it.
  */
-bool sig_misrouted(int sig, const siginfo_t *info, void *uc)
+static void sig_bounce(struct m *mp, int sig, const siginfo_t *info, void *uc)
 {
-	struct g *gp = getg();
-	long pid;
+	long pid = sys0(SYS_getpid);
 
-	if (!gp || (gp->flags & G_LOCKED) || !info ||
-	    info->si_code == SI_TKILL || synchronous(sig, info))
-		return false;
-	if (!(gp->flags & G_G0)) {
-		if (!(gp->sigmask & sigbit(sig)))
-			return false;
-	} else {
-		uint32_t st = atomic_load(&g_main.status);
-
-		/*
-		 * While the initial thread runs (in a system call too), its
-		 * kernel thread takes the signal as natively (a sigsuspend()
-		 * of its ends for it), not this M.
-		 */
-		if (st != G_RUNNING && !(g_main.sigmask & sigbit(sig)))
-			return false;
-	}
 	sigaddset(&((ucontext_t *)uc)->uc_sigmask, sig);
-	gp->m->sigmask |= sigbit(sig);
-	pid = sys0(SYS_getpid);
+	mp->sigmask |= sigbit(sig);
 	if (sys3(SYS_rt_sigqueueinfo, pid, sig, (long)info) < 0)
 		sys2(SYS_kill, pid, sig);
+}
+
+/*
+ * Leave sig pending for gp, which runs on this M inside the runtime (or is
+ * about to): it delivers it when it leaves (rt_exit()). A sleep it is on
+ * its way to does not begin.
+ */
+static void sig_leave(struct g *gp, int sig)
+{
+	uint32_t st = SLEEP_AWAKE;
+
+	atomic_fetch_or(&gp->sigpend, sigbit(sig));
+	atomic_compare_exchange_strong(&gp->intr, &st, SLEEP_WOKEN);
+}
+
+/*
+ * Where a handler of the program may run; called by the shim's trampoline
+ * before it runs one for sig. True: not here, not now; the trampoline
+ * returns at once and the signal goes where it belongs.
+ *
+ * The invariant: a handler of the program runs only on a G, in the
+ * program's code (gp->rtdepth == 0, a blocking system call included),
+ * never on g0 and never in the middle of runtime code, which holds locks
+ * and half-done changes a handler that calls into the shim would find.
+ * So the runtime may take a signal at any instruction of its own: one
+ * that lands there is left pending on its G (sig_leave()), and delivered
+ * when the G leaves the runtime, as the kernel delivers at the return to
+ * user mode. On g0 it is for the G the M is switching to or from (curg),
+ * if any; else, sent to the process, it is the initial thread's if that
+ * does not block it, as the kernel would choose it, and sysmon hands it
+ * over (sig_interrupt_main()); else the kernel chooses again
+ * (sig_bounce()). A fault is the faulting code's,
+ * and threads the shim did not create take theirs as natively.
+ *
+ * Only the signal's number is kept for later: its handler then sees it as
+ * sent by pthread_kill() from this process. Async-signal-safe.
+ */
+bool sig_defer(int sig, const siginfo_t *info, void *uc)
+{
+	struct g *gp = getg(), *to;
+	bool thread;
+
+	if (!gp || (gp->flags & G_LOCKED) || !info || synchronous(sig, info))
+		return false;
+	thread = info->si_code == SI_TKILL;
+	if (!(gp->flags & G_G0)) {
+		/*
+		 * The kernel judged the mask (a nested handler's changes to
+		 * the G's are undone by the time the outer one runs).
+		 */
+		if (gp->rtdepth == 0)
+			return false;
+		sig_leave(gp, sig);
+		return true;
+	}
+	to = gp->m->curg;
+	if (to && (thread || !(to->sigmask & sigbit(sig)))) {
+		sig_leave(to, sig);
+		return true;
+	}
+	if (!(g_main.sigmask & sigbit(sig)) &&
+	    atomic_load(&g_main.status) != G_DEAD) {
+		atomic_fetch_or(&g_main.sigpend, sigbit(sig));
+		sysmon_poke();
+		return true;
+	}
+	sig_bounce(gp->m, sig, info, uc);
 	return true;
+}
+
+/*
+ * The G's mask while a handler of the program runs on it, and after: the
+ * kernel blocked sa_mask and sig (unless SA_NODEFER) on top of the mask
+ * it saved in uc, and puts uc's back when the handler returns. The G and
+ * its M keep step with it, so that a handler that parks takes its mask
+ * along and leaves the M's for the next G to run there. Async-signal-safe.
+ */
+void sig_handler_mask(int sig, const sigset_t *sa_mask, bool nodefer,
+		      const void *uc)
+{
+	struct g *gp = getg();
+	uint64_t m, extra;
+
+	if (!gp || (gp->flags & (G_LOCKED | G_G0)))
+		return;
+	memcpy(&m, &((const ucontext_t *)uc)->uc_sigmask, sizeof(m));
+	memcpy(&extra, sa_mask, sizeof(extra));
+	m |= extra | (nodefer ? 0 : sigbit(sig));
+	gp->sigmask = m & ~UNBLOCKABLE;
+	gp->m->sigmask = m;
+}
+
+void sig_handler_done(const void *uc)
+{
+	struct g *gp = getg();
+	uint64_t m;
+
+	if (!gp || (gp->flags & (G_LOCKED | G_G0)))
+		return;
+	memcpy(&m, &((const ucontext_t *)uc)->uc_sigmask, sizeof(m));
+	gp->sigmask = m & ~UNBLOCKABLE;
+	gp->m->sigmask = m;
 }
 
 static uint32_t ran_bits(bool restart)
@@ -303,10 +401,24 @@ void sig_arrived(int sig, const siginfo_t *info, bool restart)
 	sysmon_poke();
 }
 
-/* For sysmon, after sig_arrived(): end the initial G's wait. */
+/*
+ * For sysmon, after sig_arrived() or sig_defer(): end the initial G's
+ * wait, and hand it the signals left for it.
+ */
 void sig_interrupt_main(void)
 {
+	uint64_t ready = g_sigready(&g_main);
 	struct npdir *nw;
+	int sig;
+
+	for (sig = 1; ready; sig++) {
+		if (!(ready & sigbit(sig)))
+			continue;
+		ready &= ~sigbit(sig);
+		if (atomic_fetch_and(&g_main.sigpend, ~sigbit(sig)) &
+		    sigbit(sig))
+			g_kill(&g_main, sig);
+	}
 
 	sleep_wake(&g_main);
 	wt_interrupt(&g_main);
@@ -316,6 +428,139 @@ void sig_interrupt_main(void)
 		netpoll_interrupt(nw);
 }
 
+/*
+ * Is sig's action the default, and the default to end or stop the
+ * process (signal(7))? Then it acts on the whole process, whichever
+ * thread it is sent to.
+ */
+static bool acts_on_process(int sig)
+{
+	struct kernel_sigaction act;
+
+	switch (sig) {
+	case SIGCHLD:
+	case SIGCONT:
+	case SIGURG:
+	case SIGWINCH:
+	case 32: /* SIGCANCEL and SIGSETXID: glibc's */
+	case 33:
+		return false;
+	}
+	return sys4(SYS_rt_sigaction, sig, 0, (long)&act, 8) == 0 &&
+	       act.handler == SIG_DFL;
+}
+
+/*
+ * Take sig's default action now, on the calling kernel thread, which may
+ * block it for its G: the process ends (or stops, and goes on here when
+ * continued).
+ */
+static void act_on_process(int sig)
+{
+	uint64_t set = sigbit(sig), old;
+
+	sys4(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)&set, (long)&old, 8);
+	sys3(SYS_tgkill, sys0(SYS_getpid), sys_gettid(), sig);
+	sys4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, 8);
+}
+
+/*
+ * Send sig to gp, running on mp. The kernel then acts as for a thread:
+ * it runs the handler, or a sigwait() or pselect() of the G's takes the
+ * signal, or it stays pending on the kernel thread while the G blocks it;
+ * in that case the G takes it along when it leaves mp (m_kpend_take()),
+ * lest the next G to run there, not blocking it, get it.
+ */
+static void m_kill(struct g *gp, struct m *mp, int sig)
+{
+	if (gp->sigmask & sigbit(sig))
+		atomic_store(&mp->kpend, true);
+	tgkill_m(mp, sig);
+}
+
+/*
+ * The calling G leaves mp (mcall()): signals pending on the kernel thread
+ * that the G blocks are the G's, and go into its sigpend. rt_sigtimedwait
+ * takes those sent to the thread before those sent to the process.
+ */
+void m_kpend_take(struct m *mp, struct g *gp)
+{
+	const struct timespec now = { 0, 0 };
+	uint64_t pend, one;
+	siginfo_t si;
+	int sig;
+
+	atomic_store(&mp->kpend, false);
+	if (sys2(SYS_rt_sigpending, (long)&pend, 8) < 0)
+		return;
+	pend &= gp->sigmask;
+	for (sig = 1; pend; sig++) {
+		if (!(pend & sigbit(sig)))
+			continue;
+		pend &= ~sigbit(sig);
+		one = sigbit(sig);
+		if (sys4(SYS_rt_sigtimedwait, (long)&one, (long)&si, (long)&now,
+			 8) == sig)
+			atomic_fetch_or(&gp->sigpend, sigbit(sig));
+	}
+}
+
+/* The calling G's pending signals in want go to its M's kernel thread. */
+static void sig_push_bits(uint64_t want)
+{
+	struct g *gp = getg();
+	uint64_t bits = atomic_fetch_and(&gp->sigpend, ~want) & want;
+	int sig;
+
+	for (sig = 1; bits; sig++) {
+		if (!(bits & sigbit(sig)))
+			continue;
+		bits &= ~sigbit(sig);
+		m_kill(gp, gp->m, sig);
+	}
+}
+
+/*
+ * Before a system call that takes signals from the kernel's pending set
+ * (sigwait() and its kin take those in set; sigsuspend() those its mask,
+ * now the G's, lets in): the G's own pending ones go there first, blocked
+ * by the M's mask until the call lets them in.
+ */
+void sig_push(const sigset_t *set)
+{
+	uint64_t want;
+
+	memcpy(&want, set, sizeof(want));
+	sig_push_bits(want);
+}
+
+void sig_push_unblocked(void)
+{
+	sig_push_bits(~getg()->sigmask);
+}
+
+/*
+ * sigpending() for the calling G: the kernel's (its M's, which it takes
+ * along, and the process's) and those left for the G.
+ */
+int g_sigpending(sigset_t *set)
+{
+	uint64_t mine = atomic_load(&getg()->sigpend), k;
+	long r = sys2(SYS_rt_sigpending, (long)set, 8);
+
+	if (r < 0)
+		return (int)-r;
+	memcpy(&k, set, sizeof(k));
+	k |= mine;
+	memcpy(set, &k, sizeof(k));
+	return 0;
+}
+
+/*
+ * pthread_kill() of a G: 0 or EINVAL. A signal the G blocks waits in its
+ * sigpend until the G unblocks it; one whose default action ends the
+ * process does so at once, even if the G is parked.
+ */
 int g_kill(struct g *gp, int sig)
 {
 	struct g *self = getg();
@@ -324,11 +569,17 @@ int g_kill(struct g *gp, int sig)
 
 	if (sig < 1 || sig > 64)
 		return EINVAL;
+	if (!(gp->sigmask & sigbit(sig)) && acts_on_process(sig)) {
+		act_on_process(sig);
+		return 0;
+	}
 	if (gp == self) {
-		tgkill_m(gp->m, sig);
+		m_kill(gp, gp->m, sig);
 		return 0;
 	}
 	atomic_fetch_or(&gp->sigpend, sigbit(sig));
+	/* Pairs with g_sigmask(): it sets the mask, then looks at sigpend. */
+	atomic_thread_fence(memory_order_seq_cst);
 	/*
 	 * Running: the kernel interrupts it there, unless it took it. Not
 	 * once it waits on the netpoller (or is about to park there): the
@@ -339,9 +590,11 @@ int g_kill(struct g *gp, int sig)
 	if (atomic_load(&gp->status) == G_RUNNING && mp && mp->curg == gp &&
 	    !atomic_load(&gp->nwait)) {
 		if (atomic_fetch_and(&gp->sigpend, ~sigbit(sig)) & sigbit(sig))
-			tgkill_m(mp, sig);
+			m_kill(gp, mp, sig);
 		return 0;
 	}
+	if (gp->sigmask & sigbit(sig))
+		return 0; /* it waits in sigpend until unblocked */
 	sleep_wake(gp);
 	wt_interrupt(gp); /* sem_wait(), mutexes, ...: sema.c */
 	/*
@@ -396,7 +649,7 @@ int g_sleep(int64_t deadline)
 	for (;;) {
 		atomic_store(&gp->intr, SLEEP_AWAKE);
 		/* Pairs with g_kill(): it sets sigpend, then intr. */
-		if (atomic_load(&gp->sigpend))
+		if (g_sigready(gp))
 			sigpend_deliver(gp);
 		if (sig_wait_ran(gp))
 			return EINTR;

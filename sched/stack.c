@@ -361,14 +361,6 @@ struct g *stack_find_g(const void *addr, bool *in_guard)
 	return NULL;
 }
 
-/* The kernel's struct sigaction (x86_64), for the raw system call. */
-struct kernel_sigaction {
-	void (*handler)(int);
-	unsigned long flags;
-	void (*restorer)(void);
-	uint64_t mask;
-};
-
 static void put_kib(const char *before, size_t bytes)
 {
 	char num[24];
@@ -401,39 +393,147 @@ static void overflow_handler(int sig, siginfo_t *si, void *uc)
 		      " or raise the default with SPROUT_STACK=SIZE\n");
 	}
 	/*
-	 * Returning re-runs the access, which now kills as SIGSEGV does. The
-	 * raw call: SIG_DFL needs no restorer, and the shim's sigaction() is
-	 * the program's entry point, not the runtime's.
+	 * The raw call: SIG_DFL needs no restorer, and the shim's sigaction()
+	 * is the program's entry point, not the runtime's.
 	 */
 	sys4(SYS_rt_sigaction, sig, (long)&dfl, 0, 8);
+	/*
+	 * A fault: returning re-runs the access, which now kills as SIGSEGV
+	 * does. A SIGSEGV sent (raise(), kill()) is not raised again by
+	 * returning: it goes back to this thread, blocked until the handler
+	 * returns, and its default action then ends the process as it would
+	 * have natively, with a core.
+	 */
+	if (si->si_code <= 0 && sys4(SYS_rt_tgsigqueueinfo, sys0(SYS_getpid),
+				     sys_gettid(), sig, (long)si) < 0)
+		sys3(SYS_tgkill, sys0(SYS_getpid), sys_gettid(), sig);
 }
 
-/* Give the calling kernel thread (an M) an alternate signal stack. */
-void stack_m_init(void)
+/*
+ * Give mp, the calling kernel thread, an alternate signal stack of its own:
+ * the runtime's report of a G's stack overflow runs there (a G's own
+ * stack is full then).
+ */
+void stack_m_init(struct m *mp)
 {
 	stack_t ss = { .ss_size = ALTSTACK_BYTES };
 
+	mp->own_altstack.ss_sp = NULL;
+	mp->altstack_sp = NULL;
 	ss.ss_sp = sys_mmap(NULL, ALTSTACK_BYTES, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
 	if (sys_mmap_failed(ss.ss_sp))
 		return;
-	if (sys2(SYS_sigaltstack, (long)&ss, 0) < 0)
+	if (sys2(SYS_sigaltstack, (long)&ss, 0) < 0) {
 		sys_munmap(ss.ss_sp, ALTSTACK_BYTES);
+		return;
+	}
+	mp->own_altstack = ss;
+	mp->altstack_sp = ss.ss_sp;
 }
 
 /*
  * The calling M is exiting, blocking every signal: unmap the alternate
  * signal stack stack_m_init() gave it.
  */
-void stack_m_exit(void)
+void stack_m_exit(struct m *mp)
 {
-	stack_t old, off = { .ss_flags = SS_DISABLE };
+	stack_t off = { .ss_flags = SS_DISABLE };
 
-	if (sys2(SYS_sigaltstack, 0, (long)&old) < 0 ||
-	    (old.ss_flags & SS_DISABLE) || old.ss_size != ALTSTACK_BYTES)
+	if (!mp->own_altstack.ss_sp || sys2(SYS_sigaltstack, (long)&off, 0) < 0)
 		return;
-	if (sys2(SYS_sigaltstack, (long)&off, 0) == 0)
-		sys_munmap(old.ss_sp, ALTSTACK_BYTES);
+	sys_munmap(mp->own_altstack.ss_sp, ALTSTACK_BYTES);
+	mp->own_altstack.ss_sp = NULL;
+	mp->altstack_sp = NULL;
+}
+
+/*
+ * Set once the program has a handler that asks for SA_ONSTACK: from then
+ * on a G without an alternate stack of its own runs with none, as a
+ * thread would, so that such a handler runs on the G's own stack and may
+ * park there. Before, the M's own stack stands in, for the overflow
+ * report (which such a program then loses for those Gs: the kernel ends
+ * the process with SIGSEGV, as natively).
+ */
+static _Atomic bool onstack_used;
+
+/*
+ * Before mp runs gp: the kernel thread takes gp's alternate signal stack,
+ * or else its own, or none (onstack_used); a system call only when that
+ * changes. With gp NULL (on g0, once a G has left the M): its own, so that
+ * a signal taken on g0 never lands on a G's stack, which the G may be
+ * using on another M.
+ */
+void m_altstack_set(struct m *mp, struct g *gp)
+{
+	static const stack_t off = { .ss_flags = SS_DISABLE };
+	const stack_t *ss = &mp->own_altstack;
+
+	if (!gp) {
+		if (!ss->ss_sp)
+			ss = &off;
+	} else if (gp->altstack.ss_sp)
+		ss = &gp->altstack;
+	else if (atomic_load_explicit(&onstack_used, memory_order_relaxed) ||
+		 !ss->ss_sp)
+		ss = &off;
+	if (mp->altstack_sp == ss->ss_sp)
+		return;
+	if (sys2(SYS_sigaltstack, (long)ss, 0) == 0)
+		mp->altstack_sp = ss->ss_sp;
+}
+
+/* The program installs a handler with SA_ONSTACK (the shim's sigaction()). */
+void stack_onstack_used(void)
+{
+	struct g *gp = getg();
+
+	if (atomic_exchange(&onstack_used, true))
+		return;
+	if (gp && !(gp->flags & (G_LOCKED | G_G0)) && gp->m)
+		m_altstack_set(gp->m, gp);
+}
+
+/*
+ * sigaltstack() for the calling G: 0 or an error number. The alternate
+ * stack is the G's, as a thread's is: it goes with the G from M to M.
+ * The kernel checks the request against the stack the kernel thread has
+ * now, which is the G's own if it set one.
+ */
+int g_sigaltstack(const stack_t *ss, stack_t *old)
+{
+	static const stack_t off = { .ss_flags = SS_DISABLE };
+	struct g *gp = getg();
+	struct m *mp = gp->m;
+	stack_t was;
+	long r;
+
+	if (!ss)
+		r = sys2(SYS_sigaltstack, 0, (long)&was);
+	else if (ss->ss_flags & SS_DISABLE)
+		r = sys2(SYS_sigaltstack, (long)&off, (long)&was);
+	else
+		r = sys2(SYS_sigaltstack, (long)ss, (long)&was);
+	if (r < 0)
+		return (int)-r;
+	if (old) {
+		if (gp->altstack.ss_sp)
+			*old = was;
+		else
+			*old = off;
+	}
+	if (!ss)
+		return 0;
+	if (ss->ss_flags & SS_DISABLE) {
+		memset(&gp->altstack, 0, sizeof(gp->altstack));
+		mp->altstack_sp = NULL;
+		m_altstack_set(mp, gp); /* the M's own, or none */
+	} else {
+		gp->altstack = *ss;
+		gp->altstack.ss_flags &= ~SS_ONSTACK;
+		mp->altstack_sp = ss->ss_sp;
+	}
+	return 0;
 }
 
 /*

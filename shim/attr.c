@@ -2,10 +2,13 @@
 /*
  * Thread attributes. pthread_attr_t itself is libc's: its setters and
  * getters work unchanged and pthread_create() reads attributes only through
- * them. What the shim keeps is the default stack and guard of threads
- * created without attributes, and pthread_getattr_np() of its Gs.
+ * them. What the shim keeps is the default stack, guard and signal mask of
+ * threads created without attributes, and pthread_getattr_np() of its Gs.
  */
 #include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
 
 #include "shim.h"
 #include "../compat/tcb.h"
@@ -15,6 +18,36 @@ struct thread_defaults {
 };
 
 hidden struct thread_defaults thread_defaults;
+
+/*
+ * The signal mask of pthread_setattr_default_np()'s attribute, in one word
+ * that a pthread_create() reads while another thread may set it: 0 if it
+ * has none, else the mask with MASK_SET added. SIGCANCEL's bit is free for
+ * that: pthread_attr_setsigmask_np() takes glibc's own signals out.
+ */
+#define MASK_SET (1ull << (32 - 1))
+static _Atomic uint64_t default_sigmask;
+
+/*
+ * Does a thread made with attr start with the attribute's signal mask?
+ * If so, *mask is it. Without an attribute (C11 threads too), glibc's
+ * pthread_create() takes the default attribute's.
+ */
+bool attr_sigmask(const pthread_attr_t *attr, uint64_t *mask)
+{
+	sigset_t set;
+	uint64_t m;
+
+	if (attr) {
+		if (pthread_attr_getsigmask_np(attr, &set))
+			return false;
+		memcpy(mask, &set, sizeof(*mask));
+		return true;
+	}
+	m = atomic_load_explicit(&default_sigmask, memory_order_relaxed);
+	*mask = m & ~MASK_SET;
+	return m != 0;
+}
 
 void attr_defaults_init(const struct runtime_config *cfg)
 {
@@ -56,6 +89,8 @@ SPROUT_EXPORT int pthread_getattr_default_np(pthread_attr_t *attr)
 SPROUT_EXPORT int pthread_setattr_default_np(const pthread_attr_t *attr)
 {
 	bool on = shim_on();
+	uint64_t m = 0;
+	sigset_t set;
 	int r;
 
 	/* libc checks the attribute and keeps it for getattr_default_np. */
@@ -64,5 +99,10 @@ SPROUT_EXPORT int pthread_setattr_default_np(const pthread_attr_t *attr)
 		return r;
 	pthread_attr_getstacksize(attr, &thread_defaults.stack);
 	pthread_attr_getguardsize(attr, &thread_defaults.guard);
+	if (pthread_attr_getsigmask_np(attr, &set) == 0) {
+		memcpy(&m, &set, sizeof(m));
+		m |= MASK_SET;
+	}
+	atomic_store_explicit(&default_sigmask, m, memory_order_relaxed);
 	return 0;
 }

@@ -87,6 +87,7 @@ void tsd_run_destructors(struct g *gp) hidden;
 
 /* attr.c */
 void attr_defaults_init(const struct runtime_config *cfg) hidden;
+bool attr_sigmask(const pthread_attr_t *attr, uint64_t *mask) hidden;
 
 /* config.c */
 void config_read(struct runtime_config *cfg) hidden;

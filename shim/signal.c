@@ -30,6 +30,66 @@ SPROUT_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 	return 0;
 }
 
+SPROUT_EXPORT int sigpending(sigset_t *set)
+{
+	int err;
+
+	if (!shim_on_g())
+		return REAL(sigpending)(set);
+	err = g_sigpending(set);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+/* The alternate signal stack is per thread, so per G (sched/stack.c). */
+SPROUT_EXPORT int sigaltstack(const stack_t *ss, stack_t *old)
+{
+	int err;
+
+	if (!shim_on_g())
+		return REAL(sigaltstack)(ss, old);
+	err = g_sigaltstack(ss, old);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * raise(), and its old name gsignal(): pthread_kill() of the calling
+ * thread. For a G that is the runtime's, which keeps a signal the G
+ * blocks for the G rather than on its kernel thread, where the next G to
+ * run there would take it.
+ */
+static int g_raise(int sig)
+{
+	int err = g_kill(getg(), sig);
+
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+SPROUT_EXPORT int raise(int sig)
+{
+	if (!shim_on_g())
+		return REAL(raise)(sig);
+	return g_raise(sig);
+}
+
+SPROUT_EXPORT int gsignal(int sig)
+{
+	if (!shim_on_g())
+		return REAL(gsignal)(sig);
+	return g_raise(sig);
+}
+
 /*
  * The BSD and System V forms. glibc's call the kernel itself, which would
  * change the M's mask behind the G's back: dash's sigsetmask(0) after a
@@ -211,9 +271,10 @@ SPROUT_EXPORT void __longjmp_chk(struct __jmp_buf_tag env[1], int val)
  * which tells the runtime that a handler runs on the G it interrupted
  * (sig_running()) and, after it, that a signal arrived (sig_arrived()), so
  * that a wait of that G's, and one of the initial thread's for a signal
- * sent to the process, end as the system call would natively. The program sees its own action in sigaction()'s old
- * action. SA_ONSTACK is added: Ms have alternate signal stacks, and a G's
- * stack overflow can only be handled on one.
+ * sent to the process, end as the system call would natively. The
+ * program sees its own action in sigaction()'s old action, and its flags
+ * are the kernel's: SA_ONSTACK only where it asked, for the G's own
+ * alternate stack (sigaltstack()).
  */
 #ifndef SA_RESTORER
 #define SA_RESTORER 0x04000000 /* the kernel's; glibc sets it */
@@ -229,19 +290,22 @@ static void trampoline(int sig, siginfo_t *info, void *uc)
 	void (*handler)(int) = a->sa_handler;
 
 	/*
-	 * Sent back, it is the process's again (a one-shot handler, which the
-	 * kernel has reset for this delivery, runs here instead).
+	 * Not here, not now (the runtime's code, g0): it goes where it
+	 * belongs. A one-shot handler, which the kernel has reset for this
+	 * delivery, runs here instead.
 	 */
-	if (!(flags & SA_RESETHAND) && sig_misrouted(sig, info, uc))
+	if (!(flags & SA_RESETHAND) && sig_defer(sig, info, uc))
 		return;
 	if (flags & SA_RESETHAND) /* the kernel reset it for this delivery */
 		atomic_store(&wrapped[sig], false);
 	/* Before the handler, which may leave by siglongjmp(). */
 	sig_running(flags & SA_RESTART);
+	sig_handler_mask(sig, &a->sa_mask, flags & SA_NODEFER, uc);
 	if (flags & SA_SIGINFO)
 		a->sa_sigaction(sig, info, uc);
 	else if (handler != SIG_DFL && handler != SIG_IGN)
 		handler(sig);
+	sig_handler_done(uc);
 	sig_arrived(sig, info, flags & SA_RESTART);
 }
 
@@ -263,7 +327,9 @@ SPROUT_EXPORT int sigaction(int sig, const struct sigaction *act,
 	if (act && has_handler(act)) {
 		k = *act;
 		k.sa_sigaction = trampoline;
-		k.sa_flags |= SA_SIGINFO | SA_ONSTACK;
+		k.sa_flags |= SA_SIGINFO;
+		if (act->sa_flags & SA_ONSTACK)
+			stack_onstack_used();
 		/* Before the kernel can call the trampoline with it. */
 		actions[sig] = *act;
 		atomic_store(&wrapped[sig], true);

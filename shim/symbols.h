@@ -136,6 +136,10 @@
 	X(pthread_getaffinity_np, NULL)                                   \
 	/* signal.c */                                                    \
 	X(pthread_sigmask, NULL)                                          \
+	X(raise, NULL)                                                    \
+	X(sigaltstack, NULL)                                              \
+	X(sigpending, NULL)                                               \
+	X(gsignal, NULL)                                                  \
 	X(sigprocmask, NULL)                                              \
 	X(sigsetmask, NULL)                                               \
 	X(sigblock, NULL)                                                 \

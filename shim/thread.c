@@ -73,20 +73,27 @@ void thread_end_locked(struct g *gp)
 	gdead(gp);
 }
 
-/* A new thread's signal mask: the attribute's, or its creator's. */
+/*
+ * A new thread's signal mask, as glibc's pthread_create() gives it: its
+ * attribute's (without one, the default attribute's), or its creator's.
+ * Never a signal no G blocks (g_sigmask()): an attribute's mask may hold
+ * SIGKILL and SIGSTOP, which the kernel does not block.
+ */
 static uint64_t creation_sigmask(struct g *self, const pthread_attr_t *attr)
 {
+	const uint64_t never = (1ull << (SIGKILL - 1)) |
+			       (1ull << (SIGSTOP - 1)) |
+			       (1ull << (32 - 1)) /* SIGCANCEL */ |
+			       (1ull << (33 - 1)) /* SIGSETXID */;
 	sigset_t set;
 	uint64_t mask;
 
-	if (attr && pthread_attr_getsigmask_np(attr, &set) == 0) {
-		memcpy(&mask, &set, sizeof(mask));
-		return mask;
-	}
+	if (attr_sigmask(attr, &mask))
+		return mask & ~never;
 	if (self->flags & G_LOCKED) {
 		REAL(pthread_sigmask)(SIG_BLOCK, NULL, &set);
 		memcpy(&mask, &set, sizeof(mask));
-		return mask;
+		return mask & ~never;
 	}
 	return self->sigmask;
 }

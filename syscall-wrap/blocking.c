@@ -195,17 +195,34 @@ DEFINE(LONG_IF(!(options & WNOHANG)), int, waitid,
        (type, id, info, options))
 DEFINE(LONG, int, system, (const char *command), (command))
 
-/* Signals. */
-DEFINE(LONG, int, sigwait, (const sigset_t *set, int *sig), (set, sig))
-DEFINE(LONG, int, sigwaitinfo, (const sigset_t *set, siginfo_t *info),
-       (set, info))
-DEFINE(LONG_IF(!t || t->tv_sec || t->tv_nsec), int, sigtimedwait,
-       (const sigset_t *set, siginfo_t *info, const struct timespec *t),
-       (set, info, t))
+/*
+ * Signals. The sigwait family takes from the kernel's pending signals, so
+ * those left for the G first go there (sig_push()).
+ */
+#define DEFINE_SIGWAIT(enter, name, params, args)             \
+	SPROUT_EXPORT int name params                         \
+	{                                                     \
+		const sigset_t *s = set; /* may be NULL */    \
+                                                              \
+		__asm__("" : "+r"(s));                        \
+		if (!shim_on())                               \
+			return REAL(name) args;               \
+		if (s && shim_on_g())                         \
+			sig_push(s);                          \
+		return BLOCKING(enter, int, REAL(name) args); \
+	}
+
+DEFINE_SIGWAIT(LONG, sigwait, (const sigset_t *set, int *sig), (set, sig))
+DEFINE_SIGWAIT(LONG, sigwaitinfo, (const sigset_t *set, siginfo_t *info),
+	       (set, info))
+DEFINE_SIGWAIT(LONG_IF(!t || t->tv_sec || t->tv_nsec), sigtimedwait,
+	       (const sigset_t *set, siginfo_t *info, const struct timespec *t),
+	       (set, info, t))
 
 /*
  * sigsuspend: the G's mask is the call's meanwhile, as the thread's is
- * natively, so that a handler it lets in runs (sig_misrouted()).
+ * natively, so that a handler it lets in runs (sig_defer()); signals left
+ * for the G that the call lets in go to the kernel first (sig_push()).
  */
 SPROUT_EXPORT int sigsuspend(const sigset_t *mask)
 {
@@ -218,6 +235,7 @@ SPROUT_EXPORT int sigsuspend(const sigset_t *mask)
 	if (!shim_on_g() || !m)
 		return REAL(sigsuspend)(mask); /* NULL: EFAULT */
 	old = g_sigmask_during(mask);
+	sig_push_unblocked();
 	if (getg() == &g_main) {
 		BLOCKING(LONG, int, (g_sigsuspend_main(mask), 0));
 		errno = EINTR;

@@ -133,6 +133,14 @@ static inline long sys_mprotect(void *addr, size_t len, int prot)
 	return sys3(SYS_mprotect, (long)addr, (long)len, prot);
 }
 
+/* The kernel's struct sigaction (x86_64), for the raw system call. */
+struct kernel_sigaction {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	uint64_t mask;
+};
+
 static inline long sys_gettid(void)
 {
 	return sys0(SYS_gettid);
