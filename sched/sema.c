@@ -39,9 +39,10 @@
  * both, and readies the G, which runs the signal in wt_wait()'s
  * rt_exit(). To find the waiter, the G publishes it in gp->waiting while
  * it waits. The waiter is on the G's stack: the interrupter pins it by
- * swapping gp->waiting for WAITING_BUSY, and the G, however woken, swaps
- * it back to NULL before it leaves, or waits the few instructions until
- * the interrupter has put NULL there itself. No signal falls between the
+ * swapping gp->waiting for WAITING_BUSY and puts it back when done,
+ * whether it ended the wait or not; the G, however woken, swaps it for
+ * NULL before it leaves, waiting the few instructions an interrupter
+ * holds it. No signal falls between the
  * two: g_kill() sets sigpend, then looks at gp->waiting; the G publishes
  * gp->waiting, then, still under the bucket lock, looks at sigpend, and at
  * sigran for a handler that ran meanwhile (interrupt_due()), and once
@@ -322,7 +323,7 @@ void wt_interrupt(struct g *gp)
 	struct wt_bucket *b;
 	bool taken = false;
 
-	/* Pin w: its G does not leave the wait before this puts NULL back. */
+	/* Pin w: its G does not leave the wait before this puts w back. */
 	if (!w || w == WAITING_BUSY ||
 	    !atomic_compare_exchange_strong(&gp->waiting, &w, WAITING_BUSY))
 		return;
@@ -336,7 +337,8 @@ void wt_interrupt(struct g *gp)
 		}
 		unlock(&b->lock);
 	}
-	atomic_store(&gp->waiting, NULL);
+	/* Still the G's: a later signal must find it (a wait not ended). */
+	atomic_store(&gp->waiting, w);
 	if (taken)
 		goready(gp);
 }
@@ -347,9 +349,9 @@ static void waiting_end(struct g *gp, struct waiter *w)
 	struct waiter *cur = w;
 	int i = 0;
 
-	if (atomic_compare_exchange_strong(&gp->waiting, &cur, NULL))
-		return;
-	while (atomic_load(&gp->waiting) == WAITING_BUSY) {
+	/* Failed: an interrupter holds it (WAITING_BUSY), and puts it back. */
+	while (!atomic_compare_exchange_weak(&gp->waiting, &cur, NULL)) {
+		cur = w;
 		if (canspin(i++))
 			procyield(30);
 		else
