@@ -1,8 +1,9 @@
 /*
  * Proves that a signal ends or resumes a thread's blocking wait as on
- * Linux. A thread parked in sem_timedwait or sem_clockwait is sent SIGUSR1
- * (pthread_kill): the handler runs once and the call fails with EINTR,
- * with or without SA_RESTART, and the semaphore keeps its count; so does
+ * Linux. A thread parked in sem_timedwait or sem_clockwait is sent SIGURG,
+ * which it ignores and which ends nothing, then SIGUSR1 (pthread_kill):
+ * the handler runs once and the call fails with EINTR, with or without
+ * SA_RESTART, and the semaphore keeps its count; so does
  * sem_wait for a handler without SA_RESTART, and with it, it waits on
  * (glibc's sem_wait is a futex wait with no timeout, which the kernel
  * restarts; a timed one it never restarts). A thread parked in a mutex
@@ -421,6 +422,8 @@ static void run_case(const struct wcase *c, bool restart)
 	CHECK(pthread_create(&t, NULL, c->wait, NULL) == 0, "create");
 	CHECK(wait_until(atomic_load(&ready), 10), "%s: waiter", c->name);
 	usleep(50000); /* let it block */
+	/* Ignored (its default), it lets the wait go on, and the next ends. */
+	CHECK(pthread_kill(t, SIGURG) == 0, "pthread_kill");
 	if (c->eintr == ALWAYS || (c->eintr == NORESTART && !restart)) {
 		/* A signal that came before the wait began cannot end it. */
 		do {
@@ -473,6 +476,7 @@ static void run_case(const struct wcase *c, bool restart)
  * without, only if sem_wait is not ended in 10 s (a safety net).
  */
 static sem_t backstop_stop;
+static atomic_bool backstop_late; /* posted with no handler run */
 
 static void *backstop(void *arg)
 {
@@ -484,7 +488,8 @@ static void *backstop(void *arg)
 	sigaddset(&alrm, SIGALRM);
 	pthread_sigmask(SIG_BLOCK, &alrm, NULL);
 	if (arg) {
-		wait_until(atomic_load(&handled) == 1, 10);
+		if (!wait_until(atomic_load(&handled) == 1, 10))
+			atomic_store(&backstop_late, true);
 		usleep(100000); /* sem_wait waits on meanwhile */
 		sem_post(&sem);
 		return NULL;
@@ -516,6 +521,8 @@ static void alarm_case(bool restart)
 	err = errno;
 	sem_post(&backstop_stop);
 	CHECK(pthread_join(t, NULL) == 0, "join");
+	CHECK(!atomic_load(&backstop_late),
+	      "alarm during sem_wait (%s): no handler in 10 s", how);
 	if (restart)
 		CHECK(r == 0, "alarm during sem_wait (%s): returned %d (%s)",
 		      how, r, strerror(err));
