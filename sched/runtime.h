@@ -90,6 +90,7 @@ struct stack_pool;
  * Gs are allocated apart.
  */
 struct npdir;
+struct waiter;
 
 struct g {
 	void *sp;		 /* saved stack pointer while switched out */
@@ -104,6 +105,8 @@ struct g {
 	 * while this is not 0, P_USER or P_SYSCALL while it is.
 	 */
 	uint32_t rtdepth;
+	/* Its wait in the wait table that a signal may end (sema.c). */
+	struct waiter *_Atomic waiting;
 	/*
 	 * Depth of blocking sections (entersyscall()) it is in: only the
 	 * outermost hands the P over and takes it back; a handler's wrapped

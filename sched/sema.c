@@ -27,9 +27,31 @@
  * function dequeues it if it is still queued. A locked G (a kernel thread
  * the shim did not create) or a g0 (runtime code in a malloc that takes a
  * pthread mutex) sleeps on a futex with the deadline instead.
+ *
+ * Signals (WT_INTR waits): natively a handler that runs for a thread in a
+ * futex wait ends the wait (EINTR, or a restart after a handler with
+ * SA_RESTART, signal(7)); sem_wait() then fails with EINTR or restarts,
+ * and a mutex, rwlock, barrier, join, once or condvar waits again after
+ * the handler. A G parked here runs no handler until it leaves the runtime,
+ * so its wait must end for it: wt_interrupt() takes the waiter off its
+ * queue with EINTR, as the timeout does, under the bucket lock, so that a
+ * waiter is either taken by a waker with its token or interrupted, never
+ * both, and readies the G, which runs the signal in wt_wait()'s
+ * rt_exit(). To find the waiter, the G publishes it in gp->waiting while
+ * it waits. The waiter is on the G's stack: the interrupter pins it by
+ * swapping gp->waiting for WAITING_BUSY and puts it back when done,
+ * whether it ended the wait or not; the G, however woken, swaps it for
+ * NULL before it leaves, waiting the few instructions an interrupter
+ * holds it. No signal falls between the
+ * two: g_kill() sets sigpend, then looks at gp->waiting; the G publishes
+ * gp->waiting, then, still under the bucket lock, looks at sigpend, and at
+ * sigran for a handler that ran meanwhile (interrupt_due()), and once
+ * more on g0 as it parks, for a signal that landed in between and was
+ * left pending on it (park_commit()).
  */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -38,6 +60,9 @@
 #include "../arch/x86_64/sys.h"
 
 #define NBUCKETS 251
+
+/* gp->waiting while an interrupter holds the waiter (wt_interrupt()). */
+#define WAITING_BUSY ((struct waiter *)1)
 
 /* wt_multi's state: the G runs, is parked, or was woken (how). */
 enum { WT_MULTI_ARMED, WT_MULTI_PARKED, WT_MULTI_WOKEN, WT_MULTI_TIMEDOUT };
@@ -198,20 +223,26 @@ void wt_ready(struct waiter *list)
 	}
 }
 
-static void wt_timeout(struct timer *t)
+/* Lock the bucket w is queued in: wt_requeue() may move it meanwhile. */
+static struct wt_bucket *lock_waiter_bucket(struct waiter *w)
 {
-	struct waiter *w = (void *)((char *)t - offsetof(struct waiter, timer));
 	struct wt_bucket *b;
-	struct g *gp = NULL;
 
-	/* wt_requeue() may move w to another bucket until we hold its lock. */
 	for (;;) {
 		b = __atomic_load_n(&w->bucket, __ATOMIC_ACQUIRE);
 		lock(&b->lock);
 		if (w->bucket == b)
-			break;
+			return b;
 		unlock(&b->lock);
 	}
+}
+
+static void wt_timeout(struct timer *t)
+{
+	struct waiter *w = (void *)((char *)t - offsetof(struct waiter, timer));
+	struct wt_bucket *b = lock_waiter_bucket(w);
+	struct g *gp = NULL;
+
 	if (w->queued) {
 		dequeue(b, w);
 		w->result = ETIMEDOUT;
@@ -222,11 +253,129 @@ static void wt_timeout(struct timer *t)
 		goready(gp);
 }
 
-static bool unlock_bucket(struct g *gp, void *b)
+/* The kernel's struct sigaction (rt_sigaction(2)). */
+struct ksigaction {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	uint64_t mask;
+};
+
+/*
+ * Does sig, delivered, end a futex wait: has it a handler (the shim's
+ * trampoline for the program's), or is its default action to end the
+ * process? Not if the kernel ignores it or it stops the process, after
+ * which the wait goes on.
+ */
+static bool sig_ends_wait(int sig)
 {
-	(void)gp;
-	unlock(&((struct wt_bucket *)b)->lock);
-	return true;
+	struct ksigaction ka;
+
+	if (sys4(SYS_rt_sigaction, sig, 0, (long)&ka, 8) < 0 ||
+	    ka.handler == SIG_IGN)
+		return false;
+	if (ka.handler != SIG_DFL)
+		return true;
+	switch (sig) {
+	case SIGCHLD:
+	case SIGCONT:
+	case SIGURG:
+	case SIGWINCH:
+	case SIGSTOP:
+	case SIGTSTP:
+	case SIGTTIN:
+	case SIGTTOU:
+		return false;
+	default:
+		return true;
+	}
+}
+
+/*
+ * Must gp's WT_INTR wait end for a signal: a handler ran for it since the
+ * wait began (on it, or for the initial G on another M: sig_arrived()),
+ * or a signal left for it by g_kill() is let in by its mask and has a
+ * handler, or ends the process? An ignored signal, or one whose default
+ * action is to ignore or to stop, lets the wait go on. Signals left in sigpend are delivered by rt_exit(),
+ * which a G that waits in the kernel does not run: such a G gets its
+ * signals from the kernel (wait_locked()).
+ */
+static bool interrupt_due(struct g *gp)
+{
+	uint64_t set;
+	int sig;
+
+	if (atomic_load(&gp->sigran))
+		return true;
+	if (gp->flags & G_KERNEL_WAITS)
+		return false;
+	set = atomic_load(&gp->sigpend) &
+	      ~__atomic_load_n(&gp->sigmask, __ATOMIC_RELAXED);
+	for (sig = 1; set; sig++, set >>= 1)
+		if ((set & 1) && sig_ends_wait(sig))
+			return true;
+	return false;
+}
+
+void wt_interrupt(struct g *gp)
+{
+	struct waiter *w = atomic_load(&gp->waiting);
+	struct wt_bucket *b;
+	bool taken = false;
+
+	/* Pin w: its G does not leave the wait before this puts w back. */
+	if (!w || w == WAITING_BUSY ||
+	    !atomic_compare_exchange_strong(&gp->waiting, &w, WAITING_BUSY))
+		return;
+	/* w is the G's current wait: it cleared sigran before publishing w. */
+	if (interrupt_due(gp)) {
+		b = lock_waiter_bucket(w);
+		if (w->queued) {
+			dequeue(b, w);
+			w->result = EINTR;
+			taken = true;
+		}
+		unlock(&b->lock);
+	}
+	/* Still the G's: a later signal must find it (a wait not ended). */
+	atomic_store(&gp->waiting, w);
+	if (taken)
+		goready(gp);
+}
+
+/* The G leaves its WT_INTR wait: no interrupter may hold w after this. */
+static void waiting_end(struct g *gp, struct waiter *w)
+{
+	struct waiter *cur = w;
+	int i = 0;
+
+	/* Failed: an interrupter holds it (WAITING_BUSY), and puts it back. */
+	while (!atomic_compare_exchange_weak(&gp->waiting, &cur, NULL)) {
+		cur = w;
+		if (canspin(i++))
+			procyield(30);
+		else
+			sys0(SYS_sched_yield);
+	}
+}
+
+/*
+ * On g0, once the G is off its stack: release the bucket, and park unless
+ * a signal came for a WT_INTR wait since the G looked (one that landed
+ * while it was in the runtime is left pending on it for rt_exit()).
+ */
+static bool park_commit(struct g *gp, void *arg)
+{
+	struct waiter *w = arg;
+	struct wt_bucket *b = w->bucket; /* w's: its lock is held */
+	bool park = !(w->intr && interrupt_due(gp));
+
+	if (!park) {
+		dequeue(b, w);
+		w->result = EINTR;
+	}
+	unlock(&b->lock);
+	return park;
 }
 
 /* A locked G waits on its own kernel thread. */
@@ -237,27 +386,32 @@ static int wait_locked(struct wt_bucket *b, struct waiter *w, int64_t deadline)
 	atomic_store(&gp->status, G_WAITING);
 	unlock(&b->lock);
 	while (atomic_load(&gp->status) == G_WAITING) {
-		if (sys_futex_wait_until((uint32_t *)&gp->status, G_WAITING,
-					 deadline, true) != -ETIMEDOUT)
+		long r = sys_futex_wait_until((uint32_t *)&gp->status,
+					      G_WAITING, deadline, true);
+
+		/* A handler ran on this kernel thread: EINTR, as natively. */
+		if (r != -ETIMEDOUT && !(r == -EINTR && w->intr))
 			continue;
 		lock(&b->lock);
 		if (w->queued) {
 			dequeue(b, w);
-			w->result = ETIMEDOUT;
+			w->result = r == -EINTR ? EINTR : ETIMEDOUT;
 			atomic_store(&gp->status, G_RUNNING);
 		}
 		unlock(&b->lock);
 		/* Not queued: a waker took it and is about to ready it. */
-		deadline = -1;
+		if (r == -ETIMEDOUT)
+			deadline = -1;
 	}
 	atomic_store(&gp->status, G_RUNNING);
 	return w->result;
 }
 
 int wt_wait(struct wt_bucket *b, const void *addr, struct waiter *w,
-	    int64_t deadline, bool front)
+	    int64_t deadline, unsigned int flags)
 {
 	struct g *gp = getg();
+	uint32_t outer = 0;
 
 	/* The shim makes a locked G for a thread not ours before it waits. */
 	if (!gp)
@@ -268,27 +422,55 @@ int wt_wait(struct wt_bucket *b, const void *addr, struct waiter *w,
 	w->token = 0;
 	w->result = 0;
 	w->multi = NULL;
+	w->intr = flags & WT_INTR;
 	if (deadline >= 0 && deadline <= nanotime()) {
 		wt_unlock(b);
 		return ETIMEDOUT;
 	}
-	enqueue(b, w, front);
-	if (gp->flags & G_KERNEL_WAITS)
-		return wait_locked(b, w, deadline);
+	enqueue(b, w, flags & WT_FRONT);
+	if (w->intr) {
+		/*
+		 * Handlers that ran before are not this wait's; they are put
+		 * back after it for a wait this one is nested in (a handler's
+		 * wait during a sleep).
+		 */
+		outer = atomic_exchange(&gp->sigran, 0);
+		atomic_store(&gp->waiting, w); /* pairs with g_kill() */
+		if (interrupt_due(gp)) {
+			dequeue(b, w);
+			w->result = EINTR;
+			unlock(&b->lock);
+			goto out;
+		}
+	}
+	if (gp->flags & G_KERNEL_WAITS) {
+		wait_locked(b, w, deadline);
+		goto out;
+	}
 	if (deadline >= 0) {
 		w->timer.when = deadline;
 		w->timer.f = wt_timeout;
 		timer_add(&w->timer);
 	}
-	gopark(unlock_bucket, b);
+	gopark(park_commit, w);
 	if (deadline >= 0)
 		timer_del(&w->timer);
-	rt_exit(); /* wt_lock()'s */
+out:
+	if (w->intr)
+		waiting_end(gp, w);
+	rt_exit(); /* wt_lock()'s; runs the signal that ended the wait */
+	if (w->intr) {
+		uint32_t ran = atomic_fetch_or(&gp->sigran, outer);
+
+		/* As the kernel ends a futex wait: signal(7). */
+		if (w->result == EINTR && !(ran & SIGRAN_NORESTART))
+			w->result = ERESTART;
+	}
 	return w->result;
 }
 
-int wt_futex_wait_in(struct wt_bucket *b, const _Atomic uint32_t *addr,
-		     uint32_t val, int64_t deadline)
+static int futex_wait(struct wt_bucket *b, const _Atomic uint32_t *addr,
+		      uint32_t val, int64_t deadline, unsigned int flags)
 {
 	struct waiter w;
 
@@ -297,12 +479,24 @@ int wt_futex_wait_in(struct wt_bucket *b, const _Atomic uint32_t *addr,
 		wt_unlock(b);
 		return EAGAIN;
 	}
-	return wt_wait(b, addr, &w, deadline, false);
+	return wt_wait(b, addr, &w, deadline, flags);
+}
+
+int wt_futex_wait_in(struct wt_bucket *b, const _Atomic uint32_t *addr,
+		     uint32_t val, int64_t deadline)
+{
+	return futex_wait(b, addr, val, deadline, 0);
 }
 
 int wt_futex_wait(const _Atomic uint32_t *addr, uint32_t val, int64_t deadline)
 {
-	return wt_futex_wait_in(bucket_of(addr), addr, val, deadline);
+	return futex_wait(bucket_of(addr), addr, val, deadline, 0);
+}
+
+int wt_futex_wait_intr(const _Atomic uint32_t *addr, uint32_t val,
+		       int64_t deadline)
+{
+	return futex_wait(bucket_of(addr), addr, val, deadline, WT_INTR);
 }
 
 int wt_futex_wake_in(struct wt_bucket *b, const void *addr, int n)

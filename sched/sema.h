@@ -27,8 +27,9 @@ struct waiter {
 	struct waiter *tail;	      /* queue head only: its last waiter */
 	struct waiter *anext, *aprev; /* queue head only: bucket's heads */
 	bool queued;
+	bool intr;	/* a signal for its G may end the wait (WT_INTR) */
 	uint32_t token; /* set by the waker */
-	int result;	/* 0 woken, ETIMEDOUT */
+	int result;	/* 0 woken, ETIMEDOUT, EINTR (ERESTART) */
 	uint32_t kind;	/* what it waits for; the primitive's business */
 	uint64_t id;	/* who waits (owner id for a mutex handoff) */
 	int64_t since;	/* nanotime() of its first wait, for fairness */
@@ -41,14 +42,23 @@ struct wt_bucket *wt_lock(const void *addr) hidden;
 void wt_lock_bucket(struct wt_bucket *b) hidden; /* an object's own */
 void wt_unlock(struct wt_bucket *b) hidden;
 
+/* wt_wait()'s flags. */
+enum {
+	WT_FRONT = 1, /* queue at the front */
+	WT_INTR = 2,  /* a signal for the G ends the wait: EINTR */
+};
+
 /*
- * Queue the calling G on addr (at the front with front) and park it until
- * a waker takes it or the CLOCK_MONOTONIC deadline passes (-1: none).
- * b is unlocked on return. Returns 0 (w->token is the waker's) or
- * ETIMEDOUT.
+ * Queue the calling G on addr and park it until a waker takes it or the
+ * CLOCK_MONOTONIC deadline passes (-1: none), or, with WT_INTR, until a
+ * handler is to run on the G (wt_interrupt()). b is unlocked on return.
+ * Returns 0 (w->token is the waker's), ETIMEDOUT, or for a signal, once
+ * its handler has run (on the way out of the runtime), EINTR if a handler
+ * without SA_RESTART ran, else ERESTART: as the kernel ends a futex wait,
+ * which the primitive then fails with EINTR, restarts, or waits again.
  */
 int wt_wait(struct wt_bucket *b, const void *addr, struct waiter *w,
-	    int64_t deadline, bool front) hidden;
+	    int64_t deadline, unsigned int flags) hidden;
 
 /* The first waiter on addr, and the one after w, or NULL. */
 struct waiter *wt_first(struct wt_bucket *b, const void *addr) hidden;
@@ -69,6 +79,18 @@ int wt_futex_wake(const void *addr, int n) hidden;
 /* The same in an object's own bucket. */
 int wt_futex_wait_in(struct wt_bucket *b, const _Atomic uint32_t *addr,
 		     uint32_t val, int64_t deadline) hidden;
+/* wt_futex_wait() that a signal for the G ends, as WT_INTR. */
+int wt_futex_wait_intr(const _Atomic uint32_t *addr, uint32_t val,
+		       int64_t deadline) hidden;
+
+/*
+ * A signal was sent to gp, or a handler ran for it (sched/signal.c): if
+ * gp is parked in a WT_INTR wait and a signal left for it is not blocked
+ * and has a handler, or a handler ran for it since the wait began, take
+ * it off its queue with EINTR and ready it; it then runs the signal on
+ * its way out of the runtime. Any thread; no lock held.
+ */
+void wt_interrupt(struct g *gp) hidden;
 int wt_futex_wake_in(struct wt_bucket *b, const void *addr, int n) hidden;
 
 /*

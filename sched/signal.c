@@ -433,6 +433,7 @@ void sig_interrupt_main(void)
 	}
 
 	sleep_wake(&g_main);
+	wt_interrupt(&g_main);
 	/* Pairs with netpoll_wait(): it sets nwait, then looks at sigran. */
 	nw = atomic_load(&g_main.nwait);
 	if (nw)
@@ -627,6 +628,7 @@ int g_kill(struct g *gp, int sig)
 	if (gp->sigmask & sigbit(sig))
 		return 0; /* it waits in sigpend until unblocked */
 	sleep_wake(gp);
+	wt_interrupt(gp); /* sem_wait(), mutexes, ...: sema.c */
 	/*
 	 * Waiting for I/O: move the fd's event count on and wake its waiters,
 	 * so that the G looks again (the others find nothing new and wait

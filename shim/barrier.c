@@ -60,7 +60,7 @@ SPROUT_EXPORT int pthread_barrier_wait(pthread_barrier_t *barrier)
 		if (bar->pshared)
 			kfutex_wait(&bar->gen, gen, NO_DEADLINE);
 		else
-			wt_futex_wait(&bar->gen, gen, NO_DEADLINE);
+			wt_futex_wait_intr(&bar->gen, gen, NO_DEADLINE);
 	}
 	return 0;
 }

@@ -9,7 +9,8 @@
  * wait-table bucket lock, so a signal between the two is never lost).
  * Signal bumps the word and wakes the first waiter; the queue is FIFO and a
  * waiter that timed out has left it, so a signal is never spent on it.
- * Spurious wakeups are possible, as POSIX allows.
+ * Spurious wakeups are possible, as POSIX allows, but not for a signal
+ * handler that ran during the wait: glibc's waits on then, and so do we.
  *
  * Broadcast wakes one waiter and moves the others to the mutex's queue,
  * marking the mutex as having waiters: they then wake one by one as the
@@ -43,19 +44,28 @@ static int cond_wait(struct sync_cond *c, struct sync_mutex *m,
 	r = mutex_unlock_all(m, &count);
 	if (r)
 		return r;
-	if (c->pshared) {
-		r = kfutex_wait(&c->seq, seq, deadline);
-	} else {
+	/*
+	 * A signal's handler ran (EINTR, ERESTART): wait again while the
+	 * word has not moved. glibc's condvar never returns for a handler
+	 * (its tst-eintr5), and a signal or broadcast meanwhile moved the
+	 * word, so none is lost.
+	 */
+	w.id = owner_id(false);
+	w.since = nanotime();
+	do {
+		if (c->pshared) {
+			r = kfutex_wait(&c->seq, seq, deadline);
+			continue;
+		}
 		b = wt_lock(&c->seq);
 		if (atomic_load(&c->seq) != seq) {
 			wt_unlock(b);
-		} else {
-			w.id = owner_id(false);
-			w.since = nanotime();
-			r = wt_wait(b, &c->seq, &w, deadline, false);
-			handed = r == 0 && w.token == MUTEX_HANDOFF;
+			r = 0;
+			break;
 		}
-	}
+		r = wt_wait(b, &c->seq, &w, deadline, WT_INTR);
+		handed = r == 0 && w.token == MUTEX_HANDOFF;
+	} while (r == EINTR || r == ERESTART);
 	/* Even after a timeout the mutex is ours again on return. */
 	mutex_relock(m, count, handed);
 	return r;

@@ -84,7 +84,10 @@ static int lock_private(struct sync_mutex *m, int64_t deadline, uint64_t id)
 		if (!w.since)
 			w.since = nanotime();
 		w.id = id;
-		r = wt_wait(b, &m->state, &w, deadline, front);
+		r = wt_wait(b, &m->state, &w, deadline,
+			    (front ? WT_FRONT : 0) | WT_INTR);
+		if (r == EINTR || r == ERESTART)
+			continue; /* a signal's handler ran: wait again */
 		if (r)
 			return r;
 		if (w.token == MUTEX_HANDOFF)

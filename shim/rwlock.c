@@ -121,10 +121,13 @@ static int rw_private(struct sync_rwlock *rw, int want, bool try,
 		rw->writers_waiting++;
 	w.kind = want;
 	w.id = id;
-	r = wt_wait(b, rw, &w, deadline, false);
+	r = wt_wait(b, rw, &w, deadline, WT_INTR);
 	if (r == 0)
 		return 0; /* granted */
-	/* Timed out: a writer that no longer waits may let readers in. */
+	/*
+	 * Timed out, or interrupted (the caller waits again): a writer that
+	 * no longer waits may let readers in.
+	 */
 	if (want == WANT_WRITE) {
 		b = wt_lock(rw);
 		rw->writers_waiting--;
@@ -179,8 +182,13 @@ static int rw_lock(struct sync_rwlock *rw, int want, bool try, int64_t deadline)
 			return 0;
 		}
 	}
-	if (!rw->pshared)
-		return rw_private(rw, want, try, deadline, id);
+	if (!rw->pshared) {
+		/* A signal's handler ran: wait again, as on Linux. */
+		do
+			r = rw_private(rw, want, try, deadline, id);
+		while (r == EINTR || r == ERESTART);
+		return r;
+	}
 	r = rw_shared(rw, want, try, deadline);
 	if (r == 0 && want == WANT_WRITE)
 		atomic_store(&rw->writer, id);

@@ -59,16 +59,24 @@ static int sem_wait_until(struct sync_sem *s, int64_t deadline)
 				return 0;
 			continue;
 		}
-		if (r == ETIMEDOUT)
+		/* A timed futex wait is never restarted after a handler. */
+		if (r == ERESTART && deadline != NO_DEADLINE)
+			r = EINTR;
+		if (r == ETIMEDOUT || r == EINTR)
 			break;
 		r = is_shared(s) ? kfutex_wait(&s->value, 0, deadline)
-				 : wt_futex_wait(&s->value, 0, deadline);
+				 : wt_futex_wait_intr(&s->value, 0, deadline);
 	}
-	/* Timed out: leave, and pass on a post that may have come for us. */
+	/*
+	 * Timed out, or a signal's handler ran (as glibc's over the kernel's
+	 * futex: sem_wait() is restarted after a handler with SA_RESTART,
+	 * sem_timedwait() never): leave, and pass on a post that may have
+	 * come for us.
+	 */
 	d = atomic_fetch_sub(&s->data, SEM_NWAITERS_ONE) - SEM_NWAITERS_ONE;
 	if ((uint32_t)d > 0 && (d >> 32) > 0)
 		wake_one(s);
-	return ETIMEDOUT;
+	return r;
 }
 
 static int fail(int err)
@@ -118,10 +126,12 @@ SPROUT_EXPORT int sem_post(sem_t *sem)
 
 SPROUT_EXPORT int sem_wait(sem_t *sem)
 {
+	int r;
+
 	if (!shim_on())
 		return REAL(sem_wait)(sem);
-	sem_wait_until(sm(sem), NO_DEADLINE);
-	return 0;
+	r = sem_wait_until(sm(sem), NO_DEADLINE);
+	return r ? fail(r) : 0;
 }
 
 SPROUT_EXPORT int sem_trywait(sem_t *sem)

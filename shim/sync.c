@@ -70,7 +70,8 @@ int kfutex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t deadline)
 	entersyscallblock();
 	r = sys_futex_wait_until((uint32_t *)addr, val, deadline, false);
 	exitsyscall();
-	return r == -ETIMEDOUT ? ETIMEDOUT : 0;
+	/* EINTR: a handler ran, and the kernel does not restart the wait. */
+	return r == -ETIMEDOUT || r == -EINTR ? (int)-r : 0;
 }
 
 void kfutex_wake(_Atomic uint32_t *addr, int n)

@@ -175,8 +175,9 @@ static int join(pthread_t t, void **ret, enum join_mode mode, clockid_t clock,
 	if (err)
 		return err;
 	while ((st = atomic_load(&gp->status)) != G_DEAD) {
-		if (wt_futex_wait(&gp->status, st, deadline) == ETIMEDOUT &&
-		    atomic_load(&gp->status) != G_DEAD) {
+		/* EINTR: a signal's handler ran; wait again, as on Linux. */
+		err = wt_futex_wait_intr(&gp->status, st, deadline);
+		if (err == ETIMEDOUT && atomic_load(&gp->status) != G_DEAD) {
 			lock(&gp->lock);
 			gp->joiner = NULL;
 			unlock(&gp->lock);
