@@ -90,20 +90,28 @@ static pid_t parent_of(pid_t pid)
 	return (pid_t)atol(p + 4);
 }
 
+/* Read the file at path into out (len - 1 bytes at most): its length, or 0. */
+static ssize_t read_file(const char *path, char *out, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, out, len - 1);
+	close(fd);
+	return n > 0 ? n : 0;
+}
+
 static void describe(pid_t pid, char *out, size_t len)
 {
 	char path[64];
 	ssize_t n, i;
-	int fd;
 
-	snprintf(out, len, "?");
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = read(fd, out, len - 1);
-	close(fd);
-	if (n <= 0) {
+	n = read_file(path, out, len);
+	if (n == 0) {
 		snprintf(out, len, "?");
 		return;
 	}
@@ -121,17 +129,11 @@ static void task_file(pid_t pid, const char *tid, const char *name, char *out,
 {
 	char path[128];
 	ssize_t n;
-	int fd;
 
-	snprintf(out, len, "?");
 	snprintf(path, sizeof(path), "/proc/%d/task/%s/%s", (int)pid, tid,
 		 name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = read(fd, out, len - 1);
-	close(fd);
-	if (n <= 0) {
+	n = read_file(path, out, len);
+	if (n == 0) {
 		snprintf(out, len, "?");
 		return;
 	}

@@ -21,6 +21,10 @@
  * count_tasks() is the number of kernel threads of the process; logical_procs()
  * the Ps sprout runs (SPROUT_PROCS, else the CPUs the process may use).
  *
+ * child_status(pid, how) is child pid's wait status once it ends, failing
+ * if it does not within 20 s; reap(pid, how) also requires a normal exit
+ * and gives its exit status.
+ *
  * sem_wait20(s, what) waits on semaphore s for at most 20 s
  * (sem_timedwait, CLOCK_REALTIME) and fails, naming what, unless it gets
  * it within 10 s: a wait that ends only near its deadline means a post did
@@ -168,7 +172,11 @@ static inline int fdinfo_flags(int fd)
 }
 
 /* Wait at most 20 s for pid; kill it if it does not end. */
-static inline int reap(pid_t pid, const char *how)
+/*
+ * The wait status of child pid once it ends; fails, naming how it was
+ * started, if it has not ended in 20 s (and kills it).
+ */
+static inline int child_status(pid_t pid, const char *how)
 {
 	uint64_t end = now_ns() + 20000 * MS;
 	int st;
@@ -182,6 +190,13 @@ static inline int reap(pid_t pid, const char *how)
 		CHECK(0, "the child of %s did not end in 20 s", how);
 	}
 	CHECK(r == pid, "waitpid: %s", strerror(errno));
+	return st;
+}
+
+static inline int reap(pid_t pid, const char *how)
+{
+	int st = child_status(pid, how);
+
 	CHECK(WIFEXITED(st), "the child of %s was killed by signal %d", how,
 	      WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 	return WEXITSTATUS(st);

@@ -21,9 +21,7 @@
 /* Run f in a child; how it ended (wait status). */
 static int in_child(void (*f)(void))
 {
-	uint64_t end = now_ns() + 20000 * MS;
-	pid_t pid = fork(), r;
-	int st;
+	pid_t pid = fork();
 
 	CHECK(pid >= 0, "fork: %s", strerror(errno));
 	if (pid == 0) {
@@ -34,15 +32,7 @@ static int in_child(void (*f)(void))
 		f();
 		_exit(0);
 	}
-	while ((r = waitpid(pid, &st, WNOHANG)) == 0 && now_ns() < end)
-		usleep(10000);
-	if (r == 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &st, 0);
-		CHECK(0, "a child did not end in 20 s");
-	}
-	CHECK(r == pid, "waitpid: %s", strerror(errno));
-	return st;
+	return child_status(pid, "a case");
 }
 
 static void expect_signal(const char *what, void (*f)(void), int sig)

@@ -545,10 +545,8 @@ static void *parked_forever(void *arg)
 static void default_action_case(void)
 {
 	pid_t pid = fork();
-	uint64_t end = now_ns() + 20000 * MS;
 	pthread_t t;
-	int st = 0;
-	pid_t r;
+	int st;
 
 	CHECK(pid >= 0, "fork: %s", strerror(errno));
 	if (pid == 0) {
@@ -562,15 +560,7 @@ static void default_action_case(void)
 		sleep(10);
 		_exit(0);
 	}
-	while ((r = waitpid(pid, &st, WNOHANG)) == 0 && now_ns() < end)
-		usleep(10000);
-	if (r == 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &st, 0);
-		CHECK(0, "SIGUSR2 to a thread in a mutex lock: the process did "
-			 "not end in 20 s");
-	}
-	CHECK(r == pid, "waitpid: %s", strerror(errno));
+	st = child_status(pid, "SIGUSR2 to a thread in a mutex lock");
 	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGUSR2,
 	      "SIGUSR2 to a thread in a mutex lock: the child ended with "
 	      "status %#x",
