@@ -189,7 +189,9 @@ static void execute(struct m *mp, struct g *gp, bool inherit)
 				      memory_order_relaxed);
 	m_sigmask_set(mp, gp->sigmask);
 	m_altstack_set(mp, gp);
-	atomic_store_explicit(&mp->p->preempt, false, memory_order_relaxed);
+	if (!inherit)
+		atomic_store_explicit(&mp->p->preempt, false,
+				      memory_order_relaxed);
 	ctx_switch(&mp->g0->sp, gp->sp, gp->tcb);
 }
 
@@ -532,6 +534,18 @@ top:
 			return gp;
 	}
 	next = atomic_load_explicit(&pp->runnext, memory_order_relaxed);
+	/*
+	 * The time slice is over (sysmon set pp->preempt): runnext goes to
+	 * the back of the queue. Gs that hand the P to each other through
+	 * runnext where they block (a create and a join) need reach no
+	 * preemption point, and would keep the queue behind them waiting
+	 * for ever.
+	 */
+	if (next && atomic_load_explicit(&pp->preempt, memory_order_relaxed) &&
+	    atomic_compare_exchange_strong(&pp->runnext, &next, NULL)) {
+		runqput(pp, next, false);
+		next = NULL;
+	}
 	gp = runqget(pp);
 	if (gp) {
 		*inherit = gp == next;
