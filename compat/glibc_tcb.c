@@ -465,19 +465,25 @@ static uintptr_t ptr_mangle(uintptr_t p)
 	return (p << 17) | (p >> (64 - 17));
 }
 
-void tcb_redirect_exit(void (*landing)(void))
+void *tcb_result(void)
+{
+	return ((struct glibc_pthread *)tcb_current())->result;
+}
+
+bool tcb_redirect_exit(void (*landing)(void))
 {
 	struct glibc_pthread *self = tcb_current();
 	__pthread_unwind_buf_t *buf = self->cleanup_jmp_buf, *prev;
 
 	if (!buf)
-		return;
+		return false;
 	/* The oldest buffer is __libc_start_call_main()'s. */
 	while ((prev = buf->__pad[0]) != NULL)
 		buf = prev;
 	exit_landing = landing;
 	buf->__cancel_jmp_buf[0].__cancel_jmp_buf[GLIBC_JB_PC] =
 		(long)ptr_mangle((uintptr_t)tcb_exit_landing_stub);
+	return true;
 }
 
 /*
@@ -608,6 +614,73 @@ int tcb_hook_setxid(void)
 	glibc_setxid_handler = act.handler;
 	act.handler = (void *)setxid_handler;
 	r = sys4(SYS_rt_sigaction, GLIBC_SIGSETXID, (long)&act, 0, 8);
+	return r < 0 ? (int)-r : 0;
+}
+
+enum tcb_cancel tcb_cancel(void *tcb)
+{
+	struct glibc_pthread *pd = tcb;
+	int old = __atomic_load_n(&pd->cancelhandling, __ATOMIC_RELAXED), new;
+
+	do {
+		new = old | GLIBC_CANCELING | GLIBC_CANCELED;
+		if (new == old)
+			return TCB_CANCEL_NONE;
+	} while (!__atomic_compare_exchange_n(&pd->cancelhandling, &old, new,
+					      true, __ATOMIC_SEQ_CST,
+					      __ATOMIC_RELAXED));
+	if (old & (GLIBC_CANCELSTATE | GLIBC_EXITING | GLIBC_TERMINATED))
+		return TCB_CANCEL_NONE;
+	return old & GLIBC_CANCELTYPE ? TCB_CANCEL_ASYNC : TCB_CANCEL_DEFERRED;
+}
+
+/* glibc's cancel_enabled_and_canceled() (nptl/descr.h), and the type. */
+enum tcb_cancel tcb_cancel_pending(void)
+{
+	struct glibc_pthread *self = tcb_current();
+	int ch = __atomic_load_n(&self->cancelhandling, __ATOMIC_RELAXED);
+
+	if ((ch & (GLIBC_CANCELSTATE | GLIBC_CANCELED | GLIBC_EXITING |
+		   GLIBC_TERMINATED)) != GLIBC_CANCELED)
+		return TCB_CANCEL_NONE;
+	return ch & GLIBC_CANCELTYPE ? TCB_CANCEL_ASYNC : TCB_CANCEL_DEFERRED;
+}
+
+void tcb_exiting(void *tcb)
+{
+	struct glibc_pthread *pd = tcb;
+
+	__atomic_fetch_or(&pd->cancelhandling, GLIBC_EXITING, __ATOMIC_SEQ_CST);
+}
+
+bool tcb_cancelled_or_exiting(void *tcb)
+{
+	struct glibc_pthread *pd = tcb;
+
+	return __atomic_load_n(&pd->cancelhandling, __ATOMIC_RELAXED) &
+	       (GLIBC_CANCELING | GLIBC_CANCELED | GLIBC_EXITING |
+		GLIBC_TERMINATED);
+}
+
+#ifndef SA_RESTORER
+#define SA_RESTORER 0x04000000 /* the kernel's; glibc sets it */
+#endif
+
+int tcb_hook_cancel(void (*handler)(int, siginfo_t *, void *))
+{
+	struct kernel_sigaction act;
+	long r;
+
+	r = sys4(SYS_rt_sigaction, GLIBC_SIGSETXID, 0, (long)&act, 8);
+	if (r < 0)
+		return (int)-r;
+	if (act.handler == SIG_DFL || act.handler == SIG_IGN ||
+	    !(act.flags & SA_RESTORER))
+		return EINVAL; /* glibc installs it at the first pthread_create */
+	act.handler = (void (*)(int))(void (*)(void))handler;
+	act.flags = SA_SIGINFO | SA_RESTART | SA_RESTORER;
+	act.mask = 0;
+	r = sys4(SYS_rt_sigaction, 32 /* SIGCANCEL */, (long)&act, 0, 8);
 	return r < 0 ? (int)-r : 0;
 }
 

@@ -15,6 +15,7 @@
 #define SPROUT_COMPAT_TCB_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -77,11 +78,16 @@ void tcb_exit(void);
 void tcb_adopt(void);
 
 /*
- * pthread_exit() of the initial thread unwinds to libc's start code, which
- * would then end the kernel thread. Redirect that last landing to
- * landing(), which runs on the initial thread's stack and never returns.
+ * pthread_exit() or cancellation of the initial thread unwinds to libc's
+ * start code, which would then end the kernel thread. Redirect that last
+ * landing to landing(), which runs on the initial thread's stack and never
+ * returns. Called on the initial thread; false if libc's start code has
+ * not set its landing yet (main() has not begun).
  */
-void tcb_redirect_exit(void (*landing)(void));
+bool tcb_redirect_exit(void (*landing)(void));
+
+/* The value the calling thread ends with (pthread_exit(), cancellation). */
+void *tcb_result(void);
 
 /* libc's pthread_t for a TCB, for libc calls about a thread of its own. */
 static inline pthread_t tcb_pthread(void *tcb)
@@ -115,6 +121,45 @@ void tcb_set_kernel_tid(void *tcb, pid_t tid);
  * (setuid() and the like) end when Gs run on the Ms. 0 or an error number.
  */
 int tcb_hook_setxid(void);
+
+/*
+ * Cancellation lives in glibc's own word of the thread's descriptor
+ * (cancelhandling), so that glibc's pthread_setcancelstate(),
+ * pthread_setcanceltype(), pthread_testcancel() and cancellable calls act
+ * on it as on a thread of glibc's.
+ */
+enum tcb_cancel {
+	TCB_CANCEL_NONE,     /* nothing to do now */
+	TCB_CANCEL_DEFERRED, /* cancelled: at the next cancellation point */
+	TCB_CANCEL_ASYNC,    /* cancelled, asynchronous type: at once */
+};
+
+/*
+ * Mark tcb's thread cancelled (pthread_cancel()). Returns what the thread
+ * must now do: NONE if it was marked already, has cancellation disabled
+ * (it acts when it enables it) or is exiting.
+ */
+enum tcb_cancel tcb_cancel(void *tcb);
+
+/* What a cancellation of the calling thread asks of it now. */
+enum tcb_cancel tcb_cancel_pending(void);
+
+/* The thread is ending: cancellation no longer acts (glibc's EXITING). */
+void tcb_exiting(void *tcb);
+
+/*
+ * Whether tcb's thread is cancelled or ending, for pthread_join()'s
+ * deadlock check (two threads joining each other).
+ */
+bool tcb_cancelled_or_exiting(void *tcb);
+
+/*
+ * Install handler for glibc's SIGCANCEL, which glibc's sigaction()
+ * refuses, with glibc's restorer (from its SIGSETXID action), through
+ * which the unwinder steps out of a handler. SA_RESTART, as glibc's own.
+ * 0 or an error number.
+ */
+int tcb_hook_cancel(void (*handler)(int, siginfo_t *, void *));
 
 /* The stack a TCB records (initial thread: NULL, libc finds it itself). */
 void *tcb_stack(void *tcb, size_t *size, size_t *guard);

@@ -440,6 +440,10 @@ int sysmon_start(int (*thread_create)(pthread_t *, const pthread_attr_t *,
 #define SIGRAN		 1u
 #define SIGRAN_NORESTART 2u
 
+/* glibc's signals of its own (nptl/pthreadP.h), which no thread blocks. */
+#define GLIBC_SIGCANCEL 32 /* cancellation */
+#define GLIBC_SIGSETXID 33 /* setuid() and the like, to every thread */
+
 /* signal.c */
 extern struct g g_main hidden;
 void m_sigmask_set(struct m *mp, uint64_t mask) hidden;
@@ -447,6 +451,7 @@ int g_sigmask(int how, const sigset_t *set, sigset_t *old) hidden;
 uint64_t g_sigmask_during(const sigset_t *mask) hidden;
 void g_sigmask_end(uint64_t old) hidden;
 int g_kill(struct g *gp, int sig) hidden;
+void g_cancel_kick(struct g *gp, bool now) hidden;
 bool sig_defer(int sig, const siginfo_t *info, void *uc) hidden;
 void sig_running(bool restart) hidden;
 void sig_handler_mask(int sig, const sigset_t *sa_mask, bool nodefer,

@@ -61,8 +61,7 @@ static void tgkill_m(struct m *mp, int sig)
 /* Signals glibc keeps unblocked whatever the program asks. */
 #define UNBLOCKABLE                                          \
 	((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)) | \
-	 (1ull << (32 - 1)) /* SIGCANCEL */ |                \
-	 (1ull << (33 - 1)) /* SIGSETXID */)
+	 (1ull << (GLIBC_SIGCANCEL - 1)) | (1ull << (GLIBC_SIGSETXID - 1)))
 
 void m_sigmask_set(struct m *mp, uint64_t mask)
 {
@@ -454,8 +453,8 @@ static bool acts_on_process(int sig)
 	case SIGCONT:
 	case SIGURG:
 	case SIGWINCH:
-	case 32: /* SIGCANCEL and SIGSETXID: glibc's */
-	case 33:
+	case GLIBC_SIGCANCEL:
+	case GLIBC_SIGSETXID:
 		return false;
 	}
 	return sys4(SYS_rt_sigaction, sig, 0, (long)&act, 8) == 0 &&
@@ -557,7 +556,7 @@ void sig_push_unblocked(void)
  */
 int g_sigpending(sigset_t *set)
 {
-	uint64_t mine = atomic_load(&getg()->sigpend), k;
+	uint64_t mine = atomic_load(&getg()->sigpend) & ~UNBLOCKABLE, k;
 	long r = sys2(SYS_rt_sigpending, (long)set, 8);
 
 	if (r < 0)
@@ -638,6 +637,34 @@ int g_kill(struct g *gp, int sig)
 	if (nw)
 		netpoll_interrupt(nw);
 	return 0;
+}
+
+/*
+ * pthread_cancel() of gp (shim/cancel.c): SIGCANCEL waits in its sigpend,
+ * which ends a wait of its as a signal does, and its handler, run on the
+ * G as it leaves the runtime, acts on the cancellation or ends the wait
+ * for the cancellation point to act. With now (asynchronous cancellation)
+ * a G running on an M is interrupted there too. The bit stays until the
+ * handler runs on gp: a G that stops running before the kernel interrupts
+ * its M finds it when it next leaves the runtime.
+ */
+void g_cancel_kick(struct g *gp, bool now)
+{
+	struct npdir *nw;
+	struct m *mp;
+
+	atomic_fetch_or(&gp->sigpend, sigbit(GLIBC_SIGCANCEL));
+	/* Pairs with the G's publishing of its wait, as in g_kill(). */
+	atomic_thread_fence(memory_order_seq_cst);
+	mp = gp->m;
+	if (now && atomic_load(&gp->status) == G_RUNNING && mp &&
+	    mp->curg == gp)
+		tgkill_m(mp, GLIBC_SIGCANCEL);
+	sleep_wake(gp);
+	wt_interrupt(gp);
+	nw = atomic_load(&gp->nwait);
+	if (nw)
+		netpoll_interrupt(nw);
 }
 
 /*

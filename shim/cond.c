@@ -31,28 +31,57 @@ static struct sync_cond *cv(pthread_cond_t *c)
 	return (struct sync_cond *)c;
 }
 
+/* A condvar wait's hold on its mutex, given back however the wait ends. */
+struct cond_relock {
+	struct sync_mutex *m;
+	uint32_t count;
+	struct waiter *w;
+	bool armed;
+};
+
+/*
+ * Cancellation unwinds the wait: the mutex is the thread's again before
+ * its cleanup handlers run, as POSIX requires (handed to it by a
+ * broadcast, or taken).
+ */
+static void cond_unwound(struct cond_relock *rl)
+{
+	if (rl->armed)
+		mutex_relock(rl->m, rl->count,
+			     rl->w->result == 0 &&
+				     rl->w->token == MUTEX_HANDOFF);
+}
+
 static int cond_wait(struct sync_cond *c, struct sync_mutex *m,
 		     int64_t deadline)
 {
-	uint32_t seq = atomic_load(&c->seq), count;
+	uint32_t seq = atomic_load(&c->seq);
 	struct wt_bucket *b;
 	struct waiter w;
-	bool handed = false;
+	struct cond_relock rl
+		__attribute__((cleanup(cond_unwound))) = { .m = m, .w = &w };
+	bool handed = false, cancelled = false;
 	int r;
 
+	cancel_point();
 	atomic_store(&c->mutex, m);
-	r = mutex_unlock_all(m, &count);
+	r = mutex_unlock_all(m, &rl.count);
 	if (r)
 		return r;
 	/*
 	 * A signal's handler ran (EINTR, ERESTART): wait again while the
 	 * word has not moved. glibc's condvar never returns for a handler
 	 * (its tst-eintr5), and a signal or broadcast meanwhile moved the
-	 * word, so none is lost.
+	 * word, so none is lost. A cancellation ends the wait: the thread
+	 * takes the mutex back, then acts on it, consuming no signal.
 	 */
 	w.id = owner_id(false);
 	w.since = nanotime();
+	w.result = EINTR; /* no handoff, until wt_wait() says */
+	rl.armed = true;
 	do {
+		if (r && (cancelled = cancel_due()))
+			break;
 		if (c->pshared) {
 			r = kfutex_wait(&c->seq, seq, deadline);
 			continue;
@@ -66,8 +95,11 @@ static int cond_wait(struct sync_cond *c, struct sync_mutex *m,
 		r = wt_wait(b, &c->seq, &w, deadline, WT_INTR);
 		handed = r == 0 && w.token == MUTEX_HANDOFF;
 	} while (r == EINTR || r == ERESTART);
+	rl.armed = false;
 	/* Even after a timeout the mutex is ours again on return. */
-	mutex_relock(m, count, handed);
+	mutex_relock(m, rl.count, handed);
+	if (cancelled)
+		cancel_point();
 	return r;
 }
 

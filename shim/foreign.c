@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * libc functions that take a pthread_t but that the shim does not implement
- * yet: pthread_sigqueue, cancellation, scheduling parameters and affinity;
+ * yet: pthread_sigqueue, scheduling parameters and affinity;
  * and pthread_kill, which is, but not for threads of libc's own. A
  * pthread_t is a G here, not libc's descriptor, so each of these hands libc
  * the G's own TCB instead. libc then acts correctly on the calling thread
@@ -44,13 +44,6 @@ SPROUT_EXPORT int pthread_sigqueue(pthread_t t, int sig,
 	if (!shim_on())
 		return REAL(pthread_sigqueue)(t, sig, value);
 	return REAL(pthread_sigqueue)(libc_thread(t), sig, value);
-}
-
-SPROUT_EXPORT int pthread_cancel(pthread_t t)
-{
-	if (!shim_on())
-		return REAL(pthread_cancel)(t);
-	return REAL(pthread_cancel)(libc_thread(t));
 }
 
 SPROUT_EXPORT int pthread_setschedparam(pthread_t t, int policy,

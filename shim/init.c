@@ -90,6 +90,7 @@ static bool start(const char *version)
 		print("; running the program without sprout\n");
 		return false;
 	}
+	cancel_init();
 	return true;
 }
 

@@ -14,10 +14,43 @@
 
 enum { ONCE_INIT, ONCE_RUNNING, ONCE_DONE };
 
+/* glibc's cleanup buffers of old, exported but no longer declared. */
+void _pthread_cleanup_push(struct _pthread_cleanup_buffer *buf,
+			   void (*routine)(void *), void *arg);
+void _pthread_cleanup_pop(struct _pthread_cleanup_buffer *buf, int execute);
+
+/*
+ * The routine is running: if it leaves by an exception or a cancellation,
+ * the word goes back to ONCE_INIT. Registered twice, as glibc's own
+ * pthread_once() does: as a cleanup attribute, which an exception runs,
+ * and in glibc's old cleanup list, which a cancellation runs even where
+ * the unwinder cannot step through the routine's frames (a program built
+ * without unwind tables), landing past this one. Whichever runs first
+ * does it.
+ */
+struct once_running {
+	struct _pthread_cleanup_buffer buf;
+	_Atomic uint32_t *st;
+	bool armed;
+};
+
 static void once_reset(void *arg)
 {
-	atomic_store((_Atomic uint32_t *)arg, ONCE_INIT);
-	wt_futex_wake(arg, INT_MAX);
+	struct once_running *r = arg;
+
+	if (!r->armed)
+		return;
+	r->armed = false;
+	atomic_store(r->st, ONCE_INIT);
+	wt_futex_wake(r->st, INT_MAX);
+}
+
+static void once_unwound(struct once_running *r)
+{
+	if (r->armed) {
+		once_reset(r);
+		_pthread_cleanup_pop(&r->buf, 0);
+	}
 }
 
 static void run_once(_Atomic uint32_t *st, void (*fn)(void))
@@ -28,9 +61,13 @@ static void run_once(_Atomic uint32_t *st, void (*fn)(void))
 	for (;;) {
 		v = ONCE_INIT;
 		if (atomic_compare_exchange_strong(st, &v, ONCE_RUNNING)) {
-			pthread_cleanup_push(once_reset, (void *)st);
+			struct once_running r __attribute__((cleanup(
+				once_unwound))) = { .st = st, .armed = true };
+
+			_pthread_cleanup_push(&r.buf, once_reset, &r);
 			fn();
-			pthread_cleanup_pop(0);
+			_pthread_cleanup_pop(&r.buf, 0);
+			r.armed = false;
 			atomic_store_explicit(st, ONCE_DONE,
 					      memory_order_release);
 			wt_futex_wake(st, INT_MAX);

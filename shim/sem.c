@@ -42,21 +42,44 @@ static bool try_take(struct sync_sem *s)
 	return false;
 }
 
+/* A waiter leaves without a token: pass on a post that may have come. */
+static void sem_leave(struct sync_sem *s)
+{
+	uint64_t d;
+
+	d = atomic_fetch_sub(&s->data, SEM_NWAITERS_ONE) - SEM_NWAITERS_ONE;
+	if ((uint32_t)d > 0 && (d >> 32) > 0)
+		wake_one(s);
+}
+
+/* Cancellation unwinds a wait: the waiter leaves (glibc: its cleanup). */
+static void sem_unwound(struct sync_sem **waiting)
+{
+	if (*waiting)
+		sem_leave(*waiting);
+}
+
+/* A cancellation point (sem_wait(), sem_timedwait(), sem_clockwait()). */
 static int sem_wait_until(struct sync_sem *s, int64_t deadline)
 {
+	struct sync_sem *waiting __attribute__((cleanup(sem_unwound))) = NULL;
 	uint64_t d;
 	int r = 0;
 
+	cancel_point();
 	if (try_take(s))
 		return 0;
 	self_g();
 	atomic_fetch_add(&s->data, SEM_NWAITERS_ONE);
+	waiting = s;
 	for (;;) {
 		d = atomic_load(&s->data);
 		if ((uint32_t)d > 0) {
 			if (atomic_compare_exchange_weak(
-				    &s->data, &d, d - 1 - SEM_NWAITERS_ONE))
+				    &s->data, &d, d - 1 - SEM_NWAITERS_ONE)) {
+				waiting = NULL;
 				return 0;
+			}
 			continue;
 		}
 		/* A timed futex wait is never restarted after a handler. */
@@ -64,18 +87,20 @@ static int sem_wait_until(struct sync_sem *s, int64_t deadline)
 			r = EINTR;
 		if (r == ETIMEDOUT || r == EINTR)
 			break;
+		if (r == ERESTART && cancel_due())
+			break;
 		r = is_shared(s) ? kfutex_wait(&s->value, 0, deadline)
 				 : wt_futex_wait_intr(&s->value, 0, deadline);
 	}
 	/*
 	 * Timed out, or a signal's handler ran (as glibc's over the kernel's
 	 * futex: sem_wait() is restarted after a handler with SA_RESTART,
-	 * sem_timedwait() never): leave, and pass on a post that may have
-	 * come for us.
+	 * sem_timedwait() never), or the thread is cancelled: leave, then
+	 * act on a cancellation.
 	 */
-	d = atomic_fetch_sub(&s->data, SEM_NWAITERS_ONE) - SEM_NWAITERS_ONE;
-	if ((uint32_t)d > 0 && (d >> 32) > 0)
-		wake_one(s);
+	waiting = NULL;
+	sem_leave(s);
+	cancel_point();
 	return r;
 }
 

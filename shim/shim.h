@@ -80,6 +80,19 @@ static inline struct g *g_of(pthread_t t)
 
 /* thread.c */
 __attribute__((noreturn)) void thread_finish(struct g *gp, void *retval) hidden;
+/* pthread_exit() of the calling G. */
+__attribute__((noreturn)) void thread_exit(void *retval) hidden;
+void main_landing_set(void) hidden;
+
+/*
+ * Cancellation (cancel.c). cancel_due(): a cancellation of the calling G
+ * is to act at a cancellation point. cancel_point(): act on it if so;
+ * every wrapped cancellation point calls it on entry, and again when its
+ * wait ended without what it waited for (its handler ran: EINTR).
+ */
+bool cancel_due(void) hidden;
+void cancel_point(void) hidden;
+void cancel_init(void) hidden;
 void thread_end_locked(struct g *gp) hidden;
 
 /* key.c */

@@ -57,6 +57,11 @@ static void thread_main(void *arg)
 void thread_finish(struct g *gp, void *retval)
 {
 	gp->retval = retval;
+	/*
+	 * No cancellation from here on: it would unwind to tcb_run(), which
+	 * has returned (glibc sets this later, its landing frame still live).
+	 */
+	tcb_exiting(gp->tcb);
 	tcb_exit();
 	tsd_run_destructors(gp);
 	/* As glibc: the last thread to go ends the process. */
@@ -110,6 +115,7 @@ int thread_create(pthread_t *t, const pthread_attr_t *attr, bool c11,
 	size_t size;
 	int detach = PTHREAD_CREATE_JOINABLE, err;
 
+	main_landing_set();
 	if (attr) {
 		pthread_attr_getstacksize(attr, &stack);
 		pthread_attr_getguardsize(attr, &guard);
@@ -149,15 +155,34 @@ enum join_mode { JOIN_BLOCK, JOIN_TRY, JOIN_TIMED };
  * its status word, which gdead() wakes), take its result and free it. A
  * timed join that times out gives the claim back.
  */
+/* The joiner gives up its claim: another thread may join gp. */
+static void join_unclaim(struct g *gp)
+{
+	lock(&gp->lock);
+	gp->joiner = NULL;
+	unlock(&gp->lock);
+}
+
+/* Cancellation unwinds a join (glibc: its cleanup). */
+static void join_unwound(struct g **claim)
+{
+	if (*claim)
+		join_unclaim(*claim);
+}
+
 static int join(pthread_t t, void **ret, enum join_mode mode, clockid_t clock,
 		const struct timespec *abstime)
 {
+	struct g *claim __attribute__((cleanup(join_unwound))) = NULL;
 	struct g *gp = g_of(t), *self = self_g();
 	int64_t deadline = NO_DEADLINE;
 	uint32_t st;
 	int err = 0;
 
-	if (gp == self || self->joiner == gp)
+	/* As glibc: not a deadlock once one of the two is cancelled. */
+	if ((gp == self ||
+	     (self->joiner == gp && !tcb_cancelled_or_exiting(gp->tcb))) &&
+	    !cancel_due())
 		return EDEADLK;
 	lock(&gp->lock);
 	st = atomic_load(&gp->status);
@@ -174,16 +199,19 @@ static int join(pthread_t t, void **ret, enum join_mode mode, clockid_t clock,
 	unlock(&gp->lock);
 	if (err)
 		return err;
+	claim = gp;
+	/* A cancellation point while it waits (glibc's). */
 	while ((st = atomic_load(&gp->status)) != G_DEAD) {
+		cancel_point();
 		/* EINTR: a signal's handler ran; wait again, as on Linux. */
 		err = wt_futex_wait_intr(&gp->status, st, deadline);
 		if (err == ETIMEDOUT && atomic_load(&gp->status) != G_DEAD) {
-			lock(&gp->lock);
-			gp->joiner = NULL;
-			unlock(&gp->lock);
+			claim = NULL;
+			join_unclaim(gp);
 			return ETIMEDOUT;
 		}
 	}
+	claim = NULL;
 	if (ret)
 		*ret = gp->retval;
 	gfree(gp);
@@ -252,27 +280,42 @@ SPROUT_EXPORT int pthread_detach(pthread_t t)
 	return 0;
 }
 
-/* pthread_exit() of the initial thread lands here, on its own stack. */
+/*
+ * pthread_exit() or cancellation of the initial thread lands here, on its
+ * own stack.
+ */
 static void main_exit_landed(void)
 {
-	struct g *gp = getg();
+	thread_finish(getg(), tcb_result());
+}
 
-	thread_finish(gp, gp->retval);
+/*
+ * Make the initial thread's last landing ours, on the initial thread, once
+ * main() has begun: before glibc itself can unwind it (a cancellation it
+ * acts on in pthread_setcanceltype() or a cancellable call), which takes
+ * a pthread_cancel() (the initial thread's own) or another thread (which
+ * the initial thread creates first).
+ */
+void main_landing_set(void)
+{
+	static bool set;
+
+	if ((getg()->flags & G_MAIN) && !set)
+		set = tcb_redirect_exit(main_exit_landed);
+}
+
+void thread_exit(void *retval)
+{
+	main_landing_set();
+	/* Unwinds (running cleanup handlers and C++ destructors) to tcb_run. */
+	REAL(pthread_exit)(retval);
 }
 
 SPROUT_EXPORT void pthread_exit(void *retval)
 {
-	struct g *gp;
-
-	if (shim_on()) {
-		gp = self_g();
-		if (gp->flags & G_MAIN) {
-			gp->retval = retval;
-			tcb_redirect_exit(main_exit_landed);
-		}
-	}
-	/* Unwinds (running cleanup handlers and C++ destructors) to tcb_run. */
-	REAL(pthread_exit)(retval);
+	if (!shim_on())
+		REAL(pthread_exit)(retval);
+	thread_exit(retval);
 }
 
 SPROUT_EXPORT pthread_t pthread_self(void)

@@ -25,8 +25,10 @@ static int restarted(int err, int64_t deadline, size_t done)
 	return deadline >= 0 || done ? EINTR : 0;
 }
 
+/* A cancellation point, as libc's calls it stands for. */
 long op_run(struct op *o)
 {
+	cancel_point();
 	for (;;) {
 		uint32_t ticket = netpoll_ticket(o->fd, o->mode);
 		long r = o->call(o, true);
@@ -36,9 +38,10 @@ long op_run(struct op *o)
 			return r;
 		if (o->deadline == 0)
 			o->deadline = sock_deadline(o->fd, o->mode);
-		err = restarted(
-			netpoll_wait(o->fd, o->mode, ticket, o->deadline),
-			o->deadline, o->done);
+		err = netpoll_wait(o->fd, o->mode, ticket, o->deadline);
+		/* Cancelled while it waited: nothing was read or written. */
+		cancel_point();
+		err = restarted(err, o->deadline, o->done);
 		if (err == ETIMEDOUT)
 			return o->timedout ? o->timedout : -EAGAIN;
 		if (err == EBADF || err == EINTR)

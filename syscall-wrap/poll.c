@@ -120,6 +120,7 @@ static long wait_look(struct netpoll_want *want, int nw, int64_t deadline,
 	long r;
 	int i, err;
 
+	cancel_point();
 	sig_wait_begin(gp);
 	for (;;) {
 		for (i = 0; i < nw; i++)
@@ -129,10 +130,11 @@ static long wait_look(struct netpoll_want *want, int nw, int64_t deadline,
 		if (r != 0)
 			return r;
 		if (sig_wait_ran(gp))
-			return -EINTR;
+			break;
 		if (deadline == 0)
 			return 0;
 		err = netpoll_wait_many(want, nw, deadline);
+		cancel_point(); /* cancelled while it waited */
 		if (err == ETIMEDOUT)
 			return look(arg);
 		if (err == EINTR || err == ERESTART) /* never restarted */
@@ -140,6 +142,8 @@ static long wait_look(struct netpoll_want *want, int nw, int64_t deadline,
 		if (err)
 			return -err;
 	}
+	cancel_point();
+	return -EINTR;
 }
 
 /* On the stack: the wants of a poll of up to 4 fds. */

@@ -26,10 +26,14 @@
 /* Sleep for *req; on EINTR, store the time left in *rem (may be req). */
 static int sleep_for(const struct timespec *req, struct timespec *rem)
 {
-	int64_t start = nanotime(), slept;
-	int err = g_sleep(ts_after(start, req));
+	int64_t start, slept;
 	struct timespec left = *req;
+	int err;
 
+	cancel_point();
+	start = nanotime();
+	err = g_sleep(ts_after(start, req));
+	cancel_point();
 	if (err == EINTR && rem) {
 		slept = nanotime() - start;
 		left.tv_sec -= (time_t)(slept / NS);
@@ -50,6 +54,7 @@ static int sleep_until(clockid_t clk, const struct timespec *abs)
 {
 	struct timespec now;
 
+	cancel_point();
 	for (;;) {
 		int64_t left;
 
@@ -61,8 +66,10 @@ static int sleep_until(clockid_t clk, const struct timespec *abs)
 		       (abs->tv_nsec - now.tv_nsec);
 		if (abs->tv_sec - now.tv_sec > INT64_MAX / NS - 1)
 			left = -1;
-		if (g_sleep(left < 0 ? -1 : nanotime() + left))
+		if (g_sleep(left < 0 ? -1 : nanotime() + left)) {
+			cancel_point();
 			return EINTR;
+		}
 	}
 }
 

@@ -11,23 +11,34 @@
 
 #include "../sched/runtime.h"
 
+/* exitsyscall() for a BLOCKING() call that cancellation unwinds. */
+static inline void blocking_unwound(const bool *in)
+{
+	if (*in)
+		exitsyscall();
+}
+
 /*
  * The value of expr, a call of libc's function that may block, of type
  * type, made between enter (entersyscall() for a call that is usually
  * short, entersyscallblock() for one that usually blocks long) and
- * exitsyscall(). errno is the call's.
+ * exitsyscall(). errno is the call's. A cancellable call that acts on a
+ * cancellation unwinds from inside: the section ends on the way out
+ * (shim/cancel.c).
  */
-#define BLOCKING(enter, type, expr) \
-	({                          \
-		type r_;            \
-		int saved_;         \
-                                    \
-		enter;              \
-		r_ = (expr);        \
-		saved_ = errno;     \
-		exitsyscall();      \
-		errno = saved_;     \
-		r_;                 \
+#define BLOCKING(enter, type, expr)                                         \
+	({                                                                  \
+		type r_;                                                    \
+		int saved_;                                                 \
+		bool in_ __attribute__((cleanup(blocking_unwound))) = true; \
+                                                                            \
+		enter;                                                      \
+		r_ = (expr);                                                \
+		saved_ = errno;                                             \
+		in_ = false;                                                \
+		exitsyscall();                                              \
+		errno = saved_;                                             \
+		r_;                                                         \
 	})
 #define SHORT	      entersyscall()
 #define LONG	      entersyscallblock()
