@@ -20,6 +20,7 @@
  *
  * count_tasks() is the number of kernel threads of the process; logical_procs()
  * the Ps sprout runs (SPROUT_PROCS, else the CPUs the process may use).
+ * count_fds() is the number of fds the process has open.
  *
  * child_status(pid, how) is child pid's wait status once it ends, failing
  * if it does not within 20 s; reap(pid, how) also requires a normal exit
@@ -132,6 +133,20 @@ static inline int count_tasks(void)
 	int n = 0;
 
 	CHECK(dir != NULL, "opendir /proc/self/task: %s", strerror(errno));
+	while ((de = readdir(dir)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(dir);
+	return n;
+}
+
+static inline int count_fds(void)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0;
+
+	CHECK(dir != NULL, "opendir /proc/self/fd: %s", strerror(errno));
 	while ((de = readdir(dir)) != NULL)
 		if (de->d_name[0] != '.')
 			n++;
