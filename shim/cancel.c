@@ -30,6 +30,7 @@
  * shim replaces.
  */
 #include <errno.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "shim.h"
@@ -66,6 +67,13 @@ static void cancel_handler(int sig, siginfo_t *si, void *uc)
 			 ~(uint64_t)(1ull << (GLIBC_SIGCANCEL - 1)));
 	switch (tcb_cancel_pending()) {
 	case TCB_CANCEL_ASYNC:
+		/*
+		 * The unwind leaves the handler without sigreturn: put back
+		 * the kernel thread's mask (the kernel added SIGCANCEL for
+		 * the handler), which the M keeps after this G.
+		 */
+		sys4(SYS_rt_sigprocmask, SIG_SETMASK,
+		     (long)&((ucontext_t *)uc)->uc_sigmask, 0, 8);
 		thread_exit(PTHREAD_CANCELED);
 	case TCB_CANCEL_DEFERRED:
 		/* A wait of the G's ends (EINTR) for its point to act. */

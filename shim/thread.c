@@ -298,9 +298,10 @@ static void main_exit_landed(void)
  */
 void main_landing_set(void)
 {
+	struct g *gp = getg(); /* NULL: a thread libc made, with no G yet */
 	static bool set;
 
-	if ((getg()->flags & G_MAIN) && !set)
+	if (gp && (gp->flags & G_MAIN) && !set)
 		set = tcb_redirect_exit(main_exit_landed);
 }
 

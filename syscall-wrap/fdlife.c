@@ -75,6 +75,7 @@ SPROUT_EXPORT int close(int fd)
 {
 	if (!shim_on())
 		return REAL(close)(fd);
+	cancel_point(); /* as libc's close() */
 	return do_close(fd);
 }
 

@@ -110,7 +110,8 @@ static int64_t deadline_ts(const struct timespec *ts)
 /*
  * Wait until look(arg) says stop: it returns > 0 (ready), < 0 (-errno)
  * or 0. At the deadline a last look says (0: time up); a handler that
- * runs for the G makes it -EINTR. want[] are the (fd, direction) pairs
+ * runs for the G makes it -EINTR, a cancellation acts after a wait (the
+ * callers, cancellation points, act on one on entry). want[] are the (fd, direction) pairs
  * that may change what look() sees; their tickets are taken here.
  */
 static long wait_look(struct netpoll_want *want, int nw, int64_t deadline,
@@ -120,7 +121,6 @@ static long wait_look(struct netpoll_want *want, int nw, int64_t deadline,
 	long r;
 	int i, err;
 
-	cancel_point();
 	sig_wait_begin(gp);
 	for (;;) {
 		for (i = 0; i < nw; i++)
@@ -199,6 +199,7 @@ static long do_poll(struct pollfd *fds, nfds_t n, int64_t deadline,
 	bool swapped;
 	long r;
 
+	cancel_point();
 	if (lets_pending_in(mask))
 		return run_pending(mask);
 	if (deadline == 0)
@@ -338,6 +339,7 @@ static long do_select(struct selcall *c, int64_t deadline)
 	long r;
 	int fd, nw = 0, i;
 
+	cancel_point();
 	if (c->nfds < 0)
 		return -EINVAL;
 	if (c->nfds > FD_SETSIZE)
@@ -494,6 +496,7 @@ static long do_epoll(int epfd, struct epoll_event *ev, int max,
 	bool swapped;
 	long r;
 
+	cancel_point();
 	if (fd_hidden(epfd)) /* the runtime's own: not open for the program */
 		return -EBADF;
 	if (lets_pending_in(mask))

@@ -349,6 +349,7 @@ SPROUT_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 
 	if (!shim_on_g())
 		return REAL(connect)(fd, addr, len);
+	cancel_point(); /* as libc's connect() */
 	if (fd_hidden(fd))
 		return ebadf();
 	if (!may_park_connect(fd, &f))
