@@ -646,6 +646,25 @@ enum tcb_cancel tcb_cancel_pending(void)
 	return ch & GLIBC_CANCELTYPE ? TCB_CANCEL_ASYNC : TCB_CANCEL_DEFERRED;
 }
 
+bool tcb_async_begin(int *old)
+{
+	struct glibc_pthread *self = tcb_current();
+
+	*old = __atomic_fetch_or(&self->cancelhandling, GLIBC_CANCELTYPE,
+				 __ATOMIC_SEQ_CST);
+	return tcb_cancel_pending() != TCB_CANCEL_NONE;
+}
+
+void tcb_async_end(int old)
+{
+	struct glibc_pthread *self = tcb_current();
+
+	/* The canceller sets CANCELING and CANCELED together: no wait. */
+	if (!(old & GLIBC_CANCELTYPE))
+		__atomic_fetch_and(&self->cancelhandling, ~GLIBC_CANCELTYPE,
+				   __ATOMIC_SEQ_CST);
+}
+
 void tcb_exiting(void *tcb)
 {
 	struct glibc_pthread *pd = tcb;

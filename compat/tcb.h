@@ -144,6 +144,16 @@ enum tcb_cancel tcb_cancel(void *tcb);
 /* What a cancellation of the calling thread asks of it now. */
 enum tcb_cancel tcb_cancel_pending(void);
 
+/*
+ * For the length of a blocking call that is a cancellation point, as
+ * glibc's __pthread_enable_asynccancel() and disable: the calling thread
+ * is asynchronously cancellable, so that pthread_cancel() interrupts the
+ * call. tcb_async_begin() returns true if a cancellation is due at once;
+ * *old is for tcb_async_end().
+ */
+bool tcb_async_begin(int *old);
+void tcb_async_end(int old);
+
 /* The thread is ending: cancellation no longer acts (glibc's EXITING). */
 void tcb_exiting(void *tcb);
 

@@ -83,7 +83,7 @@ static int cond_wait(struct sync_cond *c, struct sync_mutex *m,
 		if (r && (cancelled = cancel_due()))
 			break;
 		if (c->pshared) {
-			r = kfutex_wait(&c->seq, seq, deadline);
+			r = kfutex_wait_cancel(&c->seq, seq, deadline);
 			continue;
 		}
 		b = wt_lock(&c->seq);

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include "sync.h"
+#include "../compat/tcb.h"
+#include "../syscall-wrap/wrap.h"
 #include "../arch/x86_64/sys.h"
 
 int deadline_of(const struct timespec *abstime, clockid_t clock,
@@ -65,12 +67,38 @@ uint64_t owner_id(bool pshared)
 
 int kfutex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t deadline)
 {
-	long r;
+	long r = BLOCKING(
+		LONG, long,
+		sys_futex_wait_until((uint32_t *)addr, val, deadline, false));
 
-	entersyscallblock();
-	r = sys_futex_wait_until((uint32_t *)addr, val, deadline, false);
-	exitsyscall();
 	/* EINTR: a handler ran, and the kernel does not restart the wait. */
+	return r == -ETIMEDOUT || r == -EINTR ? (int)-r : 0;
+}
+
+static long futex_wait_cancellable(_Atomic uint32_t *addr, uint32_t val,
+				   int64_t deadline)
+{
+	long r;
+	int old;
+
+	if (tcb_async_begin(&old))
+		thread_exit(PTHREAD_CANCELED);
+	r = sys_futex_wait_until((uint32_t *)addr, val, deadline, false);
+	tcb_async_end(old);
+	return r;
+}
+
+/*
+ * kfutex_wait() that is a cancellation point (a process-shared condvar or
+ * semaphore): asynchronously cancellable while it waits, as glibc's
+ * cancellable futex waits are, so that pthread_cancel() interrupts it
+ * and the unwind leaves the section (BLOCKING()).
+ */
+int kfutex_wait_cancel(_Atomic uint32_t *addr, uint32_t val, int64_t deadline)
+{
+	long r = BLOCKING(LONG, long,
+			  futex_wait_cancellable(addr, val, deadline));
+
 	return r == -ETIMEDOUT || r == -EINTR ? (int)-r : 0;
 }
 

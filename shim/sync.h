@@ -36,6 +36,8 @@ uint64_t owner_id(bool pshared) hidden;
  * or ETIMEDOUT.
  */
 int kfutex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t deadline) hidden;
+int kfutex_wait_cancel(_Atomic uint32_t *addr, uint32_t val,
+		       int64_t deadline) hidden;
 void kfutex_wake(_Atomic uint32_t *addr, int n) hidden;
 
 /* mutex.c: for condvars. */

@@ -458,7 +458,6 @@ SPROUT_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg,
 	pid_t *ptid, *ctid;
 	va_list ap;
 	void *tls;
-	int r, saved;
 
 	va_start(ap, arg);
 	ptid = va_arg(ap, pid_t *);
@@ -467,12 +466,9 @@ SPROUT_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg,
 	va_end(ap);
 	if (!shim_on() || (flags & CLONE_VM))
 		return REAL(clone)(fn, stack, flags, arg, ptid, tls, ctid);
-	entersyscall();
-	r = REAL(clone)(clone_child, stack, flags, &cs, ptid, tls, ctid);
-	saved = errno;
-	exitsyscall();
-	errno = saved;
-	return r;
+	return BLOCKING(
+		SHORT, int,
+		REAL(clone)(clone_child, stack, flags, &cs, ptid, tls, ctid));
 }
 
 /*

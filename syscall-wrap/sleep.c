@@ -117,7 +117,6 @@ SPROUT_EXPORT int clock_nanosleep(clockid_t clk, int flags,
 				  struct timespec *rem)
 {
 	struct timespec ts;
-	int err;
 
 	if (!shim_on_g())
 		return REAL(clock_nanosleep)(clk, flags, req, rem);
@@ -129,10 +128,8 @@ SPROUT_EXPORT int clock_nanosleep(clockid_t clk, int flags,
 		break;
 	default:
 		/* CPU-time clocks, alarms, invalid ids: the kernel's call. */
-		entersyscallblock();
-		err = REAL(clock_nanosleep)(clk, flags, req, rem);
-		exitsyscall();
-		return err;
+		return BLOCKING(LONG, int,
+				REAL(clock_nanosleep)(clk, flags, req, rem));
 	}
 	if (!req_copy(req, &ts))
 		return REAL(clock_nanosleep)(clk, flags, req, rem);

@@ -256,13 +256,20 @@ static long fork_call(long n, const long args[6])
 		     (CLONE_VM | CLONE_THREAD)))
 			return unsupported_clone("SYS_clone3");
 	}
-	entersyscall();
-	r = REAL(syscall)(n, a[0], a[1], a[2], a[3], a[4], a[5]);
-	saved = errno;
-	if (r == 0)
-		sched_afterfork_child(false);
-	exitsyscall();
-	errno = saved;
+	{
+		/* An asynchronous cancellation may land in the section. */
+		bool in __attribute__((cleanup(blocking_unwound))) = true;
+
+		entersyscall();
+		r = REAL(syscall)(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+		saved = errno;
+		/* The child's runtime is reset before it leaves the section. */
+		if (r == 0)
+			sched_afterfork_child(false);
+		in = false;
+		exitsyscall();
+		errno = saved;
+	}
 	return r;
 }
 
