@@ -1253,6 +1253,12 @@ void exitsyscall(void)
 			     w == (mp->pgen | P_USER)))) {
 		gp->sysdepth = 0;
 		section_release(gp);
+		/*
+		 * A safe point: a G that loops on short system calls (a
+		 * write to /dev/null) gives way when sysmon asks, or the
+		 * timers and Gs queued behind it wait for ever at one P.
+		 */
+		preempt_check();
 		return;
 	}
 	/* The hold is the runtime's depth for p_lost() and rt_exit(). */

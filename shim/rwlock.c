@@ -217,6 +217,8 @@ static int rw_unlock(struct sync_rwlock *rw)
 				atomic_fetch_and(&rw->state, ~RW_WAITERS);
 				kfutex_wake(&rw->state, INT_MAX);
 			}
+			/* As a mutex's: a G that only locks and unlocks. */
+			preempt_check();
 			return 0;
 		}
 		break;
