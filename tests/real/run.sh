@@ -24,7 +24,11 @@ trap 'rm -rf "$dir"' EXIT
 
 fail() {
 	echo "FAIL: $name: $*" >&2
-	[ -f "$dir/out" ] && tail -20 "$dir/out" >&2
+	if [ -f "$dir/out" ]; then
+		# What failed and why (unittest's reports), then the summary.
+		grep -E -A12 '^(FAIL|ERROR): ' "$dir/out" | head -60 >&2
+		tail -20 "$dir/out" >&2
+	fi
 	exit 1
 }
 
@@ -75,7 +79,8 @@ python | python-io | python-signal)
 		set -- test_selectors test_socket test_poll test_select \
 			test_epoll test_subprocess -i '*VSOCK*'
 	fi
-	timeout 600 env LD_PRELOAD=$lib $py -m test "$@" >"$dir/out" 2>&1 ||
+	# -W: a failed test's own output is printed, not only its name.
+	timeout 600 env LD_PRELOAD=$lib $py -m test -W "$@" >"$dir/out" 2>&1 ||
 		fail "CPython tests"
 	grep -q 'Tests result: SUCCESS' "$dir/out" || fail "no SUCCESS"
 	tail -1 "$dir/out"
