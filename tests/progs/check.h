@@ -126,13 +126,14 @@ static inline void sem_wait20(sem_t *s, const char *what)
 	      (unsigned long long)(el / MS));
 }
 
-static inline int count_tasks(void)
+/* The entries of a /proc directory, "." and ".." aside. */
+static inline int count_entries(const char *path)
 {
-	DIR *dir = opendir("/proc/self/task");
+	DIR *dir = opendir(path);
 	struct dirent *de;
 	int n = 0;
 
-	CHECK(dir != NULL, "opendir /proc/self/task: %s", strerror(errno));
+	CHECK(dir != NULL, "opendir %s: %s", path, strerror(errno));
 	while ((de = readdir(dir)) != NULL)
 		if (de->d_name[0] != '.')
 			n++;
@@ -140,18 +141,15 @@ static inline int count_tasks(void)
 	return n;
 }
 
+static inline int count_tasks(void)
+{
+	return count_entries("/proc/self/task");
+}
+
+/* Open fds, counting the one the count itself opens. */
 static inline int count_fds(void)
 {
-	DIR *dir = opendir("/proc/self/fd");
-	struct dirent *de;
-	int n = 0;
-
-	CHECK(dir != NULL, "opendir /proc/self/fd: %s", strerror(errno));
-	while ((de = readdir(dir)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(dir);
-	return n;
+	return count_entries("/proc/self/fd");
 }
 
 static inline int logical_procs(void)
