@@ -368,6 +368,7 @@ static inline struct p *getp(void)
 void ctx_switch(void **save_sp, void *sp, void *fs) hidden;
 void *ctx_init(void *stack_top, void (*fn)(void *), void *arg) hidden;
 void ctx_use_wrfsbase(bool yes) hidden;
+bool ctx_sent_self(const void *uc, int sig, long pid, long tid) hidden;
 
 /* runq.c */
 bool runqput(struct p *pp, struct g *gp, bool next) hidden;

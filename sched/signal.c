@@ -225,6 +225,21 @@ static bool synchronous(int sig, const siginfo_t *info)
 }
 
 /*
+ * Raised by this kernel thread at itself, as abort() in a handler of
+ * glibc's (SIGSETXID's) that interrupted the runtime does? The kernel
+ * runs the handler before that tgkill() returns: abort() counts on it.
+ */
+static bool raised_here(int sig, const siginfo_t *info, const void *uc)
+{
+	long pid;
+
+	if (info->si_code != SI_TKILL || !uc)
+		return false;
+	pid = sys0(SYS_getpid);
+	return info->si_pid == pid && ctx_sent_self(uc, sig, pid, sys_gettid());
+}
+
+/*
  * Send sig back to the process with its information, and block it on the
  * calling M from the handler's return on (in uc), so that the kernel picks
  * another thread that takes it, or keeps it pending on the process until
@@ -270,8 +285,9 @@ static void sig_leave(struct g *gp, int sig)
  * if any; else, sent to the process, it is the initial thread's if that
  * does not block it, as the kernel would choose it, and sysmon hands it
  * over (sig_interrupt_main()); else the kernel chooses again
- * (sig_bounce()). A fault is the faulting code's,
- * and threads the shim did not create take theirs as natively.
+ * (sig_bounce()). A fault is the faulting code's, and so is a signal the
+ * kernel thread raised at itself (raised_here()): both run here and now,
+ * as natively; threads the shim did not create take theirs as natively.
  *
  * Only the signal's number is kept for later: its handler then sees it as
  * sent by pthread_kill() from this process. Async-signal-safe.
@@ -283,14 +299,17 @@ bool sig_defer(int sig, const siginfo_t *info, void *uc)
 
 	if (!gp || (gp->flags & G_LOCKED) || !info || synchronous(sig, info))
 		return false;
+	/*
+	 * On a G in its own code the kernel judged the mask (a nested
+	 * handler's changes to the G's are undone by the time the outer one
+	 * runs).
+	 */
+	if (!(gp->flags & G_G0) && gp->rtdepth == 0)
+		return false;
+	if (raised_here(sig, info, uc))
+		return false;
 	thread = info->si_code == SI_TKILL;
 	if (!(gp->flags & G_G0)) {
-		/*
-		 * The kernel judged the mask (a nested handler's changes to
-		 * the G's are undone by the time the outer one runs).
-		 */
-		if (gp->rtdepth == 0)
-			return false;
 		sig_leave(gp, sig);
 		return true;
 	}

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
-/* The initial frame of a context and the choice of FS-base write. */
+/*
+ * The initial frame of a context, the choice of FS-base write, and a look
+ * at an interrupted one.
+ */
 #include <stdint.h>
+#include <ucontext.h>
 
 #include "../../runtime.h"
 
@@ -35,4 +39,20 @@ void *ctx_init(void *stack_top, void (*fn)(void *), void *arg)
 	sp[8] = 0; /* after ret, rsp = top - 16: 16-byte aligned */
 	sp[9] = 0;
 	return sp;
+}
+
+/*
+ * Did the interrupted code of uc just send sig to its own thread? The
+ * kernel delivers such a signal as the tgkill() returns: uc resumes right
+ * after a syscall instruction (0f 05) that returned 0, with the call's
+ * arguments still in rdi, rsi and rdx (the kernel keeps them). glibc's
+ * raise(), and so abort(), makes exactly that call.
+ */
+bool ctx_sent_self(const void *uc, int sig, long pid, long tid)
+{
+	const greg_t *r = ((const ucontext_t *)uc)->uc_mcontext.gregs;
+	const uint8_t *ip = (const uint8_t *)r[REG_RIP];
+
+	return r[REG_RAX] == 0 && r[REG_RDI] == pid && r[REG_RSI] == tid &&
+	       r[REG_RDX] == sig && ip[-2] == 0x0f && ip[-1] == 0x05;
 }
