@@ -113,6 +113,7 @@ int thread_create(pthread_t *t, const pthread_attr_t *attr, bool c11,
 	size_t stack = thread_defaults.stack, guard = thread_defaults.guard;
 	void *user_stack = NULL, *lo;
 	size_t size;
+	uint64_t mask;
 	int detach = PTHREAD_CREATE_JOINABLE, err;
 
 	main_landing_set();
@@ -132,11 +133,12 @@ int thread_create(pthread_t *t, const pthread_attr_t *attr, bool c11,
 	gp->start = start;
 	gp->start_arg = arg;
 	gp->detached = detach == PTHREAD_CREATE_DETACHED;
-	gp->sigmask = creation_sigmask(self, attr);
+	gp->sigmask = mask = creation_sigmask(self, attr);
 	memcpy(gp->name, self->name, sizeof(gp->name));
 	atomic_fetch_add(&sched.nlive, 1);
 	*t = (pthread_t)gp;
 	gostart(gp, thread_main, gp);
+	sig_route_newg(mask);
 	return 0;
 }
 
