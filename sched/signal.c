@@ -618,8 +618,10 @@ int g_kill(struct g *gp, int sig)
 	 * its way to park would not.
 	 */
 	mp = gp->m;
-	if (atomic_load(&gp->status) == G_RUNNING && mp && mp->curg == gp &&
-	    !atomic_load(&gp->nwait)) {
+	/* A wired G's kernel thread is its own, running or waiting in it. */
+	if (((gp->flags & G_WIRED) ||
+	     (atomic_load(&gp->status) == G_RUNNING && mp && mp->curg == gp)) &&
+	    mp && !atomic_load(&gp->nwait)) {
 		if (atomic_fetch_and(&gp->sigpend, ~sigbit(sig)) & sigbit(sig))
 			m_kill(gp, mp, sig);
 		return 0;
@@ -657,8 +659,9 @@ void g_cancel_kick(struct g *gp, bool now)
 	/* Pairs with the G's publishing of its wait, as in g_kill(). */
 	atomic_thread_fence(memory_order_seq_cst);
 	mp = gp->m;
-	if (now && atomic_load(&gp->status) == G_RUNNING && mp &&
-	    mp->curg == gp)
+	if (mp &&
+	    ((gp->flags & G_WIRED) ||
+	     (now && atomic_load(&gp->status) == G_RUNNING && mp->curg == gp)))
 		tgkill_m(mp, GLIBC_SIGCANCEL);
 	sleep_wake(gp);
 	wt_interrupt(gp);
