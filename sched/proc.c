@@ -1090,8 +1090,12 @@ void rt_exit(void)
 	struct g *gp = getg();
 	struct m *mp;
 
-	if (!gp || (gp->flags & G_KERNEL_WAITS))
+	if (!gp || (gp->flags & G_KERNEL_WAITS)) {
+		/* A wired G's signals left while it waited (a cancellation). */
+		if (gp && (gp->flags & G_WIRED) && unlikely(g_sigready(gp)))
+			sigpend_deliver(gp);
 		return;
+	}
 	if (gp->rtdepth > 1) {
 		gp->rtdepth--;
 		return;

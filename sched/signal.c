@@ -659,9 +659,8 @@ void g_cancel_kick(struct g *gp, bool now)
 	/* Pairs with the G's publishing of its wait, as in g_kill(). */
 	atomic_thread_fence(memory_order_seq_cst);
 	mp = gp->m;
-	if (mp &&
-	    ((gp->flags & G_WIRED) ||
-	     (now && atomic_load(&gp->status) == G_RUNNING && mp->curg == gp)))
+	if (now && atomic_load(&gp->status) == G_RUNNING && mp &&
+	    mp->curg == gp)
 		tgkill_m(mp, GLIBC_SIGCANCEL);
 	sleep_wake(gp);
 	wt_interrupt(gp);

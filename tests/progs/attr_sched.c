@@ -7,10 +7,13 @@
  * naming only CPUs that do not exist fails with EINVAL; a thread made
  * without attributes inherits its creator's policy and CPUs; a pinned
  * thread may fork, and its child runs pinned, makes threads and exits;
- * and pinned threads that come and go leave no kernel threads behind.
+ * a pinned thread waiting in sem_wait() is interrupted by a signal
+ * (EINTR) and one waiting on a condition variable is cancelled; and
+ * pinned threads that come and go leave no kernel threads behind.
  */
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <sys/syscall.h>
 
 #include "check.h"
@@ -93,6 +96,43 @@ static void *forker(void *arg)
 	return NULL;
 }
 
+static sem_t never;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static atomic_int handled, waiting;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	atomic_fetch_add(&handled, 1);
+}
+
+static void *sem_waiter(void *arg)
+{
+	int r;
+
+	atomic_store(&waiting, 1);
+	r = sem_wait(&never);
+	*(int *)arg = r == -1 ? errno : 0;
+	return NULL;
+}
+
+static void unlock_mu(void *arg)
+{
+	pthread_mutex_unlock(arg);
+}
+
+static void *cond_waiter(void *arg)
+{
+	pthread_mutex_lock(&mu);
+	pthread_cleanup_push(unlock_mu, &mu);
+	atomic_store(&waiting, 1);
+	for (;;)
+		pthread_cond_wait(&cv, &mu);
+	pthread_cleanup_pop(1);
+	return arg;
+}
+
 static void *nothing(void *arg)
 {
 	return arg;
@@ -169,6 +209,31 @@ int main(void)
 	      s.cpu);
 	CHECK(pthread_create(&t, &attr, forker, &cpu) == 0, "create forker");
 	CHECK(pthread_join(t, NULL) == 0, "join forker");
+
+	/* Waits of a pinned thread end for a signal and a cancellation. */
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	void *res;
+	int err = -1;
+
+	sigaction(SIGUSR1, &sa, NULL);
+	sem_init(&never, 0, 0);
+	atomic_store(&waiting, 0);
+	CHECK(pthread_create(&t, &attr, sem_waiter, &err) == 0, "create");
+	CHECK(wait_until(atomic_load(&waiting), 10), "sem waiter");
+	usleep(50000);
+	CHECK(pthread_kill(t, SIGUSR1) == 0, "kill");
+	CHECK(pthread_join(t, NULL) == 0, "join");
+	CHECK(err == EINTR && atomic_load(&handled) == 1,
+	      "sem_wait: %d, %d handled", err, atomic_load(&handled));
+	atomic_store(&waiting, 0);
+	CHECK(pthread_create(&t, &attr, cond_waiter, NULL) == 0, "create");
+	CHECK(wait_until(atomic_load(&waiting), 10), "cond waiter");
+	usleep(50000);
+	CHECK(pthread_cancel(t) == 0, "cancel");
+	CHECK(pthread_join(t, &res) == 0 && res == PTHREAD_CANCELED,
+	      "cancelled");
+	CHECK(pthread_mutex_trylock(&mu) == 0, "mutex back");
+	pthread_mutex_unlock(&mu);
 
 	/* Pinned threads come and go; their kernel threads do not pile up. */
 	tasks = count_tasks();
