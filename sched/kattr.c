@@ -30,8 +30,8 @@
  *	another G, not wired	records it; the target wires itself when it
  *				next leaves the runtime: a parked or runnable G
  *				before it runs again, a new G before its start
- *				routine, a running one at its next call into
- *				the runtime
+ *				routine, a running one at its next safe point
+ *				(asked to yield there, as sysmon asks)
  * For another G that is not wired the kernel cannot judge the request in
  * advance; the errors are worked out here as the kernel would
  * (kattr_check(), kattr_cpus()): EINVAL for a policy or priority out of
@@ -183,6 +183,25 @@ void kattr_start(struct g *gp, const struct kattr *k)
 }
 
 /*
+ * gp, not wired, may be running the program's code on some P: ask it to
+ * yield at its next safe point (preempt_check()), on whose way back it
+ * takes its new attributes. Its P's struct is never freed; should the P
+ * run another G by now, that one yields once for nothing.
+ */
+static void kattr_nudge(struct g *gp)
+{
+	struct m *mp = gp->m;
+	struct p *pp;
+
+	if (atomic_load(&gp->status) != G_RUNNING || !mp ||
+	    (gp->flags & G_WIRED))
+		return;
+	pp = mp->p;
+	if (pp)
+		atomic_store_explicit(&pp->preempt, true, memory_order_relaxed);
+}
+
+/*
  * gp (any G of the shim's) gets k. 0, or ESRCH if it has ended; for a
  * wired G other than the caller, or the caller itself, the kernel's error.
  */
@@ -206,6 +225,8 @@ int kattr_set(struct g *gp, const struct kattr *k)
 				 __ATOMIC_RELEASE);
 	}
 	unlock(&gp->lock);
+	if (!err && gp != self)
+		kattr_nudge(gp);
 	if (err || gp != self)
 		return err;
 	gp->kattr_err = 0;
