@@ -4,12 +4,14 @@
  * pthread_setschedprio and pthread_{get,set}affinity_np round-trip on the
  * calling thread and on another one (parked at the time, which must run
  * with them when it wakes: its kernel-side policy and CPU are looked at
- * from inside it), the sched_* calls on 0 and on the caller's own id agree,
+ * from inside it), a running thread pinned by another one is seen on
+ * its CPU only, once it has got there, the sched_* calls on 0 and on the caller's own id agree,
  * bad policies, priorities, CPU sets and sizes give EINVAL, and a thread
  * that has ended gives ESRCH.
  */
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <sys/syscall.h>
 
 #include "check.h"
@@ -39,6 +41,26 @@ static void *target(void *arg)
 	seen_policy = kernel_policy();
 	sem_post(&done);
 	return NULL;
+}
+
+static atomic_int spin_cpu = -1;
+static atomic_bool spin_stop;
+static atomic_long spin_on, spin_off;
+
+/* Watches its CPU: once on spin_cpu, never elsewhere. */
+static void *spinner(void *arg)
+{
+	while (!atomic_load(&spin_stop)) {
+		int want = atomic_load(&spin_cpu), cpu = sched_getcpu();
+
+		if (want < 0)
+			continue;
+		if (cpu == want)
+			atomic_fetch_add(&spin_on, 1);
+		else if (atomic_load(&spin_on))
+			atomic_fetch_add(&spin_off, 1);
+	}
+	return arg;
 }
 
 static void *quick(void *arg)
@@ -175,6 +197,24 @@ int main(void)
 	CHECK(seen_policy == SCHED_OTHER, "other back with policy %d",
 	      seen_policy);
 	CHECK(pthread_join(t, NULL) == 0, "join");
+
+	/* A running thread, pinned by this one. */
+	if (ncpu > 1) {
+		CHECK(pthread_create(&t, NULL, spinner, NULL) == 0, "spinner");
+		CHECK(wait_until(sched_getcpu() >= 0, 1), "yield");
+		CPU_ZERO(&one);
+		CPU_SET(last, &one);
+		atomic_store(&spin_cpu, last);
+		CHECK(pthread_setaffinity_np(t, sizeof(one), &one) == 0,
+		      "pin spinner");
+		CHECK(wait_until(atomic_load(&spin_on) > 10000, 20),
+		      "the spinner never got to CPU %d", last);
+		atomic_store(&spin_stop, true);
+		CHECK(pthread_join(t, NULL) == 0, "join spinner");
+		CHECK(atomic_load(&spin_off) == 0,
+		      "the spinner left CPU %d %ld times", last,
+		      atomic_load(&spin_off));
+	}
 
 	/* A thread that has ended: ESRCH. */
 	CHECK(pthread_create(&t, NULL, quick, NULL) == 0, "create quick");
