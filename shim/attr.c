@@ -126,6 +126,23 @@ void attr_defaults_init(const struct runtime_config *cfg)
 	thread_defaults.guard = cfg->guard_size;
 }
 
+/*
+ * pthread_getattr_np()'s scheduling of G gp, as glibc's gives a thread's:
+ * its policy and priority (where the attribute can hold them) and its
+ * CPU set, its own (libc would ask the kernel thread it runs on).
+ */
+static void attr_kattr_fill(pthread_attr_t *attr, struct g *gp)
+{
+	struct sched_param sp = { 0 };
+	struct kattr k;
+
+	kattr_get(gp, &k);
+	sp.sched_priority = k.prio;
+	if (pthread_attr_setschedpolicy(attr, k.policy) == 0)
+		pthread_attr_setschedparam(attr, &sp);
+	pthread_attr_setaffinity_np(attr, sizeof(k.cpus), &k.cpus);
+}
+
 SPROUT_EXPORT int pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
 {
 	struct g *gp = g_of(t);
@@ -136,8 +153,14 @@ SPROUT_EXPORT int pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
 	if (!shim_on())
 		return REAL(pthread_getattr_np)(t, attr);
 	/* libc knows the initial thread's and its own threads' stacks. */
-	if (gp->flags & (G_MAIN | G_LOCKED))
+	if (gp->flags & G_LOCKED)
 		return REAL(pthread_getattr_np)(tcb_pthread(gp->tcb), attr);
+	if (gp->flags & G_MAIN) {
+		r = REAL(pthread_getattr_np)(tcb_pthread(gp->tcb), attr);
+		if (!r)
+			attr_kattr_fill(attr, gp);
+		return r;
+	}
 	r = pthread_attr_init(attr);
 	if (r)
 		return r;
@@ -148,6 +171,7 @@ SPROUT_EXPORT int pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
 	pthread_attr_setdetachstate(attr, gp->detached
 						  ? PTHREAD_CREATE_DETACHED
 						  : PTHREAD_CREATE_JOINABLE);
+	attr_kattr_fill(attr, gp);
 	return 0;
 }
 

@@ -7,7 +7,7 @@
  * from inside it), a running thread pinned by another one is seen on
  * its CPU only, once it has got there, the sched_* calls on 0 and on the caller's own id agree,
  * bad policies, priorities, CPU sets and sizes give EINVAL, and a thread
- * that has ended gives ESRCH.
+ * that has ended gives ESRCH; pthread_getattr_np() shows a thread's CPUs.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -61,6 +61,19 @@ static void *spinner(void *arg)
 			atomic_fetch_add(&spin_off, 1);
 	}
 	return arg;
+}
+
+/* The CPU set pthread_getattr_np() gives t. */
+static bool attr_cpus(pthread_t t, cpu_set_t *set)
+{
+	pthread_attr_t attr;
+	bool ok;
+
+	if (pthread_getattr_np(t, &attr))
+		return false;
+	ok = pthread_attr_getaffinity_np(&attr, sizeof(*set), set) == 0;
+	pthread_attr_destroy(&attr);
+	return ok;
 }
 
 static void *quick(void *arg)
@@ -151,6 +164,8 @@ int main(void)
 					     &got) == 0 &&
 			      CPU_EQUAL(&got, &one),
 		      "pinned set");
+		CHECK(attr_cpus(pthread_self(), &got) && CPU_EQUAL(&got, &one),
+		      "pinned: the attribute's set");
 		CHECK(pthread_setaffinity_np(pthread_self(), sizeof(all),
 					     &all) == 0,
 		      "unpin self");
@@ -178,6 +193,8 @@ int main(void)
 		CHECK(pthread_getaffinity_np(t, sizeof(got), &got) == 0 &&
 			      CPU_EQUAL(&got, &one),
 		      "other's set");
+		CHECK(attr_cpus(t, &got) && CPU_EQUAL(&got, &one),
+		      "other's attribute's set");
 	}
 	sem_post(&go);
 	sem_wait20(&done, "done");
