@@ -432,11 +432,20 @@ void tcb_adopt(void)
 
 	/*
 	 * The kernel writes the CPU number into the rseq area its thread
-	 * registered. A TCB that moves between Ms must not have one.
+	 * registered. A TCB that moves between Ms must not have one. The
+	 * kernel unregisters only with the length registered: glibc 2.36
+	 * registers its 32-byte area, whatever __rseq_size says; a failed
+	 * unregistration left M0 writing its CPU into the initial thread's
+	 * TCB, which sched_getcpu() read wherever that thread ran.
 	 */
-	if (__rseq_size)
-		sys4(SYS_rseq, (long)&self->rseq_area, sizeof(self->rseq_area),
-		     1 /* RSEQ_FLAG_UNREGISTER */, GLIBC_RSEQ_SIG);
+	const unsigned long lens[] = { 32, __rseq_size,
+				       sizeof(self->rseq_area) };
+	unsigned int i;
+
+	for (i = 0; __rseq_size && i < sizeof(lens) / sizeof(lens[0]); i++)
+		if (sys4(SYS_rseq, (long)&self->rseq_area, (long)lens[i],
+			 1 /* RSEQ_FLAG_UNREGISTER */, GLIBC_RSEQ_SIG) == 0)
+			break;
 	self->rseq_area.cpu_id = GLIBC_RSEQ_CPU_ID_FAILED;
 }
 

@@ -709,6 +709,9 @@ static void *mstart(void *arg)
 
 	mp->tid = (pid_t)sys_gettid();
 	sys4(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&mp->sigmask, 8);
+	/* Started by a wired G's kernel thread, it took that one's. */
+	if (atomic_load_explicit(&kattr_used, memory_order_relaxed))
+		kattr_apply(0, &kattr_default);
 	g0->flags = G_G0;
 	g0->tcb = tcb_current();
 	g0->m = mp;
@@ -851,6 +854,11 @@ void gosched(void)
 
 	if (gp->flags & G_KERNEL_WAITS) {
 		sys0(SYS_sched_yield);
+		/* A safe point for a wired G set back to the defaults. */
+		if ((gp->flags & G_WIRED) &&
+		    gp->kattr_done !=
+			    __atomic_load_n(&gp->kattr_gen, __ATOMIC_RELAXED))
+			kattr_sync(gp);
 		return;
 	}
 	pp = rt_enter();
@@ -895,6 +903,11 @@ static struct g *goexit0(struct m *mp, struct g *gp)
  */
 void goexit(void)
 {
+	struct g *gp = getg();
+
+	/* A wired G dies on the Ps: its M goes back to them as it was. */
+	if (gp->flags & G_WIRED)
+		g_unwire(gp);
 	rt_enter();
 	mcall(goexit0);
 	fatal("goexit: a dead G was resumed");
@@ -1050,7 +1063,7 @@ struct p *rt_enter(void)
 	struct m *mp;
 	uint32_t w;
 
-	if (!gp || (gp->flags & G_LOCKED))
+	if (!gp || (gp->flags & (G_LOCKED | G_WIRED)))
 		return NULL;
 	if ((gp->flags & G_G0) || gp->rtdepth++ > 0)
 		return gp->m->p;
@@ -1077,8 +1090,12 @@ void rt_exit(void)
 	struct g *gp = getg();
 	struct m *mp;
 
-	if (!gp || (gp->flags & (G_LOCKED | G_G0)))
+	if (!gp || (gp->flags & G_KERNEL_WAITS)) {
+		/* A wired G's signals left while it waited (a cancellation). */
+		if (gp && (gp->flags & G_WIRED) && unlikely(g_sigready(gp)))
+			sigpend_deliver(gp);
 		return;
+	}
 	if (gp->rtdepth > 1) {
 		gp->rtdepth--;
 		return;
@@ -1106,6 +1123,10 @@ void rt_exit(void)
 	atomic_signal_fence(memory_order_seq_cst);
 	if (unlikely(g_sigready(gp)))
 		sigpend_deliver(gp); /* those left while it was inside */
+	/* Its kernel attributes changed: on its way to the program's code. */
+	if (unlikely(gp->kattr_done !=
+		     __atomic_load_n(&gp->kattr_gen, __ATOMIC_RELAXED)))
+		kattr_sync(gp);
 }
 
 /*
@@ -1158,7 +1179,7 @@ static struct m *syscall_m(void)
 {
 	struct g *gp = getg();
 
-	if (!gp || (gp->flags & (G_LOCKED | G_G0)))
+	if (!gp || (gp->flags & G_KERNEL_WAITS))
 		return NULL;
 	/* A handler's call inside a section is nested, wherever it runs. */
 	if (gp->rtdepth && !gp->sysdepth)
@@ -1269,6 +1290,49 @@ void exitsyscall(void)
 }
 
 /*
+ * A G gets a kernel thread of its own (kattr.c): its M becomes its alone,
+ * holding no P, as a G's in a blocking system call does, for as long as
+ * the G stays wired. The calling G is in the program's code, with
+ * G_WIRED set already. Its P (if sysmon has not taken it) is handed off
+ * at once, as entersyscallblock() does.
+ */
+void g_wire(struct g *gp)
+{
+	struct m *mp;
+	struct p *pp;
+	uint32_t w;
+
+	mp = section_hold(gp);
+	pp = mp->p;
+	if (pp) {
+		mp->p = NULL;
+		w = mp->pgen | P_USER;
+		if (atomic_compare_exchange_strong(&pp->state, &w,
+						   mp->pgen | P_IDLE)) {
+			atomic_store(&pp->m, NULL);
+			handoffp(pp);
+		}
+	}
+	section_release(gp);
+}
+
+/*
+ * The calling G, its kernel thread back to the process's attributes and
+ * G_WIRED clear, goes back to the Ps: it takes an idle P, or queues for
+ * one while its M parks, as exitsyscall()'s slow path does. Its M is an
+ * M like any other again.
+ */
+void g_unwire(struct g *gp)
+{
+	if (gp->flags & G_WIRED)
+		kattr_unwired(gp);
+	section_hold(gp);
+	p_lost(gp);
+	gp->rtsys = false;
+	rt_exit();
+}
+
+/*
  * Whether a G failing to take a lock should spin before it parks (Go's
  * sync_runtime_canSpin): only a few times, only if another P is running
  * (and so may release it soon), and only if nothing waits to run here.
@@ -1369,8 +1433,13 @@ void sched_afterfork_child(bool libc_reclaimed)
 	/* An M other than M0 runs its g0 on its own pthread stack. */
 	tcb_afterfork_child(mp && !mp->g0->pool ? mp->g0->tcb : NULL,
 			    stack_foreach_tcb, libc_reclaimed);
+	/* sysmon takes the process's attributes, not a wired G's. */
+	if (gp && (gp->flags & G_WIRED))
+		kattr_apply(0, &kattr_default);
 	if (sysmon_start(os_thread_create, 0))
 		warn("cannot start sysmon in the child of fork()");
+	if (gp && (gp->flags & G_WIRED))
+		kattr_apply(0, &gp->kattr);
 }
 
 static void afterfork_child(void)
@@ -1423,6 +1492,7 @@ int schedinit(const struct runtime_config *cfg, const char **why)
 	stack_overflow_setup(cfg->sigaction);
 	ctx_use_wrfsbase(getauxval(AT_HWCAP2) & 2 /* HWCAP2_FSGSBASE */);
 	os_thread_create = cfg->thread_create;
+	kattr_init();
 	nprocs = cfg->procs;
 	allp = aligned_alloc(_Alignof(struct p),
 			     (size_t)nprocs * sizeof(*allp));
@@ -1448,6 +1518,7 @@ int schedinit(const struct runtime_config *cfg, const char **why)
 	g_main.tcb = tcb_current();
 	g_main.id = atomic_fetch_add(&sched.gnext, 1) + 1;
 	g_main.m = &m0;
+	g_main.kattr = kattr_default;
 	sys4(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&g_main.sigmask, 8);
 	atomic_store(&g_main.status, G_RUNNING);
 	prctl(PR_GET_NAME, g_main.name);

@@ -65,6 +65,13 @@ enum gflags {
 	G_LOCKED = 1 << 1,    /* a kernel thread the shim did not create */
 	G_G0 = 1 << 2,	      /* an M's scheduler context */
 	G_USERSTACK = 1 << 3, /* runs on a stack the program supplied */
+	/*
+	 * Wired to a kernel thread of its own that carries its kernel
+	 * attributes (struct kattr): it holds no P, and waits and yields in
+	 * the kernel as a locked G does. Set and cleared by the G itself,
+	 * under gp->lock (kattr_sync()).
+	 */
+	G_WIRED = 1 << 4,
 };
 
 /*
@@ -72,7 +79,7 @@ enum gflags {
  * shim did not create, and an M's g0 when runtime code calls into the
  * shim (a malloc, jemalloc's say, that takes a pthread mutex).
  */
-#define G_KERNEL_WAITS (G_LOCKED | G_G0)
+#define G_KERNEL_WAITS (G_LOCKED | G_G0 | G_WIRED)
 
 #define TSD_BLOCK  32 /* keys in one block of thread-specific data */
 #define TSD_BLOCKS 32 /* PTHREAD_KEYS_MAX / TSD_BLOCK */
@@ -83,6 +90,17 @@ struct tsd_slot {
 };
 
 struct stack_pool;
+
+/*
+ * What only the kernel can give a thread: its scheduling policy and
+ * priority, and the CPUs it may run on (the first CPU_SETSIZE). A G whose
+ * attributes differ from the process's (kattr_default) is G_WIRED.
+ */
+struct kattr {
+	int policy; /* SCHED_*, without SCHED_RESET_ON_FORK */
+	int prio;
+	cpu_set_t cpus; /* as the kernel keeps it: asked for and allowed */
+};
 
 /*
  * A G. Gs created by the shim live at the top of their own stack slot,
@@ -154,6 +172,15 @@ struct g {
 	bool c11; /* started by thrd_create() */
 	bool tsd_used;
 	char name[16];
+	/*
+	 * Its kernel attributes (proc.c), under lock. kattr_gen moves on
+	 * with each change; the G brings its kernel thread in line
+	 * (kattr_sync()) when kattr_done differs from it, before it next
+	 * runs the program's code. kattr_done is the G's own.
+	 */
+	struct kattr kattr;
+	uint32_t kattr_gen, kattr_done;
+	int kattr_err; /* the kernel's verdict on the last kattr_sync() */
 	struct tsd_slot tsd[TSD_BLOCK];	       /* keys 0..31 */
 	struct tsd_slot *tsd_more[TSD_BLOCKS]; /* the others, allocated */
 };
@@ -419,6 +446,20 @@ void entersyscallblock(void) hidden;
 void exitsyscall(void) hidden;
 void handoffp(struct p *pp) hidden;
 void sched_afterfork_child(bool libc_reclaimed) hidden;
+extern struct kattr kattr_default hidden;
+bool kattr_is_default(const struct kattr *k) hidden;
+int kattr_check(const struct kattr *cur, int policy, int prio) hidden;
+int kattr_cpus(struct kattr *k, size_t size, const cpu_set_t *set) hidden;
+int kattr_set(struct g *gp, const struct kattr *k) hidden;
+void kattr_get(struct g *gp, struct kattr *k) hidden;
+void kattr_start(struct g *gp, const struct kattr *k) hidden;
+void kattr_init(void) hidden;
+int kattr_apply(pid_t tid, const struct kattr *k) hidden;
+void kattr_sync(struct g *gp) hidden;
+void kattr_unwired(struct g *gp) hidden;
+extern _Atomic bool kattr_used hidden;
+void g_wire(struct g *gp) hidden;
+void g_unwire(struct g *gp) hidden;
 /* Forks this process's line has come through: each child counts one more. */
 extern _Atomic unsigned int sched_forks hidden;
 void sysmon_wakeup(void) hidden;

@@ -297,8 +297,9 @@ static bool sig_ends_wait(int sig)
  * or a signal left for it by g_kill() is let in by its mask and has a
  * handler, or ends the process? An ignored signal, or one whose default
  * action is to ignore or to stop, lets the wait go on. Signals left in sigpend are delivered by rt_exit(),
- * which a G that waits in the kernel does not run: such a G gets its
- * signals from the kernel (wait_locked()).
+ * which a thread the shim did not create does not run: such a thread gets
+ * its signals from the kernel (wait_locked()). A wired G has them left
+ * in sigpend too (a cancellation), and rt_exit() delivers them.
  */
 static bool interrupt_due(struct g *gp)
 {
@@ -307,7 +308,7 @@ static bool interrupt_due(struct g *gp)
 
 	if (atomic_load(&gp->sigran))
 		return true;
-	if (gp->flags & G_KERNEL_WAITS)
+	if (gp->flags & (G_LOCKED | G_G0))
 		return false;
 	set = atomic_load(&gp->sigpend) &
 	      ~__atomic_load_n(&gp->sigmask, __ATOMIC_RELAXED);

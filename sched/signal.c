@@ -809,8 +809,10 @@ int g_kill(struct g *gp, int sig)
 	 * its way to park would not.
 	 */
 	mp = gp->m;
-	if (atomic_load(&gp->status) == G_RUNNING && mp && mp->curg == gp &&
-	    !atomic_load(&gp->nwait)) {
+	/* A wired G's kernel thread is its own, running or waiting in it. */
+	if (((gp->flags & G_WIRED) ||
+	     (atomic_load(&gp->status) == G_RUNNING && mp && mp->curg == gp)) &&
+	    mp && !atomic_load(&gp->nwait)) {
 		if (atomic_fetch_and(&gp->sigpend, ~sigbit(sig)) & sigbit(sig))
 			m_kill(gp, mp, sig);
 		return 0;

@@ -4,6 +4,8 @@
  * getters work unchanged and pthread_create() reads attributes only through
  * them. What the shim keeps is the default stack, guard and signal mask of
  * threads created without attributes, and pthread_getattr_np() of its Gs.
+ * A new thread's scheduling (attr_kattr()) is its creator's, or what the
+ * attribute asks for, judged as glibc and the kernel judge it.
  */
 #include <errno.h>
 #include <signal.h>
@@ -11,7 +13,9 @@
 #include <string.h>
 
 #include "shim.h"
+#include "../compat/attr.h"
 #include "../compat/tcb.h"
+#include "../arch/x86_64/sys.h"
 
 struct thread_defaults {
 	size_t stack, guard;
@@ -27,6 +31,8 @@ hidden struct thread_defaults thread_defaults;
  */
 #define MASK_SET (1ull << (32 - 1))
 static _Atomic uint64_t default_sigmask;
+/* pthread_setattr_default_np() has been called: its scheduling counts. */
+static _Atomic bool default_set;
 
 /*
  * Does a thread made with attr start with the attribute's signal mask?
@@ -49,10 +55,92 @@ bool attr_sigmask(const pthread_attr_t *attr, uint64_t *mask)
 	return m != 0;
 }
 
+/* The calling kernel thread's own attributes (a thread not the shim's). */
+static void kattr_kernel(struct kattr *k)
+{
+	struct sched_param sp = { 0 };
+	long r;
+
+	*k = kattr_default;
+	r = sys1(SYS_sched_getscheduler, 0);
+	if (r >= 0)
+		k->policy = (int)r & ~SCHED_RESET_ON_FORK;
+	if (sys2(SYS_sched_getparam, 0, (long)&sp) == 0)
+		k->prio = sp.sched_priority;
+	if (sys3(SYS_sched_getaffinity, 0, sizeof(k->cpus), (long)&k->cpus) >=
+	    0)
+		CPU_AND(&k->cpus, &k->cpus, &kattr_default.cpus);
+}
+
+static int kattr_from(const pthread_attr_t *attr, struct kattr *k)
+{
+	struct attr_sched as;
+	int err;
+
+	attr_sched(attr, &as);
+	if (as.has_policy)
+		k->policy = as.policy;
+	if (as.has_prio)
+		k->prio = as.prio;
+	/* The kernel's verdict on the new thread's sched_setscheduler(). */
+	if (as.has_policy || as.has_prio) {
+		err = kattr_check(k, k->policy, k->prio);
+		if (err)
+			return err;
+	}
+	return as.cpus ? kattr_cpus(k, as.cpussize, as.cpus) : 0;
+}
+
+/*
+ * The kernel attributes of a thread that self creates with attr, as
+ * glibc's pthread_create() gives them: self's (the kernel's clone()
+ * inherits them), then the policy, priority and CPU set that attr (or,
+ * without one, the default attribute) sets. 0, or the error
+ * pthread_create() fails with: EINVAL for a policy and priority that do
+ * not go together or a CPU set with no CPU of the process's, EPERM for a
+ * real-time policy the process may not take.
+ */
+int attr_kattr(struct g *self, const pthread_attr_t *attr, struct kattr *k)
+{
+	pthread_attr_t def;
+	int err;
+
+	if (self->flags & (G_LOCKED | G_G0))
+		kattr_kernel(k);
+	else
+		kattr_get(self, k);
+	if (attr)
+		return kattr_from(attr, k);
+	if (!atomic_load_explicit(&default_set, memory_order_relaxed))
+		return 0;
+	if (REAL(pthread_getattr_default_np)(&def))
+		return 0;
+	err = kattr_from(&def, k);
+	pthread_attr_destroy(&def);
+	return err;
+}
+
 void attr_defaults_init(const struct runtime_config *cfg)
 {
 	thread_defaults.stack = cfg->stack_size;
 	thread_defaults.guard = cfg->guard_size;
+}
+
+/*
+ * pthread_getattr_np()'s scheduling of G gp, as glibc's gives a thread's:
+ * its policy and priority (where the attribute can hold them) and its
+ * CPU set, its own (libc would ask the kernel thread it runs on).
+ */
+static void attr_kattr_fill(pthread_attr_t *attr, struct g *gp)
+{
+	struct sched_param sp = { 0 };
+	struct kattr k;
+
+	kattr_get(gp, &k);
+	sp.sched_priority = k.prio;
+	if (pthread_attr_setschedpolicy(attr, k.policy) == 0)
+		pthread_attr_setschedparam(attr, &sp);
+	pthread_attr_setaffinity_np(attr, sizeof(k.cpus), &k.cpus);
 }
 
 SPROUT_EXPORT int pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
@@ -65,8 +153,14 @@ SPROUT_EXPORT int pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
 	if (!shim_on())
 		return REAL(pthread_getattr_np)(t, attr);
 	/* libc knows the initial thread's and its own threads' stacks. */
-	if (gp->flags & (G_MAIN | G_LOCKED))
+	if (gp->flags & G_LOCKED)
 		return REAL(pthread_getattr_np)(tcb_pthread(gp->tcb), attr);
+	if (gp->flags & G_MAIN) {
+		r = REAL(pthread_getattr_np)(tcb_pthread(gp->tcb), attr);
+		if (!r)
+			attr_kattr_fill(attr, gp);
+		return r;
+	}
 	r = pthread_attr_init(attr);
 	if (r)
 		return r;
@@ -77,6 +171,7 @@ SPROUT_EXPORT int pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
 	pthread_attr_setdetachstate(attr, gp->detached
 						  ? PTHREAD_CREATE_DETACHED
 						  : PTHREAD_CREATE_JOINABLE);
+	attr_kattr_fill(attr, gp);
 	return 0;
 }
 
@@ -104,5 +199,6 @@ SPROUT_EXPORT int pthread_setattr_default_np(const pthread_attr_t *attr)
 		m |= MASK_SET;
 	}
 	atomic_store_explicit(&default_sigmask, m, memory_order_relaxed);
+	atomic_store_explicit(&default_set, true, memory_order_relaxed);
 	return 0;
 }

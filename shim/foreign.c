@@ -1,19 +1,31 @@
 // SPDX-License-Identifier: MIT
 /*
- * libc functions that take a pthread_t but that the shim does not implement
- * yet: pthread_sigqueue, scheduling parameters and affinity;
- * and pthread_kill, which is, but not for threads of libc's own. A
- * pthread_t is a G here, not libc's descriptor, so each of these hands libc
- * the G's own TCB instead. libc then acts correctly on the calling thread
- * (it recognises its TCB as THREAD_SELF) and on threads of its own (locked
- * Gs); for another G it finds the fake kernel thread id and answers ESRCH,
- * never touching a stranger. Signal 0 (is the thread alive?) is answered
- * here for every G.
+ * libc functions that take a pthread_t or a thread id and act on the
+ * thread's kernel side: pthread_kill (for threads of libc's own),
+ * pthread_sigqueue, scheduling parameters and affinity.
+ *
+ * A pthread_t is a G here, not libc's descriptor, so for threads of
+ * libc's own (locked Gs) and pthread_sigqueue these hand libc the G's own
+ * TCB. libc then acts correctly on the calling thread (it recognises its
+ * TCB as THREAD_SELF) and on threads of its own; for another G it finds
+ * the fake kernel thread id and answers ESRCH, never touching a stranger.
+ * Signal 0 (is the thread alive?) is answered here for every G.
+ *
+ * A G's scheduling policy, priority and affinity are its own
+ * (sched/kattr.c): set and read here with the errors glibc gives, through
+ * pthread_{set,get}schedparam, pthread_setschedprio,
+ * pthread_{set,get}affinity_np, and the sched_* calls given 0 or the
+ * calling G's own id (another G's id answers ESRCH, as before).
  */
 #include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/syscall.h>
 
 #include "shim.h"
 #include "../compat/tcb.h"
+#include "../arch/x86_64/sys.h"
 
 static pthread_t libc_thread(pthread_t t)
 {
@@ -46,41 +58,243 @@ SPROUT_EXPORT int pthread_sigqueue(pthread_t t, int sig,
 	return REAL(pthread_sigqueue)(libc_thread(t), sig, value);
 }
 
+/* A raw system call's result, as libc gives it: -1 and errno, or r. */
+long sys_result(long r)
+{
+	if (r < 0 && r > -4096) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+}
+
+/* Has gp ended (or was it never a thread)? glibc's INVALID_TD_P. */
+static bool g_gone(struct g *gp)
+{
+	uint32_t st = atomic_load(&gp->status);
+
+	return st == G_IDLE || st == G_DEAD;
+}
+
+/* Is gp's scheduling the kernel's own: a thread of libc's, not a G? */
+static bool kernel_owned(struct g *gp)
+{
+	return gp->flags & (G_LOCKED | G_G0);
+}
+
+/*
+ * The calling G, if pid names it to a sched_* call: 0 or its own id
+ * (gettid()). NULL for a thread not the shim's, or any other id.
+ */
+struct g *tid_g(pid_t pid)
+{
+	struct g *gp = getg();
+
+	if (!gp || kernel_owned(gp))
+		return NULL;
+	return pid == 0 || pid == tcb_tid(gp->tcb) ? gp : NULL;
+}
+
+/*
+ * gp's affinity, in mask of size bytes, as the system call gives it: the
+ * kernel judges the size on the caller's own thread (EINVAL if too small
+ * for its CPUs) and says how many bytes it fills.
+ */
+static long g_getaffinity(struct g *gp, size_t size, cpu_set_t *mask)
+{
+	struct kattr k;
+	long n;
+
+	n = sys3(SYS_sched_getaffinity, 0,
+		 (long)(size < INT_MAX ? size : INT_MAX), (long)mask);
+	if (n < 0)
+		return n;
+	kattr_get(gp, &k);
+	memset(mask, 0, (size_t)n);
+	memcpy(mask, &k.cpus,
+	       (size_t)n < sizeof(k.cpus) ? (size_t)n : sizeof(k.cpus));
+	return n;
+}
+
+static int g_setaffinity(struct g *gp, size_t size, const cpu_set_t *mask)
+{
+	struct kattr k;
+	int err;
+
+	kattr_get(gp, &k);
+	err = kattr_cpus(&k, size, mask);
+	return err ? err : kattr_set(gp, &k);
+}
+
+/* sched_{set,get}affinity of the calling G, as the system call answers. */
+long g_affinity_call(bool set, size_t size, cpu_set_t *mask)
+{
+	struct g *gp = getg();
+
+	if (set)
+		return -(long)g_setaffinity(gp, size, mask);
+	return g_getaffinity(gp, size, mask);
+}
+
+/* gp takes policy and prio, if the kernel would let it. */
+static int g_setsched(struct g *gp, int policy, int prio)
+{
+	struct kattr k;
+	int err;
+
+	kattr_get(gp, &k);
+	err = kattr_check(&k, policy & ~SCHED_RESET_ON_FORK, prio);
+	if (err)
+		return err;
+	k.policy = policy & ~SCHED_RESET_ON_FORK;
+	k.prio = prio;
+	return kattr_set(gp, &k);
+}
+
 SPROUT_EXPORT int pthread_setschedparam(pthread_t t, int policy,
 					const struct sched_param *param)
 {
+	struct g *gp = g_of(t);
+
 	if (!shim_on())
 		return REAL(pthread_setschedparam)(t, policy, param);
-	return REAL(pthread_setschedparam)(libc_thread(t), policy, param);
+	if (kernel_owned(gp))
+		return REAL(pthread_setschedparam)(libc_thread(t), policy,
+						   param);
+	if (g_gone(gp))
+		return ESRCH;
+	return g_setsched(gp, policy, param->sched_priority);
 }
 
 SPROUT_EXPORT int pthread_getschedparam(pthread_t t, int *policy,
 					struct sched_param *param)
 {
+	struct g *gp = g_of(t);
+	struct kattr k;
+
 	if (!shim_on())
 		return REAL(pthread_getschedparam)(t, policy, param);
-	return REAL(pthread_getschedparam)(libc_thread(t), policy, param);
+	if (kernel_owned(gp))
+		return REAL(pthread_getschedparam)(libc_thread(t), policy,
+						   param);
+	if (g_gone(gp))
+		return ESRCH;
+	kattr_get(gp, &k);
+	*policy = k.policy;
+	memset(param, 0, sizeof(*param));
+	param->sched_priority = k.prio;
+	return 0;
 }
 
 SPROUT_EXPORT int pthread_setschedprio(pthread_t t, int prio)
 {
+	struct g *gp = g_of(t);
+	struct kattr k;
+
 	if (!shim_on())
 		return REAL(pthread_setschedprio)(t, prio);
-	return REAL(pthread_setschedprio)(libc_thread(t), prio);
+	if (kernel_owned(gp))
+		return REAL(pthread_setschedprio)(libc_thread(t), prio);
+	if (g_gone(gp))
+		return ESRCH;
+	kattr_get(gp, &k);
+	return g_setsched(gp, k.policy, prio);
 }
 
 SPROUT_EXPORT int pthread_setaffinity_np(pthread_t t, size_t size,
 					 const cpu_set_t *set)
 {
+	struct g *gp = g_of(t);
+
 	if (!shim_on())
 		return REAL(pthread_setaffinity_np)(t, size, set);
-	return REAL(pthread_setaffinity_np)(libc_thread(t), size, set);
+	if (kernel_owned(gp))
+		return REAL(pthread_setaffinity_np)(libc_thread(t), size, set);
+	if (g_gone(gp))
+		return ESRCH;
+	return g_setaffinity(gp, size, set);
 }
 
 SPROUT_EXPORT int pthread_getaffinity_np(pthread_t t, size_t size,
 					 cpu_set_t *set)
 {
+	struct g *gp = g_of(t);
+	long n;
+
 	if (!shim_on())
 		return REAL(pthread_getaffinity_np)(t, size, set);
-	return REAL(pthread_getaffinity_np)(libc_thread(t), size, set);
+	if (kernel_owned(gp))
+		return REAL(pthread_getaffinity_np)(libc_thread(t), size, set);
+	if (g_gone(gp))
+		return ESRCH;
+	n = g_getaffinity(gp, size, set);
+	if (n < 0)
+		return (int)-n;
+	/* As glibc's: what the kernel did not fill is zeroed. */
+	memset((char *)set + n, 0, size - (size_t)n);
+	return 0;
+}
+
+SPROUT_EXPORT int sched_setscheduler(pid_t pid, int policy,
+				     const struct sched_param *param)
+{
+	struct g *gp;
+	int err;
+
+	if (!shim_on() || !(gp = tid_g(pid)))
+		return REAL(sched_setscheduler)(pid, policy, param);
+	err = param ? g_setsched(gp, policy, param->sched_priority) : EINVAL;
+	return err ? sys_result(-err) : 0;
+}
+
+SPROUT_EXPORT int sched_getscheduler(pid_t pid)
+{
+	struct g *gp;
+	struct kattr k;
+
+	if (!shim_on() || !(gp = tid_g(pid)))
+		return REAL(sched_getscheduler)(pid);
+	kattr_get(gp, &k);
+	return k.policy;
+}
+
+SPROUT_EXPORT int sched_setparam(pid_t pid, const struct sched_param *param)
+{
+	struct g *gp;
+	struct kattr k;
+	int err;
+
+	if (!shim_on() || !(gp = tid_g(pid)))
+		return REAL(sched_setparam)(pid, param);
+	kattr_get(gp, &k);
+	err = param ? g_setsched(gp, k.policy, param->sched_priority) : EINVAL;
+	return err ? sys_result(-err) : 0;
+}
+
+SPROUT_EXPORT int sched_getparam(pid_t pid, struct sched_param *param)
+{
+	struct g *gp;
+	struct kattr k;
+
+	if (!shim_on() || !(gp = tid_g(pid)))
+		return REAL(sched_getparam)(pid, param);
+	if (!param)
+		return sys_result(-EINVAL);
+	kattr_get(gp, &k);
+	memset(param, 0, sizeof(*param));
+	param->sched_priority = k.prio;
+	return 0;
+}
+
+/*
+ * The CPU of the kernel thread the G runs on. A safe point too, as a
+ * short system call is (it is one, through the vDSO): a G that spins
+ * watching its CPU gives way when sysmon asks, as it would be preempted
+ * natively.
+ */
+SPROUT_EXPORT int sched_getcpu(void)
+{
+	if (shim_on())
+		preempt_check();
+	return REAL(sched_getcpu)();
 }

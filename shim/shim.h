@@ -59,7 +59,7 @@ static inline bool shim_on_g(void)
 	if (!shim_on())
 		return false;
 	gp = getg();
-	return gp && !(gp->flags & (G_LOCKED | G_G0));
+	return gp && !(gp->flags & G_KERNEL_WAITS);
 }
 
 struct g *lockedg_attach(void) hidden;
@@ -101,6 +101,12 @@ void tsd_run_destructors(struct g *gp) hidden;
 /* attr.c */
 void attr_defaults_init(const struct runtime_config *cfg) hidden;
 bool attr_sigmask(const pthread_attr_t *attr, uint64_t *mask) hidden;
+int attr_kattr(struct g *self, const pthread_attr_t *attr,
+	       struct kattr *k) hidden;
+/* shim/foreign.c: a G's own scheduling through the calls that take a tid. */
+struct g *tid_g(pid_t pid) hidden;
+long g_affinity_call(bool set, size_t size, cpu_set_t *mask) hidden;
+long sys_result(long r) hidden;
 
 /* signal.c */
 bool shim_pidfd_to_self(int fd, int sig, const void *info,

@@ -41,6 +41,11 @@
 	X(tgkill, NULL)                                                   \
 	X(sched_setaffinity, NULL)                                        \
 	X(sched_getaffinity, NULL)                                        \
+	X(sched_setscheduler, NULL)                                       \
+	X(sched_getscheduler, NULL)                                       \
+	X(sched_setparam, NULL)                                           \
+	X(sched_getparam, NULL)                                           \
+	X(sched_getcpu, NULL)                                             \
 	/* attr.c */                                                      \
 	X(pthread_getattr_np, NULL)                                       \
 	X(pthread_getattr_default_np, NULL)                               \

@@ -115,8 +115,13 @@ int thread_create(pthread_t *t, const pthread_attr_t *attr, bool c11,
 	size_t size;
 	uint64_t mask;
 	int detach = PTHREAD_CREATE_JOINABLE, err;
+	struct kattr k;
 
 	main_landing_set();
+	/* Scheduling and affinity the kernel would refuse fail the call. */
+	err = attr_kattr(self, attr, &k);
+	if (err)
+		return err;
 	if (attr) {
 		pthread_attr_getstacksize(attr, &stack);
 		pthread_attr_getguardsize(attr, &guard);
@@ -135,6 +140,7 @@ int thread_create(pthread_t *t, const pthread_attr_t *attr, bool c11,
 	gp->detached = detach == PTHREAD_CREATE_DETACHED;
 	gp->sigmask = mask = creation_sigmask(self, attr);
 	memcpy(gp->name, self->name, sizeof(gp->name));
+	kattr_start(gp, &k);
 	atomic_fetch_add(&sched.nlive, 1);
 	*t = (pthread_t)gp;
 	gostart(gp, thread_main, gp);
@@ -538,9 +544,15 @@ SPROUT_EXPORT long syscall(long number, ...)
 			if (getg() && !(getg()->flags & (G_LOCKED | G_G0)))
 				return gettid();
 			break;
-		case SYS_tkill:
 		case SYS_sched_setaffinity:
 		case SYS_sched_getaffinity:
+			if (tid_g((pid_t)a[0]))
+				return sys_result(g_affinity_call(
+					number == SYS_sched_setaffinity,
+					(size_t)a[1], (cpu_set_t *)a[2]));
+			a[0] = kernel_tid((pid_t)a[0]);
+			break;
+		case SYS_tkill:
 			a[0] = kernel_tid((pid_t)a[0]);
 			break;
 		case SYS_tgkill:
@@ -574,18 +586,33 @@ SPROUT_EXPORT int tgkill(pid_t tgid, pid_t tid, int sig)
 	return REAL(tgkill)(tgid, kernel_tid(tid), sig);
 }
 
+/* The calling G's own affinity for its own id: shim/foreign.c. */
 SPROUT_EXPORT int sched_setaffinity(pid_t pid, size_t size,
 				    const cpu_set_t *set)
 {
 	if (!shim_on())
 		return REAL(sched_setaffinity)(pid, size, set);
+	if (tid_g(pid))
+		return sys_result(g_affinity_call(true, size, (cpu_set_t *)set))
+			       ? -1
+			       : 0;
 	return REAL(sched_setaffinity)(kernel_tid(pid), size, set);
 }
 
 SPROUT_EXPORT int sched_getaffinity(pid_t pid, size_t size, cpu_set_t *set)
 {
+	long r;
+
 	if (!shim_on())
 		return REAL(sched_getaffinity)(pid, size, set);
+	if (tid_g(pid)) {
+		r = sys_result(g_affinity_call(false, size, set));
+		if (r < 0)
+			return -1;
+		/* As glibc's: what the kernel did not fill is zeroed. */
+		memset((char *)set + r, 0, size - (size_t)r);
+		return 0;
+	}
 	return REAL(sched_getaffinity)(kernel_tid(pid), size, set);
 }
 

@@ -96,7 +96,7 @@ long futex_call(const long a[6])
 	int op = (int)a[1], cmd = op & FUTEX_CMD_MASK;
 	long r;
 
-	if (!gp || (gp->flags & (G_LOCKED | G_G0)))
+	if (!gp || (gp->flags & G_KERNEL_WAITS))
 		return REAL(syscall)(SYS_futex, a[0], a[1], a[2], a[3], a[4],
 				     a[5]);
 	switch (cmd) {

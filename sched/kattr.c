@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Kernel attributes of Gs: scheduling policy, priority and CPU affinity.
+ *
+ * Each G has its own (gp->kattr), as a thread has: set through
+ * pthread_setschedparam() and its kin on any G, inherited at creation or
+ * given by the creation attribute, read back as set. The process's (those
+ * the initial thread had when the runtime started, kattr_default) are
+ * what every M carries. A G whose attributes are the process's runs on
+ * the Ps like any other. A G that asks for anything else (a real-time
+ * policy, another priority, a CPU set narrower than the process's) can
+ * only have it from the kernel, so it is wired (G_WIRED): its M becomes
+ * its own, holding no P, as a G's in a long blocking system call does, and
+ * carries its attributes; from then on the G waits and yields in the
+ * kernel as a thread the shim did not create does (G_KERNEL_WAITS). Set
+ * back to the process's attributes, it leaves its M to the Ps again and
+ * queues for a P. So a G pinned to a CPU and spinning there holds no P,
+ * and the Ps run the other Gs meanwhile.
+ *
+ * Who applies a change:
+ *	the G itself		kattr_sync(): wires, applies to its own kernel
+ *				thread (the kernel's verdict is the call's),
+ *				unwires; on the way back to the program's
+ *				code (rt_exit()), before it runs any of it
+ *	another G, target wired	applies it to the target's kernel thread at
+ *				once, under the target's lock (which the
+ *				target holds to wire or unwire); a change back
+ *				to the defaults unwires it at its next safe
+ *				point (a yield, a change of its own, its exit)
+ *	another G, not wired	records it; the target wires itself when it
+ *				next leaves the runtime: a parked or runnable G
+ *				before it runs again, a new G before its start
+ *				routine, a running one at its next safe point
+ *				(asked to yield there, as sysmon asks)
+ * For another G that is not wired the kernel cannot judge the request in
+ * advance; the errors are worked out here as the kernel would
+ * (kattr_check(), kattr_cpus()): EINVAL for a policy or priority out of
+ * range or a CPU set with no allowed CPU, EPERM for a real-time policy
+ * without CAP_SYS_NICE or RLIMIT_RTPRIO room.
+ *
+ * A wired G that exits goes back to the Ps first (goexit()), so that its
+ * M is an M as any other; Ms started from a wired G's kernel thread take
+ * the process's attributes back first thing (mstart()). A fork() in a
+ * wired G leaves the child's only G wired, its kernel thread carrying the
+ * attributes, as natively.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <linux/capability.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
+#include "runtime.h"
+#include "../arch/x86_64/sys.h"
+
+struct kattr kattr_default;
+/* A G has been wired once: new Ms must reset what they inherit. */
+_Atomic bool kattr_used;
+
+/* The initial thread's attributes are the process's. */
+void kattr_init(void)
+{
+	struct sched_param sp = { 0 };
+	long r;
+
+	r = sys1(SYS_sched_getscheduler, 0);
+	kattr_default.policy =
+		r < 0 ? SCHED_OTHER : (int)r & ~SCHED_RESET_ON_FORK;
+	if (sys2(SYS_sched_getparam, 0, (long)&sp) == 0)
+		kattr_default.prio = sp.sched_priority;
+	CPU_ZERO(&kattr_default.cpus);
+	if (sys3(SYS_sched_getaffinity, 0, sizeof(kattr_default.cpus),
+		 (long)&kattr_default.cpus) < 0)
+		fatal("sched_getaffinity of the initial thread failed");
+}
+
+bool kattr_is_default(const struct kattr *k)
+{
+	return k->policy == kattr_default.policy &&
+	       k->prio == kattr_default.prio &&
+	       CPU_EQUAL(&k->cpus, &kattr_default.cpus);
+}
+
+/* Does the process have CAP_SYS_NICE in its effective set? */
+static bool cap_sys_nice(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	memset(d, 0, sizeof(d));
+	if (sys2(SYS_capget, (long)&h, (long)d) < 0)
+		return false;
+	return d[CAP_SYS_NICE / 32].effective & (1u << (CAP_SYS_NICE % 32));
+}
+
+static bool rt_policy(int policy)
+{
+	return policy == SCHED_FIFO || policy == SCHED_RR;
+}
+
+/*
+ * May a thread with attributes cur take policy and prio? 0, EINVAL or
+ * EPERM, as the kernel's sched_setscheduler() judges (__sched_setscheduler
+ * in kernel/sched/core.c).
+ */
+int kattr_check(const struct kattr *cur, int policy, int prio)
+{
+	struct rlimit rl = { 0, 0 };
+
+	switch (policy) {
+	case SCHED_OTHER:
+	case SCHED_BATCH:
+	case SCHED_IDLE:
+		if (prio != 0)
+			return EINVAL;
+		/* Leaving SCHED_IDLE takes the right to raise one's nice. */
+		if (cur->policy == SCHED_IDLE && policy != SCHED_IDLE &&
+		    !cap_sys_nice()) {
+			sys4(SYS_prlimit64, 0, RLIMIT_NICE, 0, (long)&rl);
+			if (rl.rlim_cur < 20)
+				return EPERM;
+		}
+		return 0;
+	case SCHED_FIFO:
+	case SCHED_RR:
+		if (prio < 1 || prio > 99)
+			return EINVAL;
+		if (cap_sys_nice())
+			return 0;
+		sys4(SYS_prlimit64, 0, RLIMIT_RTPRIO, 0, (long)&rl);
+		if (policy != cur->policy && rl.rlim_cur == 0)
+			return EPERM;
+		if (prio > (rt_policy(cur->policy) ? cur->prio : 0) &&
+		    (rlim_t)prio > rl.rlim_cur)
+			return EPERM;
+		return 0;
+	default:
+		return EINVAL;
+	}
+}
+
+/*
+ * k's CPUs from a set of size bytes, as the kernel's sched_setaffinity()
+ * takes it: a shorter set is padded with zeros, a longer one cut (here at
+ * CPU_SETSIZE), and only allowed CPUs kept (the process's, here). EINVAL
+ * if none is left.
+ */
+int kattr_cpus(struct kattr *k, size_t size, const cpu_set_t *set)
+{
+	CPU_ZERO(&k->cpus);
+	memcpy(&k->cpus, set, size < sizeof(k->cpus) ? size : sizeof(k->cpus));
+	CPU_AND(&k->cpus, &k->cpus, &kattr_default.cpus);
+	return CPU_COUNT(&k->cpus) ? 0 : EINVAL;
+}
+
+/* Give kernel thread tid (0: the caller's) k. 0 or the kernel's error. */
+int kattr_apply(pid_t tid, const struct kattr *k)
+{
+	struct sched_param sp = { .sched_priority = k->prio };
+	long r;
+
+	r = sys3(SYS_sched_setscheduler, tid, k->policy, (long)&sp);
+	if (r == 0)
+		r = sys3(SYS_sched_setaffinity, tid, sizeof(k->cpus),
+			 (long)&k->cpus);
+	return r < 0 ? (int)-r : 0;
+}
+
+void kattr_get(struct g *gp, struct kattr *k)
+{
+	lock(&gp->lock);
+	*k = gp->kattr;
+	unlock(&gp->lock);
+}
+
+/* A new G, not yet started, gets k: wired before it starts if need be. */
+void kattr_start(struct g *gp, const struct kattr *k)
+{
+	gp->kattr = *k;
+	gp->kattr_gen = 1;
+	gp->kattr_done = kattr_is_default(k) ? 1 : 0;
+}
+
+/*
+ * gp, not wired, may be running the program's code on some P: ask it to
+ * yield at its next safe point (preempt_check()), on whose way back it
+ * takes its new attributes. Its P's struct is never freed; should the P
+ * run another G by now, that one yields once for nothing.
+ */
+static void kattr_nudge(struct g *gp)
+{
+	struct m *mp = gp->m;
+	struct p *pp;
+
+	if (atomic_load(&gp->status) != G_RUNNING || !mp ||
+	    (gp->flags & G_WIRED))
+		return;
+	pp = mp->p;
+	if (pp)
+		atomic_store_explicit(&pp->preempt, true, memory_order_relaxed);
+}
+
+/*
+ * gp (any G of the shim's) gets k. 0, or ESRCH if it has ended; for a
+ * wired G other than the caller, or the caller itself, the kernel's error.
+ */
+int kattr_set(struct g *gp, const struct kattr *k)
+{
+	struct g *self = getg();
+	struct kattr old;
+	uint32_t st;
+	int err = 0;
+
+	lock(&gp->lock);
+	st = atomic_load(&gp->status);
+	if (st == G_IDLE || st == G_DEAD)
+		err = ESRCH;
+	else if (gp != self && (gp->flags & G_WIRED))
+		err = kattr_apply(gp->m->tid, k);
+	if (!err) {
+		old = gp->kattr;
+		gp->kattr = *k;
+		__atomic_store_n(&gp->kattr_gen, gp->kattr_gen + 1,
+				 __ATOMIC_RELEASE);
+	}
+	unlock(&gp->lock);
+	if (!err && gp != self)
+		kattr_nudge(gp);
+	if (err || gp != self)
+		return err;
+	gp->kattr_err = 0;
+	kattr_sync(gp);
+	/* The kernel refused: the G keeps what it had. */
+	lock(&gp->lock);
+	err = gp->kattr_err;
+	if (err) {
+		gp->kattr = old;
+		__atomic_store_n(&gp->kattr_gen, gp->kattr_gen + 1,
+				 __ATOMIC_RELEASE);
+	}
+	unlock(&gp->lock);
+	if (err)
+		kattr_sync(gp);
+	return err;
+}
+
+/*
+ * The calling G brings its kernel thread in line with its attributes: it
+ * wires itself and applies them, or, back at the process's, goes back to
+ * the Ps. In the program's code (depth 0), outside any blocking section.
+ * The kernel's verdict is left in gp->kattr_err, under gp->lock.
+ */
+void kattr_sync(struct g *gp)
+{
+	struct kattr k;
+	bool wire = false, unwire = false;
+	int err = 0;
+
+	if (gp->sysdepth || gp->rtdepth || (gp->flags & (G_LOCKED | G_G0)))
+		return;
+	lock(&gp->lock);
+	k = gp->kattr;
+	gp->kattr_done = gp->kattr_gen;
+	if (!kattr_is_default(&k)) {
+		err = kattr_apply(0, &k);
+		if (!err && !(gp->flags & G_WIRED)) {
+			atomic_store(&kattr_used, true);
+			gp->flags |= G_WIRED;
+			wire = true;
+		}
+	} else if (gp->flags & G_WIRED) {
+		kattr_apply(0, &kattr_default);
+		gp->flags &= ~G_WIRED;
+		unwire = true;
+	}
+	gp->kattr_err = err;
+	unlock(&gp->lock);
+	if (wire)
+		g_wire(gp);
+	else if (unwire)
+		g_unwire(gp);
+}
+
+/*
+ * The calling G, wired, is about to go back to the Ps whatever its
+ * attributes (it exits): its kernel thread takes the process's.
+ */
+void kattr_unwired(struct g *gp)
+{
+	lock(&gp->lock);
+	kattr_apply(0, &kattr_default);
+	gp->flags &= ~G_WIRED;
+	unlock(&gp->lock);
+}
