@@ -212,8 +212,8 @@ static bool is_robust(const struct sync_mutex *m)
  */
 static uint32_t g_tid(void)
 {
-	uint64_t forks = atomic_load_explicit(&sched_forks,
-					      memory_order_relaxed);
+	uint64_t forks =
+		atomic_load_explicit(&sched_forks, memory_order_relaxed);
 
 	return G_TID_BASE + (uint32_t)((owner_id(false) + forks * 0x9e3779b9u) %
 				       (FUTEX_TID_MASK - G_TID_BASE));
@@ -223,7 +223,7 @@ static uint32_t g_tid(void)
 static struct {
 	struct lock lock;
 	struct robust_list_head head;
-	uint32_t tid;		   /* the keeper's kernel thread id */
+	uint32_t tid;		    /* the keeper's kernel thread id */
 	_Atomic unsigned int ready; /* sched_forks + 1 once it runs */
 	_Atomic unsigned int start; /* sched_forks + 1 once one starts it */
 	uint32_t never;
@@ -293,8 +293,8 @@ static uint32_t keeper_tid(bool start)
 	if (!start)
 		return 0;
 	seen = atomic_load(&keeper.start);
-	if (seen == gen || !atomic_compare_exchange_strong(&keeper.start,
-							   &seen, gen)) {
+	if (seen == gen ||
+	    !atomic_compare_exchange_strong(&keeper.start, &seen, gen)) {
 		/* Another G starts it. */
 		while ((seen = atomic_load(&keeper.ready)) != gen) {
 			if (atomic_load(&keeper.start) != gen)
