@@ -24,16 +24,18 @@
  * Robust mutexes (kind & MUTEX_ROBUST_BIT) take a slower path and keep
  * glibc's layout (compat/sync.h): the lock word holds the owner's thread id
  * with FUTEX_WAITERS and FUTEX_OWNER_DIED, __owner glibc's INCONSISTENT or
- * NOTRECOVERABLE, and Gs wait on the kernel's futex. The thread id is:
+ * NOTRECOVERABLE. The thread id is:
  *  - process-private: the owning G's own (g_tid(), above any kernel
- *    thread id). The G's held ones are on a list in its TLS.
+ *    thread id). The G's held ones are on a list in its TLS; waiters
+ *    park in the wait table.
  *  - process-shared: the keeper's, a kernel thread the runtime starts at
  *    the first such lock in a process (again in a child of fork()), which
  *    does nothing but live as long as the process. Its robust list, given
  *    to the kernel with set_robust_list(), is the list of every
  *    process-shared robust mutex that a G of the process holds, kept under
  *    a lock with list_op_pending set around each change, as glibc does for
- *    a thread. Which G holds one is in robust_g.
+ *    a thread. Which G holds one is in robust_g. Waiters sleep on the
+ *    kernel's futex, which a native process's unlock wakes too.
  * Deaths covered:
  *  - a G ends holding one (return, pthread_exit(), cancellation, the exit
  *    system call): mutex_g_exit() marks each it holds, private or shared,
@@ -396,6 +398,27 @@ static bool robust_take(struct sync_mutex *m, uint32_t *v, uint32_t nv,
 	return ok;
 }
 
+/*
+ * Wait while robust m's word is v: a private one parks the G, a shared
+ * one sleeps in the kernel (a native process may wake it). 0 (woken,
+ * a signal's handler ran, the word differed) or ETIMEDOUT.
+ */
+static int robust_wait(struct sync_mutex *m, uint32_t v, int64_t deadline)
+{
+	int r = is_pshared(m) ? kfutex_wait(&m->state, v, deadline)
+			      : wt_futex_wait_intr(&m->state, v, deadline);
+
+	return r == ETIMEDOUT ? r : 0;
+}
+
+static void robust_wake(struct sync_mutex *m)
+{
+	if (is_pshared(m))
+		kfutex_wake(&m->state, 1);
+	else
+		wt_futex_wake(&m->state, 1);
+}
+
 /* Release robust m, leaving owner in __owner. */
 static void robust_release(struct sync_mutex *m, int32_t owner)
 {
@@ -420,7 +443,7 @@ static void robust_release(struct sync_mutex *m, int32_t owner)
 			held_shared--;
 	}
 	if (old & FUTEX_WAITERS)
-		kfutex_wake(&m->state, 1);
+		robust_wake(m);
 }
 
 /* Whether the caller holds robust m; *id: the thread id it locks with. */
@@ -485,7 +508,7 @@ static int robust_lock(struct sync_mutex *m, bool try, int64_t deadline)
 			v |= FUTEX_WAITERS;
 		}
 		waiters = FUTEX_WAITERS;
-		if (kfutex_wait(&m->state, v, deadline) == ETIMEDOUT)
+		if (robust_wait(m, v, deadline) == ETIMEDOUT)
 			return ETIMEDOUT;
 		v = atomic_load(&m->state);
 	}
@@ -527,7 +550,7 @@ static void owner_died(struct sync_mutex *m, uint32_t id)
 		nv = (v & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
 	} while (!atomic_compare_exchange_weak(&m->state, &v, nv));
 	if (nv & FUTEX_WAITERS)
-		kfutex_wake(&m->state, 1);
+		robust_wake(m);
 }
 
 /* The calling G ends: release the robust mutexes it holds as dead. */
