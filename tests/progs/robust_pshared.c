@@ -71,15 +71,14 @@ static void child(enum death d)
 	}
 	CHECK(pthread_mutex_lock(&sh->m) == 0, "child lock");
 	sem_post(&sh->locked);
+	while (d == KILLED)
+		pause(); /* never told to go */
 	sem_wait20(&sh->go, "go");
 	switch (d) {
 	case EXIT:
 		exit(0);
 	case UNDERSCORE_EXIT:
 		_exit(0);
-	case KILLED:
-		for (;;)
-			pause();
 	case EXEC:
 		execl("/proc/self/exe", self_path, "exec-child", (char *)NULL);
 		CHECK(0, "execl: %s", strerror(errno));
@@ -111,9 +110,11 @@ static void one(enum death d, bool blocked)
 		      names[d], word);
 		CHECK(pthread_mutex_trylock(&sh->m) == EBUSY, "trylock");
 	}
-	sem_post(&sh->go);
+	/* Killed while it waits: a post might outlive it, for the next. */
 	if (d == KILLED)
 		kill(pid, SIGKILL);
+	else
+		sem_post(&sh->go);
 	if (blocked) {
 		/* Wait in the lock while the child goes. */
 		struct timespec ts = deadline_in(CLOCK_REALTIME, 20000);
