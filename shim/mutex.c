@@ -300,8 +300,8 @@ static uint32_t keeper_tid(bool start)
 		/* Another G starts it. */
 		while ((seen = atomic_load(&keeper.ready)) != gen) {
 			if (atomic_load(&keeper.start) != gen)
-				return 0;
-			kfutex_wait(&keeper.ready, seen, NO_DEADLINE);
+				return 0; /* it failed */
+			kfutex_wait(&keeper.ready, seen, nanotime() + 1000000);
 		}
 		return keeper.tid;
 	}
@@ -318,7 +318,6 @@ static uint32_t keeper_tid(bool start)
 	pthread_attr_destroy(&attr);
 	if (r) {
 		atomic_store(&keeper.start, 0);
-		kfutex_wake(&keeper.ready, INT_MAX);
 		return 0;
 	}
 	while ((seen = atomic_load(&keeper.ready)) != gen)
@@ -797,15 +796,18 @@ static int mutex_unlock(struct sync_mutex *m)
 /* For condvars: release m entirely, keeping its recursion count. */
 int mutex_unlock_all(struct sync_mutex *m, uint32_t *count)
 {
+	bool robust = is_robust(m);
 	int r;
 
+	/* The waiter will take it back: not to be destroyed meanwhile. */
+	if (!robust)
+		atomic_fetch_add(&m->cond_users, 1);
 	if (unlikely(m->kind & (MUTEX_ROBUST_BIT | MUTEX_PRIO_PROTECT)))
 		r = special_unlock(m, true, count);
 	else
 		r = plain_unlock(m, true, count);
-	/* The waiter will take it back: not to be destroyed meanwhile. */
-	if (!r && !is_robust(m))
-		atomic_fetch_add(&m->cond_users, 1);
+	if (r && !robust)
+		atomic_fetch_sub(&m->cond_users, 1);
 	return r;
 }
 
