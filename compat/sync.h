@@ -26,19 +26,46 @@
 #define MUTEX_PRIO_PROTECT 64  /* PTHREAD_MUTEX_PRIO_PROTECT_NP */
 #define MUTEX_PSHARED_BIT  128 /* PTHREAD_MUTEX_PSHARED_BIT */
 
+/*
+ * A robust mutex keeps glibc's layout where the kernel and other processes
+ * look (shim/mutex.c): state is glibc's __lock (owner's thread id,
+ * FUTEX_WAITERS, FUTEX_OWNER_DIED), robust_owner its __owner (the thread
+ * id, or glibc's INCONSISTENT or NOTRECOVERABLE), and prev and next its
+ * __list, through which the kernel walks a dead thread's robust list.
+ */
 struct sync_mutex {
-	_Atomic uint32_t state;
+	_Atomic uint32_t state; /* robust: glibc's __lock */
 	uint32_t count;		/* recursive locks beyond the first */
-	_Atomic uint64_t owner; /* owner's id while locked, else 0 */
-	int kind;		/* glibc's __kind */
-	int unused[5];
+	union {
+		_Atomic uint64_t owner; /* owner's id while locked, else 0 */
+		struct {
+			_Atomic int32_t robust_owner; /* glibc's __owner */
+			uint32_t nusers;
+		};
+	};
+	int kind; /* glibc's __kind; MUTEX_CEILING_*: the priority ceiling */
+	union {
+		_Atomic uint32_t cond_users; /* Gs in a condvar wait on it */
+		_Atomic uint32_t robust_g;   /* robust: owning G's thread id */
+	};
+	void *prev; /* robust: glibc's __list */
+	void *next;
 };
+
+#define MUTEX_CEILING_SHIFT 12 /* bits glibc's __kind leaves unused */
+#define MUTEX_CEILING_MASK  (0xfff << MUTEX_CEILING_SHIFT)
 
 _Static_assert(sizeof(struct sync_mutex) == sizeof(pthread_mutex_t),
 	       "pthread_mutex_t");
 _Static_assert(offsetof(struct sync_mutex, kind) ==
 		       offsetof(pthread_mutex_t, __data.__kind),
 	       "__kind");
+_Static_assert(offsetof(struct sync_mutex, robust_owner) ==
+		       offsetof(pthread_mutex_t, __data.__owner),
+	       "__owner");
+_Static_assert(offsetof(struct sync_mutex, next) ==
+		       offsetof(pthread_mutex_t, __data.__list.__next),
+	       "__list");
 
 struct sync_cond {
 	_Atomic uint32_t seq; /* bumped by every signal and broadcast */

@@ -61,7 +61,7 @@ static int cond_wait(struct sync_cond *c, struct sync_mutex *m,
 	struct cond_relock rl
 		__attribute__((cleanup(cond_unwound))) = { .m = m, .w = &w };
 	bool handed = false, cancelled = false;
-	int r;
+	int r, lr;
 
 	cancel_point();
 	atomic_store(&c->mutex, m);
@@ -96,11 +96,14 @@ static int cond_wait(struct sync_cond *c, struct sync_mutex *m,
 		handed = r == 0 && w.token == MUTEX_HANDOFF;
 	} while (r == EINTR || r == ERESTART);
 	rl.armed = false;
-	/* Even after a timeout the mutex is ours again on return. */
-	mutex_relock(m, rl.count, handed);
+	/*
+	 * Even after a timeout the mutex is ours again on return; as glibc,
+	 * the lock's error (EOWNERDEAD of a robust one) comes first.
+	 */
+	lr = mutex_relock(m, rl.count, handed);
 	if (cancelled)
 		cancel_point();
-	return r;
+	return lr ? lr : r;
 }
 
 static void cond_signal(struct sync_cond *c, bool all)

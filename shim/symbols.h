@@ -78,6 +78,9 @@
 	X(pthread_mutex_timedlock, NULL)                                  \
 	X(pthread_mutex_clocklock, NULL)                                  \
 	X(pthread_mutex_unlock, NULL)                                     \
+	X(pthread_mutex_consistent, NULL)                                 \
+	X(pthread_mutex_getprioceiling, NULL)                             \
+	X(pthread_mutex_setprioceiling, NULL)                             \
 	/* cond.c */                                                      \
 	X(pthread_cond_init, NULL)                                        \
 	X(pthread_cond_destroy, NULL)                                     \

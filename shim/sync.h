@@ -45,6 +45,8 @@ int mutex_unlock_all(struct sync_mutex *m, uint32_t *count) hidden;
 int mutex_relock(struct sync_mutex *m, uint32_t count, bool handed) hidden;
 void mutex_mark_waiters(const void *state) hidden;
 bool mutex_is_private(const struct sync_mutex *m) hidden;
+/* The calling G ends: the robust mutexes it holds see their owner die. */
+void mutex_g_exit(void) hidden;
 
 #define MUTEX_HANDOFF 1 /* token: the mutex is the woken waiter's now */
 

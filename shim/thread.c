@@ -64,6 +64,7 @@ void thread_finish(struct g *gp, void *retval)
 	tcb_exiting(gp->tcb);
 	tcb_exit();
 	tsd_run_destructors(gp);
+	mutex_g_exit();
 	/* As glibc: the last thread to go ends the process. */
 	if (atomic_fetch_sub(&sched.nlive, 1) == 1)
 		exit(0);
@@ -74,6 +75,7 @@ void thread_finish(struct g *gp, void *retval)
 void thread_end_locked(struct g *gp)
 {
 	tsd_run_destructors(gp);
+	mutex_g_exit();
 	cur_g = NULL;
 	gdead(gp);
 }
@@ -498,6 +500,7 @@ static __attribute__((noreturn)) void thread_exit_raw(struct g *gp, int code)
 		gp->tsd_more[i] = NULL;
 	}
 	gp->tsd_used = false;
+	mutex_g_exit();
 	if (atomic_fetch_sub(&sched.nlive, 1) == 1)
 		sys1(SYS_exit_group, code);
 	goexit();
