@@ -1232,15 +1232,16 @@ void entersyscall(void)
 	section_release(gp);
 }
 
-void entersyscallblock(void)
+/*
+ * The calling G, in the program's code, gives its P (if sysmon has not
+ * taken it) to another M at once: it is about to block for long.
+ */
+static void handoff_own_p(struct g *gp)
 {
-	struct g *gp = getg();
 	struct m *mp;
 	struct p *pp;
 	uint32_t w;
 
-	if (!syscall_m() || gp->sysdepth++ > 0)
-		return;
 	mp = section_hold(gp);
 	pp = mp->p;
 	if (pp) {
@@ -1253,6 +1254,15 @@ void entersyscallblock(void)
 		}
 	}
 	section_release(gp);
+}
+
+void entersyscallblock(void)
+{
+	struct g *gp = getg();
+
+	if (!syscall_m() || gp->sysdepth++ > 0)
+		return;
+	handoff_own_p(gp);
 }
 
 void exitsyscall(void)
@@ -1298,22 +1308,7 @@ void exitsyscall(void)
  */
 void g_wire(struct g *gp)
 {
-	struct m *mp;
-	struct p *pp;
-	uint32_t w;
-
-	mp = section_hold(gp);
-	pp = mp->p;
-	if (pp) {
-		mp->p = NULL;
-		w = mp->pgen | P_USER;
-		if (atomic_compare_exchange_strong(&pp->state, &w,
-						   mp->pgen | P_IDLE)) {
-			atomic_store(&pp->m, NULL);
-			handoffp(pp);
-		}
-	}
-	section_release(gp);
+	handoff_own_p(gp);
 }
 
 /*
