@@ -32,6 +32,7 @@
 
 extern struct thread_defaults {
 	size_t stack, guard;
+	int detach, inheritsched;
 } thread_defaults hidden;
 
 static void *c11_body(void *arg)
@@ -116,7 +117,8 @@ int thread_create(pthread_t *t, const pthread_attr_t *attr, bool c11,
 	void *user_stack = NULL, *lo;
 	size_t size;
 	uint64_t mask;
-	int detach = PTHREAD_CREATE_JOINABLE, err;
+	int detach = thread_defaults.detach, err;
+	int inheritsched = thread_defaults.inheritsched;
 	struct kattr k;
 
 	main_landing_set();
@@ -128,6 +130,7 @@ int thread_create(pthread_t *t, const pthread_attr_t *attr, bool c11,
 		pthread_attr_getstacksize(attr, &stack);
 		pthread_attr_getguardsize(attr, &guard);
 		pthread_attr_getdetachstate(attr, &detach);
+		pthread_attr_getinheritsched(attr, &inheritsched);
 		if (attr_user_stack(attr, &lo, &size)) {
 			user_stack = lo;
 			stack = size;
@@ -140,6 +143,7 @@ int thread_create(pthread_t *t, const pthread_attr_t *attr, bool c11,
 	gp->start = start;
 	gp->start_arg = arg;
 	gp->detached = detach == PTHREAD_CREATE_DETACHED;
+	gp->explicit_sched = inheritsched == PTHREAD_EXPLICIT_SCHED;
 	gp->sigmask = mask = creation_sigmask(self, attr);
 	memcpy(gp->name, self->name, sizeof(gp->name));
 	kattr_start(gp, &k);
