@@ -17,6 +17,8 @@
 #include <limits.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <stdint.h>
@@ -625,6 +627,38 @@ SPROUT_EXPORT int sched_getaffinity(pid_t pid, size_t size, cpu_set_t *set)
 
 #define TASK_COMM_LEN 16
 
+/*
+ * The initial thread's name is also the kernel's name of the initial
+ * kernel thread (M0's): gettid() of the initial G is the process id, so
+ * /proc/self/task/PID/comm and ps show what it set, as natively. Set with
+ * prctl() when the G runs there, else through /proc, as glibc does for
+ * another thread; if that fails, the kernel keeps the name it had.
+ */
+static void main_comm(struct g *gp, const char *name, size_t len)
+{
+	pid_t pid = tcb_tid(gp->tcb);
+	char path[40] = "/proc/self/task/", *p = path + strlen(path);
+	char digits[12];
+	int fd, n = 0;
+
+	if (sys_gettid() == pid) {
+		sys2(SYS_prctl, PR_SET_NAME, (long)name);
+		return;
+	}
+	do
+		digits[n++] = (char)('0' + pid % 10);
+	while ((pid /= 10) > 0);
+	while (n > 0)
+		*p++ = digits[--n];
+	memcpy(p, "/comm", sizeof("/comm"));
+	fd = (int)sys4(SYS_openat, AT_FDCWD, (long)path, O_WRONLY | O_CLOEXEC,
+		       0);
+	if (fd < 0)
+		return;
+	sys_write(fd, name, len);
+	sys1(SYS_close, fd);
+}
+
 SPROUT_EXPORT int pthread_setname_np(pthread_t t, const char *name)
 {
 	struct g *gp = g_of(t);
@@ -638,6 +672,8 @@ SPROUT_EXPORT int pthread_setname_np(pthread_t t, const char *name)
 	if (gp->flags & G_LOCKED)
 		return REAL(pthread_setname_np)(tcb_pthread(gp->tcb), name);
 	memcpy(gp->name, name, len + 1);
+	if (gp->flags & G_MAIN)
+		main_comm(gp, name, len);
 	return 0;
 }
 
