@@ -137,6 +137,36 @@ static int arena_new(struct stack_pool *pool)
 	return 0;
 }
 
+/*
+ * Give back the uncarved tails of every pool's newest arena. An arena is
+ * a reservation made while address space was plenty; under an RLIMIT_AS
+ * lowered since (or a pool that grew while others sat idle), the
+ * reservations would keep the address space from the thread that needs
+ * it, where glibc would still map its stack. Called without pool locks.
+ */
+static void arenas_trim(void)
+{
+	struct stack_pool *pool;
+	struct arena *a;
+
+	lock(&stacks.lock);
+	for (pool = stacks.pools; pool; pool = pool->link) {
+		lock(&pool->lock);
+		if (pool->next != pool->end) {
+			for (a = atomic_load(&stacks.arenas); a; a = a->next)
+				if (a->end == pool->end)
+					break;
+			sys_munmap(pool->next,
+				   (size_t)(pool->end - pool->next));
+			if (a)
+				a->end = pool->next;
+			pool->end = pool->next;
+		}
+		unlock(&pool->lock);
+	}
+	unlock(&stacks.lock);
+}
+
 static int guard_install(char *lo, size_t len)
 {
 	if (len == 0)
@@ -190,8 +220,17 @@ static struct g *slot_new(struct stack_pool *pool, int *err)
 		slot = pool->raw;
 		pool->raw = *(char **)(slot + pool->size - sizeof(char *));
 	} else {
-		if (pool->next == pool->end)
+		if (pool->next == pool->end) {
 			r = arena_new(pool);
+			if (r == -ENOMEM) {
+				/* Others' reservations may hold the space. */
+				unlock(&pool->lock);
+				arenas_trim();
+				lock(&pool->lock);
+				r = pool->next == pool->end ? arena_new(pool)
+							    : 0;
+			}
+		}
 		slot = pool->next;
 		if (r == 0)
 			pool->next += pool->size;

@@ -139,6 +139,15 @@ int thread_create(pthread_t *t, const pthread_attr_t *attr, bool c11,
 		}
 	}
 	gp = gnew(stack, guard, user_stack, &err);
+	if (!gp && err == EAGAIN) {
+		/*
+		 * Out of address space: the Gs queued behind this one may be
+		 * about to exit and free their stacks, as threads would
+		 * natively meanwhile. Let them run, then try once more.
+		 */
+		gosched();
+		gp = gnew(stack, guard, user_stack, &err);
+	}
 	if (!gp)
 		return err;
 	gp->c11 = c11;
