@@ -101,7 +101,8 @@ struct sync_barrier {
 	_Atomic uint32_t arrived;
 	_Atomic uint32_t gen; /* bumped when a round completes */
 	int pshared;
-	int unused[4];
+	_Atomic uint32_t leaving; /* woken, not yet out; destroy waits */
+	int unused[3];
 };
 
 _Static_assert(sizeof(struct sync_barrier) == sizeof(pthread_barrier_t),

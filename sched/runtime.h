@@ -170,6 +170,8 @@ struct g {
 	void *start_arg; /* and its argument */
 	void *retval;
 	bool c11; /* started by thrd_create() */
+	/* Created PTHREAD_EXPLICIT_SCHED, for pthread_getattr_np(). */
+	bool explicit_sched;
 	bool tsd_used;
 	char name[16];
 	/*

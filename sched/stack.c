@@ -27,7 +27,10 @@
  * per-thread state in them (the tcache) cannot be freed.
  */
 #include <errno.h>
+#include <link.h>
 #include <signal.h>
+#include <sys/auxv.h>
+#include <ucontext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -70,6 +73,7 @@ static struct {
 	_Atomic(struct arena *) arenas;
 	size_t page;
 	bool guard_by_mprotect;
+	_Atomic bool exec; /* stacks are executable: see stack_exec_fault() */
 } stacks;
 
 static size_t round_page(size_t n)
@@ -115,9 +119,12 @@ static int arena_new(struct stack_pool *pool)
 		n = 1;
 	for (;;) {
 		len = n * pool->size;
-		base = sys_mmap(NULL, len, PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
-					MAP_STACK);
+		base = sys_mmap(
+			NULL, len,
+			PROT_READ | PROT_WRITE |
+				(atomic_load(&stacks.exec) ? PROT_EXEC : 0),
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
+				MAP_STACK);
 		if (!sys_mmap_failed(base))
 			break;
 		if (n == 1) {
@@ -135,6 +142,36 @@ static int arena_new(struct stack_pool *pool)
 	pool->next = base;
 	pool->end = base + len;
 	return 0;
+}
+
+/*
+ * Give back the uncarved tails of every pool's newest arena. An arena is
+ * a reservation made while address space was plenty; under an RLIMIT_AS
+ * lowered since (or a pool that grew while others sat idle), the
+ * reservations would keep the address space from the thread that needs
+ * it, where glibc would still map its stack. Called without pool locks.
+ */
+static void arenas_trim(void)
+{
+	struct stack_pool *pool;
+	struct arena *a;
+
+	lock(&stacks.lock);
+	for (pool = stacks.pools; pool; pool = pool->link) {
+		lock(&pool->lock);
+		if (pool->next != pool->end) {
+			for (a = atomic_load(&stacks.arenas); a; a = a->next)
+				if (a->end == pool->end)
+					break;
+			sys_munmap(pool->next,
+				   (size_t)(pool->end - pool->next));
+			if (a)
+				a->end = pool->next;
+			pool->end = pool->next;
+		}
+		unlock(&pool->lock);
+	}
+	unlock(&stacks.lock);
 }
 
 static int guard_install(char *lo, size_t len)
@@ -190,8 +227,17 @@ static struct g *slot_new(struct stack_pool *pool, int *err)
 		slot = pool->raw;
 		pool->raw = *(char **)(slot + pool->size - sizeof(char *));
 	} else {
-		if (pool->next == pool->end)
+		if (pool->next == pool->end) {
 			r = arena_new(pool);
+			if (r == -ENOMEM) {
+				/* Others' reservations may hold the space. */
+				unlock(&pool->lock);
+				arenas_trim();
+				lock(&pool->lock);
+				r = pool->next == pool->end ? arena_new(pool)
+							    : 0;
+			}
+		}
 		slot = pool->next;
 		if (r == 0)
 			pool->next += pool->size;
@@ -377,6 +423,86 @@ struct g *stack_find_g(const void *addr, bool *in_guard)
 	return NULL;
 }
 
+/* The stack permissions ld.so gives an object: executable unless it says. */
+static int object_wants_exec(struct dl_phdr_info *info, size_t size, void *data)
+{
+	const ElfW(Ehdr) *vdso = data;
+	bool exec = true;
+
+	(void)size;
+	/* The kernel's vDSO is not loaded by ld.so and carries no flags. */
+	if (vdso && info->dlpi_phdr ==
+			    (const void *)((const char *)vdso + vdso->e_phoff))
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_GNU_STACK)
+			exec = info->dlpi_phdr[i].p_flags & PF_X;
+	return exec;
+}
+
+/*
+ * Make every stack slot executable, carved or not, as glibc's
+ * _dl_make_stacks_executable() does for its threads' stacks once an
+ * object that needs it is loaded (ld.so does the initial thread's); new
+ * arenas are mapped executable from now on. Guards stay: MADV_GUARD
+ * markers survive mprotect(), and mprotect() guards are left out.
+ */
+static void stacks_make_exec(void)
+{
+	const int prot = PROT_READ | PROT_WRITE | PROT_EXEC;
+	struct arena *a;
+	char *slot;
+
+	atomic_store(&stacks.exec, true);
+	for (a = atomic_load(&stacks.arenas); a; a = a->next) {
+		if (!stacks.guard_by_mprotect || !a->pool->guard) {
+			sys_mprotect(a->base, (size_t)(a->end - a->base), prot);
+			continue;
+		}
+		for (slot = a->base; slot < a->end; slot += a->slot_size)
+			sys_mprotect(slot + a->pool->guard,
+				     a->slot_size - a->pool->guard, prot);
+	}
+}
+
+/*
+ * An instruction fetch from a G's stack faulted. If a loaded object asks
+ * for executable stacks (dlopen() of one, which ld.so honoured for the
+ * initial thread only), make them so and say to run the instruction
+ * again. The check is made here, lazily, rather than in a dlopen()
+ * wrapper: glibc's dlopen() finds the caller's RUNPATH and namespace from
+ * its return address, which a wrapper would change.
+ */
+static bool stack_exec_fault(const siginfo_t *si, const ucontext_t *uc,
+			     struct g *gp)
+{
+	static struct lock exec_lock;
+	bool fixed = false;
+
+	if (si->si_code != SEGV_ACCERR ||
+	    (uintptr_t)si->si_addr != (uintptr_t)uc->uc_mcontext.gregs[REG_RIP])
+		return false;
+	lock(&exec_lock);
+	if (!atomic_load(&stacks.exec)) {
+		if (dl_iterate_phdr(object_wants_exec,
+				    (void *)getauxval(AT_SYSINFO_EHDR))) {
+			stacks_make_exec();
+			fixed = true;
+		}
+	} else if (!(gp->flags & G_USERSTACK)) {
+		/*
+		 * Made executable since the fault (by another G's), or
+		 * protected again by the program: once more, for this slot.
+		 */
+		fixed = sys_mprotect(gp->stack_lo,
+				     (size_t)(gp->slot + gp->pool->size -
+					      (char *)gp->stack_lo),
+				     PROT_READ | PROT_WRITE | PROT_EXEC) == 0;
+	}
+	unlock(&exec_lock);
+	return fixed;
+}
+
 static void put_kib(const char *before, size_t bytes)
 {
 	char num[24];
@@ -394,7 +520,8 @@ static void overflow_handler(int sig, siginfo_t *si, void *uc)
 	size_t size, guard;
 	char num[24];
 
-	(void)uc;
+	if (gp && !in_guard && sig == SIGSEGV && stack_exec_fault(si, uc, gp))
+		return;
 	if (gp && in_guard) {
 		print("sprout: thread ");
 		print(fmt_u(num, (uintptr_t)gp, 16));

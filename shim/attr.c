@@ -17,8 +17,14 @@
 #include "../compat/tcb.h"
 #include "../arch/x86_64/sys.h"
 
+/*
+ * What a thread made without attributes gets: pthread_setattr_default_np()'s
+ * stack, guard, detach state and inheritsched (glibc's pthread_create()
+ * takes the whole default attribute, C11 threads included).
+ */
 struct thread_defaults {
 	size_t stack, guard;
+	int detach, inheritsched;
 };
 
 hidden struct thread_defaults thread_defaults;
@@ -124,6 +130,8 @@ void attr_defaults_init(const struct runtime_config *cfg)
 {
 	thread_defaults.stack = cfg->stack_size;
 	thread_defaults.guard = cfg->guard_size;
+	thread_defaults.detach = PTHREAD_CREATE_JOINABLE;
+	thread_defaults.inheritsched = PTHREAD_INHERIT_SCHED;
 }
 
 /*
@@ -171,6 +179,9 @@ SPROUT_EXPORT int pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
 	pthread_attr_setdetachstate(attr, gp->detached
 						  ? PTHREAD_CREATE_DETACHED
 						  : PTHREAD_CREATE_JOINABLE);
+	pthread_attr_setinheritsched(attr, gp->explicit_sched
+						   ? PTHREAD_EXPLICIT_SCHED
+						   : PTHREAD_INHERIT_SCHED);
 	attr_kattr_fill(attr, gp);
 	return 0;
 }
@@ -194,6 +205,8 @@ SPROUT_EXPORT int pthread_setattr_default_np(const pthread_attr_t *attr)
 		return r;
 	pthread_attr_getstacksize(attr, &thread_defaults.stack);
 	pthread_attr_getguardsize(attr, &thread_defaults.guard);
+	pthread_attr_getdetachstate(attr, &thread_defaults.detach);
+	pthread_attr_getinheritsched(attr, &thread_defaults.inheritsched);
 	if (pthread_attr_getsigmask_np(attr, &set) == 0) {
 		memcpy(&m, &set, sizeof(m));
 		m |= MASK_SET;

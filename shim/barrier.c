@@ -5,12 +5,22 @@
  * (in the wait table, or for a process-shared barrier on the kernel's
  * futex). A G of the next round arrives only after the bump, so it never
  * counts into the round before.
+ *
+ * pthread_barrier_destroy() waits, as glibc's does, until every G woken
+ * by a completed round has left pthread_barrier_wait(): the G that
+ * completes a round may then destroy and initialise the barrier again
+ * (or free it) while the others of its round still wake. The completing
+ * G adds the number it wakes to leaving; each counts itself out after its
+ * last touch of the barrier but the wake, and wakes a destroy that waits
+ * (LEAVING_WAIT) when it is the last.
  */
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
 
 #include "sync.h"
+
+#define LEAVING_WAIT (1u << 31)
 
 SPROUT_EXPORT int pthread_barrier_init(pthread_barrier_t *barrier,
 				       const pthread_barrierattr_t *attr,
@@ -33,15 +43,34 @@ SPROUT_EXPORT int pthread_barrier_init(pthread_barrier_t *barrier,
 
 SPROUT_EXPORT int pthread_barrier_destroy(pthread_barrier_t *barrier)
 {
+	struct sync_barrier *bar = (struct sync_barrier *)barrier;
+	uint32_t n;
+
 	if (!shim_on())
 		return REAL(pthread_barrier_destroy)(barrier);
+	self_g();
+	n = atomic_load(&bar->leaving);
+	while (n & ~LEAVING_WAIT) {
+		if (!(n & LEAVING_WAIT) &&
+		    !atomic_compare_exchange_weak(&bar->leaving, &n,
+						  n | LEAVING_WAIT))
+			continue;
+		if (bar->pshared)
+			kfutex_wait(&bar->leaving, n | LEAVING_WAIT,
+				    NO_DEADLINE);
+		else
+			wt_futex_wait(&bar->leaving, n | LEAVING_WAIT,
+				      NO_DEADLINE);
+		n = atomic_load(&bar->leaving);
+	}
 	return 0;
 }
 
 SPROUT_EXPORT int pthread_barrier_wait(pthread_barrier_t *barrier)
 {
 	struct sync_barrier *bar = (struct sync_barrier *)barrier;
-	uint32_t gen;
+	uint32_t gen, n;
+	bool pshared;
 
 	if (!shim_on())
 		return REAL(pthread_barrier_wait)(barrier);
@@ -49,6 +78,7 @@ SPROUT_EXPORT int pthread_barrier_wait(pthread_barrier_t *barrier)
 	gen = atomic_load(&bar->gen);
 	if (atomic_fetch_add(&bar->arrived, 1) + 1 == bar->count) {
 		atomic_store(&bar->arrived, 0);
+		atomic_fetch_add(&bar->leaving, bar->count - 1);
 		atomic_fetch_add_explicit(&bar->gen, 1, memory_order_release);
 		if (bar->pshared)
 			kfutex_wake(&bar->gen, INT_MAX);
@@ -56,11 +86,20 @@ SPROUT_EXPORT int pthread_barrier_wait(pthread_barrier_t *barrier)
 			wt_futex_wake(&bar->gen, INT_MAX);
 		return PTHREAD_BARRIER_SERIAL_THREAD;
 	}
+	pshared = bar->pshared;
 	while (atomic_load_explicit(&bar->gen, memory_order_acquire) == gen) {
-		if (bar->pshared)
+		if (pshared)
 			kfutex_wait(&bar->gen, gen, NO_DEADLINE);
 		else
 			wt_futex_wait_intr(&bar->gen, gen, NO_DEADLINE);
+	}
+	/* The barrier may be destroyed from here on, unless we wake it. */
+	n = atomic_fetch_sub(&bar->leaving, 1);
+	if (n == (LEAVING_WAIT | 1)) {
+		if (pshared)
+			kfutex_wake(&bar->leaving, INT_MAX);
+		else
+			wt_futex_wake(&bar->leaving, INT_MAX);
 	}
 	return 0;
 }

@@ -169,7 +169,8 @@ static int rw_lock(struct sync_rwlock *rw, int want, bool try, int64_t deadline)
 	uint32_t s = atomic_load(&rw->state);
 	int r;
 
-	if ((s & RW_WRITER) && atomic_load(&rw->writer) == id)
+	/* glibc: the owning writer deadlocks waiting, but a try is busy. */
+	if (!try && (s & RW_WRITER) && atomic_load(&rw->writer) == id)
 		return EDEADLK;
 	if (want == WANT_READ && !(s & (RW_WRITER | RW_WAITERS)) &&
 	    (s & RW_READERS) < RW_READERS &&

@@ -17,6 +17,8 @@
 #include <limits.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <stdint.h>
@@ -32,6 +34,7 @@
 
 extern struct thread_defaults {
 	size_t stack, guard;
+	int detach, inheritsched;
 } thread_defaults hidden;
 
 static void *c11_body(void *arg)
@@ -116,7 +119,8 @@ int thread_create(pthread_t *t, const pthread_attr_t *attr, bool c11,
 	void *user_stack = NULL, *lo;
 	size_t size;
 	uint64_t mask;
-	int detach = PTHREAD_CREATE_JOINABLE, err;
+	int detach = thread_defaults.detach, err;
+	int inheritsched = thread_defaults.inheritsched;
 	struct kattr k;
 
 	main_landing_set();
@@ -128,18 +132,29 @@ int thread_create(pthread_t *t, const pthread_attr_t *attr, bool c11,
 		pthread_attr_getstacksize(attr, &stack);
 		pthread_attr_getguardsize(attr, &guard);
 		pthread_attr_getdetachstate(attr, &detach);
+		pthread_attr_getinheritsched(attr, &inheritsched);
 		if (attr_user_stack(attr, &lo, &size)) {
 			user_stack = lo;
 			stack = size;
 		}
 	}
 	gp = gnew(stack, guard, user_stack, &err);
+	if (!gp && err == EAGAIN) {
+		/*
+		 * Out of address space: the Gs queued behind this one may be
+		 * about to exit and free their stacks, as threads would
+		 * natively meanwhile. Let them run, then try once more.
+		 */
+		gosched();
+		gp = gnew(stack, guard, user_stack, &err);
+	}
 	if (!gp)
 		return err;
 	gp->c11 = c11;
 	gp->start = start;
 	gp->start_arg = arg;
 	gp->detached = detach == PTHREAD_CREATE_DETACHED;
+	gp->explicit_sched = inheritsched == PTHREAD_EXPLICIT_SCHED;
 	gp->sigmask = mask = creation_sigmask(self, attr);
 	memcpy(gp->name, self->name, sizeof(gp->name));
 	kattr_start(gp, &k);
@@ -621,6 +636,38 @@ SPROUT_EXPORT int sched_getaffinity(pid_t pid, size_t size, cpu_set_t *set)
 
 #define TASK_COMM_LEN 16
 
+/*
+ * The initial thread's name is also the kernel's name of the initial
+ * kernel thread (M0's): gettid() of the initial G is the process id, so
+ * /proc/self/task/PID/comm and ps show what it set, as natively. Set with
+ * prctl() when the G runs there, else through /proc, as glibc does for
+ * another thread; if that fails, the kernel keeps the name it had.
+ */
+static void main_comm(struct g *gp, const char *name, size_t len)
+{
+	pid_t pid = tcb_tid(gp->tcb);
+	char path[40] = "/proc/self/task/", *p = path + strlen(path);
+	char digits[12];
+	int fd, n = 0;
+
+	if (sys_gettid() == pid) {
+		sys2(SYS_prctl, PR_SET_NAME, (long)name);
+		return;
+	}
+	do
+		digits[n++] = (char)('0' + pid % 10);
+	while ((pid /= 10) > 0);
+	while (n > 0)
+		*p++ = digits[--n];
+	memcpy(p, "/comm", sizeof("/comm"));
+	fd = (int)sys4(SYS_openat, AT_FDCWD, (long)path, O_WRONLY | O_CLOEXEC,
+		       0);
+	if (fd < 0)
+		return;
+	sys_write(fd, name, len);
+	sys1(SYS_close, fd);
+}
+
 SPROUT_EXPORT int pthread_setname_np(pthread_t t, const char *name)
 {
 	struct g *gp = g_of(t);
@@ -634,6 +681,8 @@ SPROUT_EXPORT int pthread_setname_np(pthread_t t, const char *name)
 	if (gp->flags & G_LOCKED)
 		return REAL(pthread_setname_np)(tcb_pthread(gp->tcb), name);
 	memcpy(gp->name, name, len + 1);
+	if (gp->flags & G_MAIN)
+		main_comm(gp, name, len);
 	return 0;
 }
 
