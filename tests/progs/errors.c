@@ -8,7 +8,7 @@
  * - pthread_timedjoin_np with tv_nsec = 2000000000 gives EINVAL, or joins
  *   the thread once it ends (glibc 2.36 does not check tv_nsec there), so
  *   that thread ends by itself after ~50 ms;
- * - pthread_create of a 64 MiB stack with RLIMIT_AS = VmSize + 16 MiB gives
+ * - pthread_create of a stack larger than RLIMIT_AS (VmSize + 16 MiB) gives
  *   EAGAIN (in a forked child, so the limit does not leak);
  * - pthread_key_create fails with EAGAIN after at most PTHREAD_KEYS_MAX
  *   keys; pthread_setname_np with a 16-character name and
