@@ -238,7 +238,7 @@ void sig_route(void)
 
 	if (atomic_exchange(&sched.sigroute_dirty, false))
 		route_mask();
-	for (sig = 1; sig <= 64; sig++) {
+	for (sig = 1; bits >> (sig - 1); sig++) {
 		struct g *gp;
 
 		if (!(bits & sigbit(sig)))
@@ -252,7 +252,7 @@ void sig_route(void)
 	sent = bits & ~back;
 	if (sent)
 		sys4(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)&sent, 0, 8);
-	for (sig = 1; sig <= 64; sig++)
+	for (sig = 1; back >> (sig - 1); sig++)
 		if (back & sigbit(sig))
 			sys2(SYS_kill, pid, sig); /* pending, blocked here */
 }
