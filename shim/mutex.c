@@ -793,6 +793,20 @@ static int mutex_unlock(struct sync_mutex *m)
 	return r;
 }
 
+/*
+ * The count of Gs in a condvar wait that will take m back. Changed only by
+ * a G that holds m (before it lets go, after it has it again), so plain
+ * loads and stores suffice: the lock orders them, and the condvar's wait
+ * path pays no locked instruction for it. pthread_mutex_destroy() reads it.
+ */
+static void cond_users_add(struct sync_mutex *m, int n)
+{
+	uint32_t v = atomic_load_explicit(&m->cond_users, memory_order_relaxed);
+
+	atomic_store_explicit(&m->cond_users, v + (uint32_t)n,
+			      memory_order_relaxed);
+}
+
 /* For condvars: release m entirely, keeping its recursion count. */
 int mutex_unlock_all(struct sync_mutex *m, uint32_t *count)
 {
@@ -801,13 +815,13 @@ int mutex_unlock_all(struct sync_mutex *m, uint32_t *count)
 
 	/* The waiter will take it back: not to be destroyed meanwhile. */
 	if (!robust)
-		atomic_fetch_add(&m->cond_users, 1);
+		cond_users_add(m, 1);
 	if (unlikely(m->kind & (MUTEX_ROBUST_BIT | MUTEX_PRIO_PROTECT)))
 		r = special_unlock(m, true, count);
 	else
 		r = plain_unlock(m, true, count);
 	if (r && !robust)
-		atomic_fetch_sub(&m->cond_users, 1);
+		cond_users_add(m, -1);
 	return r;
 }
 
@@ -822,7 +836,7 @@ int mutex_relock(struct sync_mutex *m, uint32_t count, bool handed)
 	if (!handed)
 		r = mutex_lock(m, false, NO_DEADLINE);
 	if (!is_robust(m))
-		atomic_fetch_sub(&m->cond_users, 1);
+		cond_users_add(m, -1); /* held, but for an error of the lock */
 	if (r && r != EOWNERDEAD)
 		return r;
 	m->count = count;
