@@ -184,6 +184,8 @@ static void execute(struct m *mp, struct g *gp, bool inherit)
 	mp->curg = gp;
 	gp->m = mp;
 	atomic_store_explicit(&gp->status, G_RUNNING, memory_order_relaxed);
+	/* Signals sent from now on come to mp (kill_running() in signal.c). */
+	atomic_fetch_and(&gp->kick, ~KICK_LEAVING);
 	if (!inherit)
 		atomic_store_explicit(&mp->p->schedtick, mp->p->schedtick + 1,
 				      memory_order_relaxed);
@@ -205,6 +207,9 @@ static void mcall(struct g *(*fn)(struct m *, struct g *))
 	struct g *gp = getg();
 	struct m *mp = gp->m;
 
+	/* Signals sent to gp from now on wait for it in its sigpend. */
+	if (unlikely(atomic_fetch_or(&gp->kick, KICK_LEAVING)))
+		m_kicks_drain(gp);
 	if (unlikely(atomic_load_explicit(&mp->kpend, memory_order_relaxed)))
 		m_kpend_take(mp, gp);
 	mp->mcall_fn = fn;

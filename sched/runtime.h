@@ -60,6 +60,12 @@ enum gstatus {
 	G_DEAD,	    /* exited and off its stack; waits to be joined */
 };
 
+enum {
+	KICK_LEAVING = 1, /* set by mcall(), cleared by execute() */
+	KICK_SENT = 2,	  /* a sender sent a signal to the G's M */
+	KICK_ONE = 4,	  /* one sender looking and sending */
+};
+
 enum gflags {
 	G_MAIN = 1 << 0,      /* the initial thread: its own stack and TCB */
 	G_LOCKED = 1 << 1,    /* a kernel thread the shim did not create */
@@ -143,6 +149,13 @@ struct g {
 	_Atomic uint32_t sigran;
 	struct npdir *_Atomic nwait; /* fd direction it waits on (netpoll) */
 	stack_t altstack;	     /* its sigaltstack(); ss_sp NULL: none */
+	/*
+	 * KICK_*: a signal sent to the kernel thread of the G's M must get
+	 * there while the G does (g_kill()): senders count themselves in
+	 * while they look and send; the G, leaving its M (mcall()), says so
+	 * and waits for those already counted.
+	 */
+	_Atomic uint32_t kick;
 
 	/* Memory: set by stack.c when the G is allocated. */
 	struct stack_pool *pool; /* where the slot goes back; NULL: not ours */
@@ -508,6 +521,7 @@ void sig_arrived(int sig, const siginfo_t *info, bool restart) hidden;
 void sig_interrupt_main(void) hidden;
 void sigpend_deliver(struct g *gp) hidden;
 void m_kpend_take(struct m *mp, struct g *gp) hidden;
+void m_kicks_drain(struct g *gp) hidden;
 void sig_push(const sigset_t *set) hidden;
 void sig_push_unblocked(void) hidden;
 int g_sigpending(sigset_t *set) hidden;

@@ -31,9 +31,10 @@
  * A signal whose action is the default and ends or stops the process does
  * so at once, whichever G it is sent to (act_on_process()).
  *
- * The G's state is read without a lock: a G that stops running between the
- * check and the kernel's delivery gets the signal on the M it left, where
- * the next G to run there takes it. Process-directed signals are left to
+ * The G's state is read without a lock, but a G does not leave its M
+ * while a sender looks at it and sends (kill_running()): the signal
+ * reaches the kernel thread while the G is still there. Process-directed
+ * signals are left to
  * the kernel, which picks an M as it would pick a thread; the initial
  * thread's wait ends for them as natively (sig_arrived()).
  */
@@ -607,15 +608,74 @@ bool sig_send_self(int sig, const siginfo_t *info)
 }
 
 /*
+ * sig, left in gp's sigpend, goes to the kernel thread gp runs on, if it
+ * runs (in the program's code or in a system call, which the signal
+ * interrupts as it would natively). Not once it waits on the netpoller
+ * (or is about to park there): the signal must end that wait, which a
+ * handler run by the kernel on its way to park would not. True if gp
+ * runs: the signal is on its way, or was taken from sigpend already.
+ * With keep, it stays in sigpend too (for the G to find if it stops
+ * running before the kernel interrupts it).
+ *
+ * The G must not leave its M between the look and the kernel's taking
+ * the signal, or the signal would go to whatever runs there next. So the
+ * sender counts itself in gp->kick while it looks and sends, and a G
+ * leaving its M first sets KICK_LEAVING (a sender that sees it lets the
+ * G's next rt_exit() deliver), then waits for the senders counted
+ * (m_kicks_drain()).
+ */
+static bool kill_running(struct g *gp, int sig, bool keep)
+{
+	uint32_t k = atomic_fetch_add(&gp->kick, KICK_ONE);
+	struct m *mp = gp->m;
+	bool running;
+
+	/* A wired G's kernel thread is its own, running or waiting in it. */
+	running = mp && !atomic_load(&gp->nwait) &&
+		  ((gp->flags & G_WIRED) ||
+		   (!(k & KICK_LEAVING) &&
+		    atomic_load(&gp->status) == G_RUNNING && mp->curg == gp));
+	if (running && (keep || atomic_fetch_and(&gp->sigpend, ~sigbit(sig)) &
+					sigbit(sig))) {
+		m_kill(gp, mp, sig);
+		atomic_fetch_or(&gp->kick, KICK_SENT);
+	}
+	atomic_fetch_sub(&gp->kick, KICK_ONE);
+	return running;
+}
+
+/*
+ * The calling G is leaving its M (mcall()) and found senders counted in
+ * its kick: wait for them, then take what they sent while the kernel
+ * thread is still the G's. A system call's return delivers it, on the G
+ * inside the runtime, which leaves it in the G's sigpend (sig_defer()); a
+ * signal the G blocks stays on the kernel thread for m_kpend_take().
+ */
+void m_kicks_drain(struct g *gp)
+{
+	uint32_t k;
+	int spins = 0;
+
+	while ((k = atomic_load(&gp->kick)) >= KICK_ONE) {
+		if (++spins < 64)
+			__builtin_ia32_pause();
+		else
+			sys0(SYS_sched_yield); /* the sender lost its CPU */
+	}
+	if (k & KICK_SENT) {
+		atomic_fetch_and(&gp->kick, ~KICK_SENT);
+		sys0(SYS_getpid);
+	}
+}
+
+/*
  * pthread_kill() of a G: 0 or EINVAL. A signal the G blocks waits in its
  * sigpend until the G unblocks it; one whose default action ends the
  * process does so at once, even if the G is parked.
  */
 int g_kill(struct g *gp, int sig)
 {
-	struct g *self = getg();
 	struct npdir *nw;
-	struct m *mp;
 
 	if (sig < 1 || sig > 64)
 		return EINVAL;
@@ -623,28 +683,15 @@ int g_kill(struct g *gp, int sig)
 		act_on_process(sig);
 		return 0;
 	}
-	if (gp == self) {
+	if (gp == getg()) {
 		m_kill(gp, gp->m, sig);
 		return 0;
 	}
 	atomic_fetch_or(&gp->sigpend, sigbit(sig));
 	/* Pairs with g_sigmask(): it sets the mask, then looks at sigpend. */
 	atomic_thread_fence(memory_order_seq_cst);
-	/*
-	 * Running: the kernel interrupts it there, unless it took it. Not
-	 * once it waits on the netpoller (or is about to park there): the
-	 * signal must end that wait, which a handler run by the kernel on
-	 * its way to park would not.
-	 */
-	mp = gp->m;
-	/* A wired G's kernel thread is its own, running or waiting in it. */
-	if (((gp->flags & G_WIRED) ||
-	     (atomic_load(&gp->status) == G_RUNNING && mp && mp->curg == gp)) &&
-	    mp && !atomic_load(&gp->nwait)) {
-		if (atomic_fetch_and(&gp->sigpend, ~sigbit(sig)) & sigbit(sig))
-			m_kill(gp, mp, sig);
+	if (kill_running(gp, sig, false))
 		return 0;
-	}
 	if (gp->sigmask & sigbit(sig))
 		return 0; /* it waits in sigpend until unblocked */
 	sleep_wake(gp);
@@ -672,15 +719,12 @@ int g_kill(struct g *gp, int sig)
 void g_cancel_kick(struct g *gp, bool now)
 {
 	struct npdir *nw;
-	struct m *mp;
 
 	atomic_fetch_or(&gp->sigpend, sigbit(GLIBC_SIGCANCEL));
 	/* Pairs with the G's publishing of its wait, as in g_kill(). */
 	atomic_thread_fence(memory_order_seq_cst);
-	mp = gp->m;
-	if (now && atomic_load(&gp->status) == G_RUNNING && mp &&
-	    mp->curg == gp)
-		tgkill_m(mp, GLIBC_SIGCANCEL);
+	if (now)
+		kill_running(gp, GLIBC_SIGCANCEL, true);
 	sleep_wake(gp);
 	wt_interrupt(gp);
 	nw = atomic_load(&gp->nwait);
