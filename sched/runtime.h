@@ -368,6 +368,14 @@ struct schedt {
 	_Atomic bool sysmon_idle; /* and only acquirep() wakes it */
 	_Atomic uint32_t sysmon_wake;
 	_Atomic bool sigwork; /* a signal for sig_interrupt_main() */
+	/*
+	 * Process-directed signals sysmon took for a G that does not block
+	 * them (sig_route()); sigroute_dirty: the set sysmon leaves
+	 * unblocked may have grown (sig_route_mask()).
+	 */
+	_Atomic uint64_t sigroute;
+	_Atomic bool sigroute_dirty;
+	_Atomic pid_t sysmon_tid;
 	/* Counts for schedtrace: Ps taken from a system call or a hidden block. */
 	_Atomic uint64_t retakes;
 	_Atomic uint64_t hidden_handoffs;
@@ -471,6 +479,7 @@ void g_unwire(struct g *gp) hidden;
 extern _Atomic unsigned int sched_forks hidden;
 void sysmon_wakeup(void) hidden;
 void sysmon_poke(void) hidden;
+void sysmon_kick(void) hidden;
 bool canspin(int i) hidden;
 void procyield(int n) hidden;
 
@@ -519,6 +528,9 @@ uint32_t sig_wait_ran(struct g *gp) hidden;
 void g_sigsuspend_main(const sigset_t *mask) hidden;
 void sig_arrived(int sig, const siginfo_t *info, bool restart) hidden;
 void sig_interrupt_main(void) hidden;
+void sig_route_newg(uint64_t mask) hidden;
+bool sig_route_work(void) hidden;
+void sig_route(void) hidden;
 void sigpend_deliver(struct g *gp) hidden;
 void m_kpend_take(struct m *mp, struct g *gp) hidden;
 void m_kicks_drain(struct g *gp) hidden;
@@ -574,6 +586,7 @@ int g_sigaltstack(const stack_t *ss, stack_t *old) hidden;
 void stack_afterfork_child(void) hidden;
 void wt_afterfork_child(void) hidden;
 void stack_foreach_tcb(void (*fn)(void *)) hidden;
+struct g *stack_find(bool (*fn)(struct g *gp, void *arg), void *arg) hidden;
 struct g *stack_find_g(const void *addr, bool *in_guard) hidden;
 
 /* debug.c */

@@ -54,6 +54,29 @@ static uint64_t sigbit(int sig)
 	return 1ull << (sig - 1);
 }
 
+/* A fault, raised by the thread's own instruction? */
+static bool synchronous(int sig, const siginfo_t *info)
+{
+	return (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE ||
+		sig == SIGILL || sig == SIGTRAP) &&
+	       info->si_code > 0;
+}
+
+/*
+ * Raised by this kernel thread at itself, as abort() in a handler of
+ * glibc's (SIGSETXID's) that interrupted the runtime does? The kernel
+ * runs the handler before that tgkill() returns: abort() counts on it.
+ */
+static bool raised_here(int sig, const siginfo_t *info, const void *uc)
+{
+	long pid;
+
+	if (info->si_code != SI_TKILL || !uc)
+		return false;
+	pid = sys0(SYS_getpid);
+	return info->si_pid == pid && ctx_sent_self(uc, sig, pid, sys_gettid());
+}
+
 static void tgkill_m(struct m *mp, int sig)
 {
 	sys3(SYS_tgkill, sys0(SYS_getpid), mp->tid, sig);
@@ -70,6 +93,169 @@ void m_sigmask_set(struct m *mp, uint64_t mask)
 		return;
 	sys4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, 0, 8);
 	mp->sigmask = mask;
+}
+
+/*
+ * Routing of signals sent to the process (kill(), timers, SIGCHLD, ...),
+ * which the kernel gives to a thread that does not block them. An M
+ * blocks what the G it runs blocks, an idle M what the initial thread
+ * blocks, and one that lands on g0 goes to the initial G (sig_defer()).
+ * So a signal that only a G without a kernel thread of its own leaves
+ * unblocked (parked, or waiting for a P) would stay pending for ever.
+ * sysmon therefore leaves unblocked exactly the signals the initial
+ * thread blocks and some other G does not (route_mask()); one that lands
+ * there is taken by its handler (on_sysmon()) and handed to such a G,
+ * running ones first, which wakes to run it (sig_route()). If no G is
+ * left to take it, it goes back to the process, blocked on sysmon, and
+ * stays pending there (sigpending() shows it) until a G unblocks it,
+ * which makes sysmon look again. While the initial thread blocks nothing
+ * (most programs) none of this costs anything. Only the signal's number
+ * is kept, as for deferred signals.
+ */
+#define ROUTABLE (~UNBLOCKABLE)
+
+static void route_dirty(void)
+{
+	if (!atomic_exchange(&sched.sigroute_dirty, true))
+		sysmon_kick();
+}
+
+/*
+ * gp's mask went from old to new (stored already, for sysmon to see): may
+ * a signal now have a taker?
+ */
+static void route_check(const struct g *gp, uint64_t old, uint64_t new)
+{
+	uint64_t more = gp == &g_main ? new & ~old : old & ~new &g_main.sigmask;
+
+	if (more & ROUTABLE)
+		route_dirty();
+}
+
+/* A new G with mask is about to run. */
+void sig_route_newg(uint64_t mask)
+{
+	if (~mask & g_main.sigmask & ROUTABLE)
+		route_dirty();
+}
+
+/* A program thread that is alive and runs on the Ps? */
+static bool g_routable(const struct g *gp)
+{
+	uint32_t st = atomic_load_explicit(&gp->status, memory_order_relaxed);
+
+	return (st == G_RUNNABLE || st == G_RUNNING || st == G_WAITING ||
+		st == G_SYSCALL) &&
+	       !(gp->flags & (G_LOCKED | G_G0));
+}
+
+static uint64_t g_mask(const struct g *gp)
+{
+	return __atomic_load_n(&gp->sigmask, __ATOMIC_RELAXED);
+}
+
+struct route_scan {
+	uint64_t want, found; /* route_mask() */
+	int sig;	      /* route_find() */
+	bool running;
+};
+
+static bool scan_accepts(struct g *gp, void *arg)
+{
+	struct route_scan *s = arg;
+
+	if (g_routable(gp))
+		s->found |= s->want & ~g_mask(gp);
+	return s->found == s->want;
+}
+
+/* On sysmon: leave unblocked what only other Gs than the initial take. */
+static void route_mask(void)
+{
+	struct route_scan s = { .want = g_mask(&g_main) & ROUTABLE };
+	uint64_t m;
+
+	if (s.want)
+		stack_find(scan_accepts, &s);
+	m = ROUTABLE & ~s.found;
+	sys4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&m, 0, 8);
+}
+
+static bool scan_taker(struct g *gp, void *arg)
+{
+	const struct route_scan *s = arg;
+
+	return g_routable(gp) && !(g_mask(gp) & sigbit(s->sig)) &&
+	       (!s->running ||
+		atomic_load_explicit(&gp->status, memory_order_relaxed) ==
+			G_RUNNING);
+}
+
+/* The G to take sig, sent to the process, or NULL. */
+static struct g *route_find(int sig)
+{
+	struct route_scan s = { .sig = sig, .running = true };
+	struct g *gp;
+
+	if (!(g_mask(&g_main) & sigbit(sig)) &&
+	    atomic_load(&g_main.status) != G_DEAD)
+		return &g_main;
+	gp = stack_find(scan_taker, &s);
+	if (!gp) {
+		s.running = false;
+		gp = stack_find(scan_taker, &s);
+	}
+	return gp;
+}
+
+/*
+ * sig, sent to the process, landed on sysmon: its handler runs on the G
+ * that sig_route() picks, not here. Blocked on sysmon from the handler's
+ * return on, until then.
+ */
+static bool on_sysmon(int sig, const siginfo_t *info, void *uc)
+{
+	if (!info || synchronous(sig, info) || raised_here(sig, info, uc) ||
+	    sys_gettid() != atomic_load(&sched.sysmon_tid))
+		return false;
+	sigaddset(&((ucontext_t *)uc)->uc_sigmask, sig);
+	atomic_fetch_or(&sched.sigroute, sigbit(sig));
+	sysmon_kick();
+	return true;
+}
+
+bool sig_route_work(void)
+{
+	return atomic_load(&sched.sigroute) ||
+	       atomic_load(&sched.sigroute_dirty);
+}
+
+/* On sysmon: hand the signals it took to their Gs; mind new takers. */
+void sig_route(void)
+{
+	uint64_t bits = atomic_exchange(&sched.sigroute, 0), back = 0, sent;
+	long pid = sys0(SYS_getpid);
+	int sig;
+
+	if (atomic_exchange(&sched.sigroute_dirty, false))
+		route_mask();
+	for (sig = 1; sig <= 64; sig++) {
+		struct g *gp;
+
+		if (!(bits & sigbit(sig)))
+			continue;
+		gp = route_find(sig);
+		if (gp)
+			g_kill(gp, sig);
+		else
+			back |= sigbit(sig);
+	}
+	sent = bits & ~back;
+	if (sent)
+		sys4(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)&sent, 0, 8);
+	for (sig = 1; sig <= 64; sig++)
+		if (back & sigbit(sig))
+			sys2(SYS_kill, pid, sig); /* pending, blocked here */
 }
 
 /*
@@ -102,7 +288,10 @@ int g_sigmask(int how, const sigset_t *set, sigset_t *old)
 		memcpy(old, &gp->sigmask, sizeof(gp->sigmask));
 	}
 	if (set) {
+		uint64_t was = gp->sigmask;
+
 		gp->sigmask = mask & ~UNBLOCKABLE;
+		route_check(gp, was, gp->sigmask);
 		/*
 		 * Signals pending and now unblocked run before this returns:
 		 * the kernel's on the M, and those left for the G. Pairs with
@@ -217,29 +406,6 @@ static bool sleep_park(struct g *gp, void *arg)
 	return atomic_compare_exchange_strong(&gp->intr, &st, SLEEP_PARKED);
 }
 
-/* A fault, raised by the thread's own instruction? */
-static bool synchronous(int sig, const siginfo_t *info)
-{
-	return (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE ||
-		sig == SIGILL || sig == SIGTRAP) &&
-	       info->si_code > 0;
-}
-
-/*
- * Raised by this kernel thread at itself, as abort() in a handler of
- * glibc's (SIGSETXID's) that interrupted the runtime does? The kernel
- * runs the handler before that tgkill() returns: abort() counts on it.
- */
-static bool raised_here(int sig, const siginfo_t *info, const void *uc)
-{
-	long pid;
-
-	if (info->si_code != SI_TKILL || !uc)
-		return false;
-	pid = sys0(SYS_getpid);
-	return info->si_pid == pid && ctx_sent_self(uc, sig, pid, sys_gettid());
-}
-
 /*
  * Send sig back to the process with its information, and block it on the
  * calling M from the handler's return on (in uc), so that the kernel picks
@@ -298,7 +464,9 @@ bool sig_defer(int sig, const siginfo_t *info, void *uc)
 	struct g *gp = getg(), *to;
 	bool thread;
 
-	if (!gp || (gp->flags & G_LOCKED) || !info || synchronous(sig, info))
+	if (!gp)
+		return on_sysmon(sig, info, uc);
+	if ((gp->flags & G_LOCKED) || !info || synchronous(sig, info))
 		return false;
 	/*
 	 * On a G in its own code the kernel judged the mask (a nested
@@ -352,26 +520,30 @@ void sig_handler_mask(int sig, const sigset_t *sa_mask, bool nodefer,
 		      const void *uc)
 {
 	struct g *gp = getg();
-	uint64_t m, extra;
+	uint64_t m, extra, was;
 
 	if (!gp || (gp->flags & (G_LOCKED | G_G0)))
 		return;
 	memcpy(&m, &((const ucontext_t *)uc)->uc_sigmask, sizeof(m));
 	memcpy(&extra, sa_mask, sizeof(extra));
 	m |= extra | (nodefer ? 0 : sigbit(sig));
+	was = gp->sigmask;
 	gp->sigmask = m & ~UNBLOCKABLE;
+	route_check(gp, was, gp->sigmask);
 	gp->m->sigmask = m;
 }
 
 void sig_handler_done(const void *uc)
 {
 	struct g *gp = getg();
-	uint64_t m;
+	uint64_t m, was;
 
 	if (!gp || (gp->flags & (G_LOCKED | G_G0)))
 		return;
 	memcpy(&m, &((const ucontext_t *)uc)->uc_sigmask, sizeof(m));
+	was = gp->sigmask;
 	gp->sigmask = m & ~UNBLOCKABLE;
+	route_check(gp, was, gp->sigmask);
 	gp->m->sigmask = m;
 }
 

@@ -369,8 +369,11 @@ void stack_afterfork_child(void)
 		memset(&pool->lock, 0, sizeof(pool->lock));
 }
 
-/* Call fn(tcb) for the TCB of every slot carved so far. */
-void stack_foreach_tcb(void (*fn)(void *))
+/*
+ * The first G of a slot carved so far for which fn(gp, arg) is true, or
+ * NULL. Free and dead Gs are among them: fn looks at gp->status.
+ */
+struct g *stack_find(bool (*fn)(struct g *gp, void *arg), void *arg)
 {
 	struct arena *a;
 	char *slot, *end;
@@ -381,10 +384,23 @@ void stack_foreach_tcb(void (*fn)(void *))
 			      : a->end;
 		for (slot = a->base; slot < end; slot += a->slot_size) {
 			struct g *gp = slot_g(slot + a->slot_size);
-			if (gp->tcb)
-				fn(gp->tcb);
+			if (gp->tcb && fn(gp, arg))
+				return gp;
 		}
 	}
+	return NULL;
+}
+
+static bool call_on_tcb(struct g *gp, void *fn)
+{
+	((void (*)(void *))fn)(gp->tcb);
+	return false;
+}
+
+/* Call fn(tcb) for the TCB of every slot carved so far. */
+void stack_foreach_tcb(void (*fn)(void *))
+{
+	stack_find(call_on_tcb, (void *)fn);
 }
 
 /* The G whose slot holds addr, if any; *in_guard: addr is in its guard. */

@@ -239,6 +239,8 @@ static void *sysmon(void *arg)
 	int idle = 0;
 
 	(void)arg;
+	atomic_store(&sched.sysmon_tid, (pid_t)sys_gettid());
+	atomic_store(&sched.sigroute_dirty, true); /* a child's new sysmon */
 	for (;;) {
 		int64_t now;
 
@@ -248,7 +250,7 @@ static void *sysmon(void *arg)
 			delay *= 2;
 		nap(delay);
 		if (!schedtrace_ms && atomic_load(&sched.npidle) == nprocs &&
-		    !atomic_load(&sched.sigwork) &&
+		    !atomic_load(&sched.sigwork) && !sig_route_work() &&
 		    !(atomic_load(&sched.mstart_failed) &&
 		      atomic_load(&sched.runqsize) > 0)) {
 			/* Nothing runs: sleep until a P is taken. */
@@ -260,6 +262,8 @@ static void *sysmon(void *arg)
 		}
 		if (atomic_exchange(&sched.sigwork, false))
 			sig_interrupt_main();
+		if (sig_route_work())
+			sig_route();
 		now = nanotime();
 		idle = retake(now) ? 0 : idle + 1;
 		kick_timers(now);
@@ -283,12 +287,18 @@ void sysmon_wakeup(void)
 	}
 }
 
+/* Wake sysmon for work it finds by itself. Async-signal-safe. */
+void sysmon_kick(void)
+{
+	atomic_store(&sched.sysmon_wake, 1);
+	sys_futex_wake((uint32_t *)&sched.sysmon_wake, 1);
+}
+
 /* From a signal handler: wake sysmon for sig_interrupt_main(). */
 void sysmon_poke(void)
 {
 	atomic_store(&sched.sigwork, true);
-	atomic_store(&sched.sysmon_wake, 1);
-	sys_futex_wake((uint32_t *)&sched.sysmon_wake, 1);
+	sysmon_kick();
 }
 
 /* Start sysmon; again in the child of fork(), which keeps trace_ms. */

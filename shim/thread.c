@@ -118,6 +118,7 @@ int thread_create(pthread_t *t, const pthread_attr_t *attr, bool c11,
 	size_t stack = thread_defaults.stack, guard = thread_defaults.guard;
 	void *user_stack = NULL, *lo;
 	size_t size;
+	uint64_t mask;
 	int detach = thread_defaults.detach, err;
 	int inheritsched = thread_defaults.inheritsched;
 	struct kattr k;
@@ -154,12 +155,13 @@ int thread_create(pthread_t *t, const pthread_attr_t *attr, bool c11,
 	gp->start_arg = arg;
 	gp->detached = detach == PTHREAD_CREATE_DETACHED;
 	gp->explicit_sched = inheritsched == PTHREAD_EXPLICIT_SCHED;
-	gp->sigmask = creation_sigmask(self, attr);
+	gp->sigmask = mask = creation_sigmask(self, attr);
 	memcpy(gp->name, self->name, sizeof(gp->name));
 	kattr_start(gp, &k);
 	atomic_fetch_add(&sched.nlive, 1);
 	*t = (pthread_t)gp;
 	gostart(gp, thread_main, gp);
+	sig_route_newg(mask);
 	return 0;
 }
 
