@@ -659,6 +659,12 @@ static void g0_loop(struct m *mp, bool from_mcall)
 			mp->curg = NULL;
 			prev->m = NULL;
 			gp = mp->mcall_fn(mp, prev);
+			/* Set on this kernel thread: a relaxed look will do. */
+			if (unlikely(
+				    atomic_load_explicit(&prev->kick,
+							 memory_order_relaxed) &
+				    KICK_LEFT))
+				sig_left_wake(prev);
 			/* The G goes on with its own time slice. */
 			inherit = gp == prev;
 		}

@@ -63,7 +63,8 @@ enum gstatus {
 enum {
 	KICK_LEAVING = 1, /* set by mcall(), cleared by execute() */
 	KICK_SENT = 2,	  /* a sender sent a signal to the G's M */
-	KICK_ONE = 4,	  /* one sender looking and sending */
+	KICK_LEFT = 4,	  /* a signal was left in sigpend (sig_leave()) */
+	KICK_ONE = 8,	  /* one sender looking and sending */
 };
 
 enum gflags {
@@ -534,6 +535,7 @@ void sig_route(void) hidden;
 void sigpend_deliver(struct g *gp) hidden;
 void m_kpend_take(struct m *mp, struct g *gp) hidden;
 void m_kicks_drain(struct g *gp) hidden;
+void sig_left_wake(struct g *gp) hidden;
 void sig_push(const sigset_t *set) hidden;
 void sig_push_unblocked(void) hidden;
 int g_sigpending(sigset_t *set) hidden;

@@ -426,7 +426,9 @@ static void sig_bounce(struct m *mp, int sig, const siginfo_t *info, void *uc)
 /*
  * Leave sig pending for gp, which runs on this M inside the runtime (or is
  * about to): it delivers it when it leaves (rt_exit()). A sleep it is on
- * its way to does not begin.
+ * its way to does not begin. It may be on its way to another wait, past
+ * its look at sigpend: KICK_LEFT has g0 end that wait once the G is
+ * parked (sig_left_wake()).
  */
 static void sig_leave(struct g *gp, int sig)
 {
@@ -434,6 +436,7 @@ static void sig_leave(struct g *gp, int sig)
 
 	atomic_fetch_or(&gp->sigpend, sigbit(sig));
 	atomic_compare_exchange_strong(&gp->intr, &st, SLEEP_WOKEN);
+	atomic_fetch_or(&gp->kick, KICK_LEFT);
 }
 
 /*
@@ -780,6 +783,36 @@ bool sig_send_self(int sig, const siginfo_t *info)
 }
 
 /*
+ * End gp's wait, if it waits where a signal ends or interrupts the wait,
+ * for it to run the signals in its sigpend.
+ */
+static void g_interrupt(struct g *gp)
+{
+	struct npdir *nw;
+
+	sleep_wake(gp);
+	wt_interrupt(gp); /* sem_wait(), mutexes, ...: sema.c */
+	/*
+	 * Waiting for I/O: move the fd's event count on and wake its waiters,
+	 * so that the G looks again (the others find nothing new and wait
+	 * again) and runs its signal on the way.
+	 */
+	nw = atomic_load(&gp->nwait);
+	if (nw)
+		netpoll_interrupt(nw);
+}
+
+/*
+ * On g0, gp just parked (or went on): a signal was left for it on its way
+ * (sig_leave()), maybe after it looked at sigpend, so its wait ends.
+ */
+void sig_left_wake(struct g *gp)
+{
+	if (atomic_fetch_and(&gp->kick, ~KICK_LEFT) & KICK_LEFT)
+		g_interrupt(gp);
+}
+
+/*
  * sig, left in gp's sigpend, goes to the kernel thread gp runs on, if it
  * runs (in the program's code or in a system call, which the signal
  * interrupts as it would natively). Not once it waits on the netpoller
@@ -847,8 +880,6 @@ void m_kicks_drain(struct g *gp)
  */
 int g_kill(struct g *gp, int sig)
 {
-	struct npdir *nw;
-
 	if (sig < 1 || sig > 64)
 		return EINVAL;
 	if (!(gp->sigmask & sigbit(sig)) && acts_on_process(sig)) {
@@ -866,16 +897,7 @@ int g_kill(struct g *gp, int sig)
 		return 0;
 	if (gp->sigmask & sigbit(sig))
 		return 0; /* it waits in sigpend until unblocked */
-	sleep_wake(gp);
-	wt_interrupt(gp); /* sem_wait(), mutexes, ...: sema.c */
-	/*
-	 * Waiting for I/O: move the fd's event count on and wake its waiters,
-	 * so that the G looks again (the others find nothing new and wait
-	 * again) and runs its signal on the way.
-	 */
-	nw = atomic_load(&gp->nwait);
-	if (nw)
-		netpoll_interrupt(nw);
+	g_interrupt(gp);
 	return 0;
 }
 
@@ -890,18 +912,12 @@ int g_kill(struct g *gp, int sig)
  */
 void g_cancel_kick(struct g *gp, bool now)
 {
-	struct npdir *nw;
-
 	atomic_fetch_or(&gp->sigpend, sigbit(GLIBC_SIGCANCEL));
 	/* Pairs with the G's publishing of its wait, as in g_kill(). */
 	atomic_thread_fence(memory_order_seq_cst);
 	if (now)
 		kill_running(gp, GLIBC_SIGCANCEL, true);
-	sleep_wake(gp);
-	wt_interrupt(gp);
-	nw = atomic_load(&gp->nwait);
-	if (nw)
-		netpoll_interrupt(nw);
+	g_interrupt(gp);
 }
 
 /*
