@@ -890,6 +890,7 @@ void gdead(struct g *gp)
 {
 	bool joined, detached;
 
+	sig_g_dead(gp);
 	lock(&gp->lock);
 	atomic_store(&gp->status, G_DEAD);
 	joined = gp->joiner != NULL;
@@ -1436,6 +1437,7 @@ void sched_afterfork_child(bool libc_reclaimed)
 	stack_afterfork_child();
 	wt_afterfork_child();
 	netpoll_afterfork_child();
+	sig_afterfork_child(gp && !(gp->flags & G_LOCKED) ? gp : NULL);
 	/* An M other than M0 runs its g0 on its own pthread stack. */
 	tcb_afterfork_child(mp && !mp->g0->pool ? mp->g0->tcb : NULL,
 			    stack_foreach_tcb, libc_reclaimed);

@@ -15,6 +15,8 @@
  *	sched.lock	global run queue, idle Ms and Ps
  *	pool->lock	free Gs of one stack size (stack.c)
  *	ld.so's stack-list lock (compat)
+ * gp->sigq.lock (one G's queued signals, sigq.c) is a leaf: nothing is
+ * taken while it is held, and it is never taken in a handler.
  */
 #ifndef SPROUT_SCHED_RUNTIME_H
 #define SPROUT_SCHED_RUNTIME_H
@@ -117,6 +119,24 @@ struct kattr {
 struct npdir;
 struct waiter;
 
+/* Signals queued with their information (sigq.c). */
+struct sigq_node {
+	struct sigq_node *next;
+	siginfo_t info;
+	bool process; /* sent to the process, routed to this G */
+};
+
+struct sigq {
+	struct sigq_node *_Atomic in;	/* pushed, newest first */
+	struct sigq_node *_Atomic back; /* pushed back, newest first */
+	struct sigq_node *list;		/* taken from in, oldest first; lock */
+	struct lock lock;
+	_Atomic bool closed;	       /* its thread ended (sig_g_dead()) */
+	_Atomic bool sending;	       /* a g_deliver() sends (signal.c) */
+	_Atomic uint64_t more;	       /* and these are wanted too */
+	_Atomic uint64_t sending_sigs; /* those it sends now */
+};
+
 struct g {
 	void *sp;		 /* saved stack pointer while switched out */
 	void *tcb;		 /* FS base: the G's libc thread descriptor */
@@ -140,9 +160,11 @@ struct g {
 	 */
 	uint32_t sysdepth;
 	bool rtsys;
-	uint64_t sigmask;	  /* its blocked signals; bit sig - 1 */
-	_Atomic uint64_t sigpend; /* signals pthread_kill() left for it */
-	_Atomic uint32_t intr;	  /* wakes an interruptible sleep */
+	uint64_t sigmask;	    /* its blocked signals; bit sig - 1 */
+	_Atomic uint64_t sigpend;   /* signals pthread_kill() left for it */
+	struct sigq sigq;	    /* and with what (sigq.c) */
+	_Atomic uint64_t sigq_lost; /* real-time ones kept as a bit only */
+	_Atomic uint32_t intr;	    /* wakes an interruptible sleep */
 	/*
 	 * SIGRAN_*: handlers that ran for it since its wait began: on it,
 	 * or (the initial G) for a signal to the process on another M
@@ -529,12 +551,27 @@ uint32_t sig_wait_ran(struct g *gp) hidden;
 void g_sigsuspend_main(const sigset_t *mask) hidden;
 void sig_arrived(int sig, const siginfo_t *info, bool restart) hidden;
 void sig_interrupt_main(void) hidden;
+void sig_afterfork_child(struct g *gp) hidden;
+void sig_g_dead(struct g *gp) hidden;
+bool sig_info_restore(siginfo_t *info) hidden;
+bool sig_kicked(const siginfo_t *info) hidden;
 void sig_route_newg(uint64_t mask) hidden;
 bool sig_route_work(void) hidden;
 void sig_route(void) hidden;
 void sigpend_deliver(struct g *gp) hidden;
 void m_kpend_take(struct m *mp, struct g *gp) hidden;
 void m_kicks_drain(struct g *gp) hidden;
+
+/* sigq.c */
+bool sigq_push(struct sigq *q, int sig, const siginfo_t *info,
+	       bool process) hidden;
+bool sigq_push_back(struct sigq *q, int sig, const siginfo_t *info,
+		    bool process) hidden;
+struct sigq_node *sigq_take(struct sigq *q, int sig) hidden;
+void sigq_free(struct sigq_node *n) hidden;
+struct sigq_node *sigq_take_all(struct sigq *q) hidden;
+void sigq_afterfork_child(struct sigq *q) hidden;
+
 void sig_left_wake(struct g *gp) hidden;
 void sig_push(const sigset_t *set) hidden;
 void sig_push_unblocked(void) hidden;

@@ -82,6 +82,102 @@ static void tgkill_m(struct m *mp, int sig)
 	sys3(SYS_tgkill, sys0(SYS_getpid), mp->tid, sig);
 }
 
+/*
+ * Real-time signals the program may use queue once per send; the others
+ * merge, as glibc's two (SIGCANCEL, SIGSETXID) do here.
+ */
+static bool queues(int sig)
+{
+	return sig > GLIBC_SIGSETXID;
+}
+
+/*
+ * Keep info for gp's pending sig (the caller then sets its bit in
+ * sigpend); with none, the signal is as pthread_kill() sends it. A
+ * real-time signal that finds the pool used up is kept as one that
+ * merges (sigq_lost). Async-signal-safe.
+ */
+static void sig_queue(struct g *gp, int sig, const siginfo_t *info,
+		      bool process)
+{
+	if (info && !sigq_push(&gp->sigq, sig, info, process) && queues(sig))
+		atomic_fetch_or(&gp->sigq_lost, sigbit(sig));
+}
+
+/* As sig_queue(), for one the kernel gave back (sigq_push_back()). */
+static void sig_requeue(struct g *gp, int sig, const siginfo_t *info,
+			bool process)
+{
+	if (!sigq_push_back(&gp->sigq, sig, info, process) && queues(sig))
+		atomic_fetch_or(&gp->sigq_lost, sigbit(sig));
+}
+
+static void sig_send(struct g *gp, struct m *mp, int sig);
+
+/*
+ * Sent to the process, as the information shows it: by kill() or the
+ * kernel (a child's end, a timer); not by tgkill() or sigqueue(), which
+ * pthread_sigqueue() uses too.
+ */
+static bool sent_to_process(const siginfo_t *info)
+{
+	return info && info->si_code != SI_TKILL && info->si_code != SI_QUEUE;
+}
+
+/*
+ * A signal sent on with its information (sig_send()) keeps what the
+ * first send gave it. Only the thread-group leader may send a kernel's
+ * or kill()'s si_code (0 and up) or tgkill()'s; so such a signal goes as
+ * sigqueue() sends it, with the si_code it had in si_errno (which is 0
+ * but for seccomp's), and the handler's trampoline puts it back
+ * (sig_info_restore()) before anything reads it. Sent this way from
+ * every kernel thread, it also tells a signal the runtime sent to a
+ * kernel thread (sig_info_restore() is true) from one the process got
+ * (m_kpend_take()).
+ */
+#define INFO_TAG	 0x53500000 /* sent to a kernel thread */
+#define INFO_TAG_PROCESS 0x53510000 /* sent to the process */
+#define INFO_TAG_MASK	 0xffff0000
+
+static long queueinfo(long pid, pid_t tid, int sig, const siginfo_t *info)
+{
+	if (!tid)
+		return sys3(SYS_rt_sigqueueinfo, pid, sig, (long)info);
+	return sys4(SYS_rt_tgsigqueueinfo, pid, tid, sig, (long)info);
+}
+
+/* To kernel thread tid, or with tid 0 to the process. */
+static void send_info(pid_t tid, int sig, const siginfo_t *info)
+{
+	long pid = sys0(SYS_getpid);
+	siginfo_t si;
+
+	if ((info->si_code < 0 && info->si_code != SI_TKILL) ||
+	    info->si_errno) {
+		queueinfo(pid, tid, sig, info);
+		return;
+	}
+	si = *info;
+	si.si_errno = (int)((tid ? INFO_TAG : INFO_TAG_PROCESS) |
+			    (uint16_t)si.si_code);
+	si.si_code = SI_QUEUE;
+	queueinfo(pid, tid, sig, &si);
+}
+
+bool sig_info_restore(siginfo_t *info)
+{
+	uint32_t tag;
+
+	if (!info || info->si_code != SI_QUEUE)
+		return false;
+	tag = (uint32_t)info->si_errno & INFO_TAG_MASK;
+	if (tag != INFO_TAG && tag != INFO_TAG_PROCESS)
+		return false;
+	info->si_code = (int16_t)(info->si_errno & 0xffff);
+	info->si_errno = 0;
+	return tag == INFO_TAG;
+}
+
 /* Signals glibc keeps unblocked whatever the program asks. */
 #define UNBLOCKABLE                                          \
 	((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)) | \
@@ -109,10 +205,18 @@ void m_sigmask_set(struct m *mp, uint64_t mask)
  * left to take it, it goes back to the process, blocked on sysmon, and
  * stays pending there (sigpending() shows it) until a G unblocks it,
  * which makes sysmon look again. While the initial thread blocks nothing
- * (most programs) none of this costs anything. Only the signal's number
- * is kept, as for deferred signals.
+ * (most programs) none of this costs anything. The signal keeps its
+ * information, and a real-time one each send (sigq.c), as deferred
+ * signals do.
  */
 #define ROUTABLE (~UNBLOCKABLE)
+
+/* What sysmon took (on_sysmon()), with its information. */
+static struct sigq route_q;
+static _Atomic uint64_t route_q_lost; /* taken when route_q was full */
+
+static int g_kill_info(struct g *gp, int sig, const siginfo_t *info,
+		       bool process);
 
 static void route_dirty(void)
 {
@@ -157,7 +261,7 @@ static uint64_t g_mask(const struct g *gp)
 struct route_scan {
 	uint64_t want, found; /* route_mask() */
 	int sig;	      /* route_find() */
-	bool running;
+	bool running, pending;
 };
 
 static bool scan_accepts(struct g *gp, void *arg)
@@ -185,13 +289,21 @@ static bool scan_taker(struct g *gp, void *arg)
 {
 	const struct route_scan *s = arg;
 
+	if (s->pending) /* blocked now, as by a handler's mask */
+		return g_routable(gp) &&
+		       ((atomic_load(&gp->sigpend) |
+			 atomic_load(&gp->sigq.sending_sigs)) &
+			sigbit(s->sig));
 	return g_routable(gp) && !(g_mask(gp) & sigbit(s->sig)) &&
 	       (!s->running ||
 		atomic_load_explicit(&gp->status, memory_order_relaxed) ==
 			G_RUNNING);
 }
 
-/* The G to take sig, sent to the process, or NULL. */
+/*
+ * The G to take sig, sent to the process, or NULL: the initial G, a
+ * running G, a parked one, or one that has it pending already.
+ */
 static struct g *route_find(int sig)
 {
 	struct route_scan s = { .sig = sig, .running = true };
@@ -203,6 +315,14 @@ static struct g *route_find(int sig)
 	gp = stack_find(scan_taker, &s);
 	if (!gp) {
 		s.running = false;
+		gp = stack_find(scan_taker, &s);
+	}
+	/*
+	 * None takes it now, but one has sends of it pending: this one goes
+	 * behind them, as on the process's queue it would.
+	 */
+	if (!gp) {
+		s.pending = true;
 		gp = stack_find(scan_taker, &s);
 	}
 	return gp;
@@ -219,6 +339,8 @@ static bool on_sysmon(int sig, const siginfo_t *info, void *uc)
 	    sys_gettid() != atomic_load(&sched.sysmon_tid))
 		return false;
 	sigaddset(&((ucontext_t *)uc)->uc_sigmask, sig);
+	if (!sigq_push(&route_q, sig, info, true))
+		atomic_fetch_or(&route_q_lost, sigbit(sig));
 	atomic_fetch_or(&sched.sigroute, sigbit(sig));
 	sysmon_kick();
 	return true;
@@ -230,32 +352,91 @@ bool sig_route_work(void)
 	       atomic_load(&sched.sigroute_dirty);
 }
 
+/*
+ * In the child of fork(): nothing is pending in a new process, but a
+ * cancellation of the forking thread stays (shim/cancel.c); no thread of
+ * the parent's is sending to it. gp is the forking thread's G, if any.
+ */
+void sig_afterfork_child(struct g *gp)
+{
+	memset(&route_q, 0, sizeof(route_q));
+	atomic_store(&route_q_lost, 0);
+	atomic_store(&sched.sigroute, 0);
+	sigq_afterfork_child(gp ? &gp->sigq : NULL);
+	if (gp) {
+		atomic_fetch_and(&gp->sigpend, sigbit(GLIBC_SIGCANCEL));
+		atomic_store(&gp->sigq_lost, 0);
+		/* Senders of the parent's counted in it are not here. */
+		atomic_store(&gp->kick, 0);
+	}
+}
+
+/*
+ * gp has ended. What was sent to it goes with it; what was sent to the
+ * process and routed to it goes back to the process, for another thread
+ * to take (the kernel's retargeting of an exiting thread's share).
+ * Routing may still pick it meanwhile: g_kill_info() then reroutes too.
+ */
+static void reroute(struct g *gp)
+{
+	struct sigq_node *n = sigq_take_all(&gp->sigq), *q;
+
+	for (q = n; q; q = q->next)
+		if (q->process)
+			send_info(0, q->info.si_signo, &q->info);
+	sigq_free(n);
+}
+
+void sig_g_dead(struct g *gp)
+{
+	/* Pairs with g_kill_info(): it queues, then looks at closed. */
+	atomic_store(&gp->sigq.closed, true);
+	reroute(gp);
+	atomic_store(&gp->sigq_lost, 0);
+}
+
 /* On sysmon: hand the signals it took to their Gs; mind new takers. */
 void sig_route(void)
 {
-	uint64_t bits = atomic_exchange(&sched.sigroute, 0), back = 0, sent;
+	uint64_t bits = atomic_exchange(&sched.sigroute, 0), sent = 0;
 	long pid = sys0(SYS_getpid);
 	int sig;
 
 	if (atomic_exchange(&sched.sigroute_dirty, false))
 		route_mask();
 	for (sig = 1; sig <= 64; sig++) {
+		struct sigq_node *n, *q;
 		struct g *gp;
+		bool plain;
 
 		if (!(bits & sigbit(sig)))
 			continue;
+		n = sigq_take(&route_q, sig);
+		/*
+		 * A bit without a node went with the nodes of an earlier
+		 * round: only one the pool had no room for goes bare.
+		 */
+		plain = atomic_fetch_and(&route_q_lost, ~sigbit(sig)) &
+			sigbit(sig);
 		gp = route_find(sig);
+		for (q = n; q; q = q->next) {
+			if (gp)
+				g_kill_info(gp, sig, &q->info, true);
+			else /* pending on the process, blocked here */
+				send_info(0, sig, &q->info);
+		}
+		if (plain) {
+			if (gp)
+				g_kill_info(gp, sig, NULL, true);
+			else
+				sys2(SYS_kill, pid, sig);
+		}
+		sigq_free(n);
 		if (gp)
-			g_kill(gp, sig);
-		else
-			back |= sigbit(sig);
+			sent |= sigbit(sig);
 	}
-	sent = bits & ~back;
 	if (sent)
 		sys4(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)&sent, 0, 8);
-	for (sig = 1; sig <= 64; sig++)
-		if (back & sigbit(sig))
-			sys2(SYS_kill, pid, sig); /* pending, blocked here */
 }
 
 /*
@@ -326,22 +507,52 @@ void g_sigmask_end(uint64_t old)
 }
 
 /*
+ * Send gp's pending signals in want to mp, the kernel thread it runs on
+ * (it stays there meanwhile: it is the caller, or the caller is counted
+ * in its kick). One sender at a time, so that sends of one signal reach
+ * the kernel in the order they were made: a caller that finds another
+ * sending adds its want for that one to send, and returns. That one may
+ * be the G itself, whose handlers run as it sends to itself, and which
+ * then sends what they left when they return.
+ */
+static void g_deliver(struct g *gp, struct m *mp, uint64_t want)
+{
+	bool sent = false;
+
+	for (;;) {
+		uint64_t bits;
+		int sig;
+
+		atomic_fetch_or(&gp->sigq.more, want);
+		if (atomic_exchange(&gp->sigq.sending, true))
+			return;
+		want = atomic_exchange(&gp->sigq.more, 0);
+		bits = atomic_fetch_and(&gp->sigpend, ~want) & want;
+		for (sig = 1; bits; sig++) {
+			if (!(bits & sigbit(sig)))
+				continue;
+			bits &= ~sigbit(sig);
+			sig_send(gp, mp, sig);
+			sent = true;
+		}
+		/* Pairs with the exchange: wants added meanwhile are seen. */
+		atomic_store(&gp->sigq.sending, false);
+		want = atomic_load(&gp->sigq.more);
+		if (!want)
+			break;
+	}
+	if (sent && gp != getg())
+		atomic_fetch_or(&gp->kick, KICK_SENT);
+}
+
+/*
  * Send the G's pending signals that it does not block to its M, which is
- * running it: the kernel runs their handlers on the way back from the
- * system call. Blocked ones stay in sigpend.
+ * running it: the kernel runs their handlers on the way back from each
+ * system call, in order. Blocked ones stay in sigpend.
  */
 void sigpend_deliver(struct g *gp)
 {
-	uint64_t set =
-		atomic_fetch_and(&gp->sigpend, gp->sigmask) & ~gp->sigmask;
-	int sig;
-
-	for (sig = 1; set; sig++) {
-		if (!(set & sigbit(sig)))
-			continue;
-		set &= ~sigbit(sig);
-		tgkill_m(gp->m, sig); /* delivered before this returns */
-	}
+	g_deliver(gp, gp->m, ~gp->sigmask);
 }
 
 /*
@@ -430,10 +641,11 @@ static void sig_bounce(struct m *mp, int sig, const siginfo_t *info, void *uc)
  * its look at sigpend: KICK_LEFT has g0 end that wait once the G is
  * parked (sig_left_wake()).
  */
-static void sig_leave(struct g *gp, int sig)
+static void sig_leave(struct g *gp, int sig, const siginfo_t *info)
 {
 	uint32_t st = SLEEP_AWAKE;
 
+	sig_requeue(gp, sig, info, sent_to_process(info));
 	atomic_fetch_or(&gp->sigpend, sigbit(sig));
 	atomic_compare_exchange_strong(&gp->intr, &st, SLEEP_WOKEN);
 	atomic_fetch_or(&gp->kick, KICK_LEFT);
@@ -459,8 +671,8 @@ static void sig_leave(struct g *gp, int sig)
  * kernel thread raised at itself (raised_here()): both run here and now,
  * as natively; threads the shim did not create take theirs as natively.
  *
- * Only the signal's number is kept for later: its handler then sees it as
- * sent by pthread_kill() from this process. Async-signal-safe.
+ * The signal is kept with its information (sig_queue()): its handler
+ * later sees what it would have seen now. Async-signal-safe.
  */
 bool sig_defer(int sig, const siginfo_t *info, void *uc)
 {
@@ -482,12 +694,12 @@ bool sig_defer(int sig, const siginfo_t *info, void *uc)
 		return false;
 	thread = info->si_code == SI_TKILL;
 	if (!(gp->flags & G_G0)) {
-		sig_leave(gp, sig);
+		sig_leave(gp, sig, info);
 		return true;
 	}
 	to = gp->m->curg;
 	if (to && (thread || !(to->sigmask & sigbit(sig)))) {
-		sig_leave(to, sig);
+		sig_leave(to, sig, info);
 		return true;
 	}
 	if (!(g_main.sigmask & sigbit(sig)) &&
@@ -501,9 +713,10 @@ bool sig_defer(int sig, const siginfo_t *info, void *uc)
 		 */
 		if (atomic_load(&g_main.status) == G_RUNNING && mm &&
 		    mm != gp->m && mm->curg == &g_main) {
-			tgkill_m(mm, sig);
+			send_info(mm->tid, sig, info);
 			return true;
 		}
+		sig_queue(&g_main, sig, info, sent_to_process(info));
 		atomic_fetch_or(&g_main.sigpend, sigbit(sig));
 		sysmon_poke();
 		return true;
@@ -623,7 +836,7 @@ void sig_interrupt_main(void)
 		ready &= ~sigbit(sig);
 		if (atomic_fetch_and(&g_main.sigpend, ~sigbit(sig)) &
 		    sigbit(sig))
-			g_kill(&g_main, sig);
+			g_kill_info(&g_main, sig, NULL, false); /* as kept */
 	}
 
 	sleep_wake(&g_main);
@@ -685,6 +898,38 @@ static void m_kill(struct g *gp, struct m *mp, int sig)
 }
 
 /*
+ * gp's pending sig, its bit taken from sigpend, goes to mp's kernel
+ * thread as m_kill() sends it: with the information kept for it, once
+ * per send kept for a real-time signal (which then goes only as kept:
+ * a bit without a send kept is one a taker sent already), once for the
+ * others (the kernel merges them). Not in a handler.
+ */
+static void sig_send(struct g *gp, struct m *mp, int sig)
+{
+	struct sigq_node *n, *q;
+	bool lost = atomic_load(&gp->sigq_lost) & sigbit(sig);
+
+	atomic_fetch_or(&gp->sigq.sending_sigs, sigbit(sig)); /* route_find() */
+	n = sigq_take(&gp->sigq, sig);
+	if (lost)
+		lost = atomic_fetch_and(&gp->sigq_lost, ~sigbit(sig)) &
+		       sigbit(sig);
+	if (!n) {
+		if (!queues(sig) || lost)
+			m_kill(gp, mp, sig);
+	} else {
+		if (gp->sigmask & sigbit(sig))
+			atomic_store(&mp->kpend, true);
+		for (q = n; q; q = queues(sig) ? q->next : NULL)
+			send_info(mp->tid, sig, &q->info);
+		if (lost)
+			tgkill_m(mp, sig);
+		sigq_free(n);
+	}
+	atomic_fetch_and(&gp->sigq.sending_sigs, ~sigbit(sig));
+}
+
+/*
  * The calling G leaves mp (mcall()): signals pending on the kernel thread
  * that the G blocks are the G's, and go into its sigpend. rt_sigtimedwait
  * takes those sent to the thread before those sent to the process.
@@ -705,9 +950,21 @@ void m_kpend_take(struct m *mp, struct g *gp)
 			continue;
 		pend &= ~sigbit(sig);
 		one = sigbit(sig);
-		if (sys4(SYS_rt_sigtimedwait, (long)&one, (long)&si, (long)&now,
-			 8) == sig)
+		while (sys4(SYS_rt_sigtimedwait, (long)&one, (long)&si,
+			    (long)&now, 8) == sig) {
+			/*
+			 * Sent to the process and not for the G (the kernel
+			 * gives those after the thread's own): back to it.
+			 */
+			if (!sig_info_restore(&si) && sent_to_process(&si)) {
+				send_info(0, sig, &si);
+				break;
+			}
+			sig_requeue(gp, sig, &si, sent_to_process(&si));
 			atomic_fetch_or(&gp->sigpend, sigbit(sig));
+			if (!queues(sig))
+				break;
+		}
 	}
 }
 
@@ -715,15 +972,8 @@ void m_kpend_take(struct m *mp, struct g *gp)
 static void sig_push_bits(uint64_t want)
 {
 	struct g *gp = getg();
-	uint64_t bits = atomic_fetch_and(&gp->sigpend, ~want) & want;
-	int sig;
 
-	for (sig = 1; bits; sig++) {
-		if (!(bits & sigbit(sig)))
-			continue;
-		bits &= ~sigbit(sig);
-		m_kill(gp, gp->m, sig);
-	}
+	g_deliver(gp, gp->m, want);
 }
 
 /*
@@ -764,22 +1014,42 @@ int g_sigpending(sigset_t *set)
 
 /*
  * kill(), sigqueue() or pidfd_send_signal() of sig, with info, to the
- * calling process: true if it went to the calling thread instead. When
- * the initial thread sends it and does not block it, the kernel gives it
- * to the initial thread, the thread-group leader, before the call
- * returns (CPython's test_signal counts on it). Here the initial G may
- * run on any kernel thread, while the leader's idles: so the signal goes
- * straight to the calling kernel thread, with the information the send
- * to the process would carry (a thread may send itself any).
+ * calling process: true if the runtime gave it to a thread, false if it
+ * is for the kernel to send. When the initial thread sends it and does
+ * not block it, the kernel gives it to the initial thread, the
+ * thread-group leader, before the call returns (CPython's test_signal
+ * counts on it). Here the initial G may run on any kernel thread, while
+ * the leader's idles: so the signal goes straight to the calling kernel
+ * thread, with the information the send to the process would carry.
+ * When the initial thread blocks it, the kernel would pick a thread that
+ * does not, and have it on its way to that thread before the call
+ * returns: a taker is picked here (route_find()) and the signal left
+ * for it at once. With none, the kernel keeps it pending on the process.
  */
 bool sig_send_self(int sig, const siginfo_t *info)
 {
-	struct g *gp = getg();
+	struct g *gp = getg(), *to;
 
-	if (gp != &g_main || sig < 1 || sig > 64 || (gp->sigmask & sigbit(sig)))
+	if (sig < 1 || sig > 64)
 		return false;
-	return sys4(SYS_rt_tgsigqueueinfo, sys0(SYS_getpid), sys_gettid(), sig,
-		    (long)info) == 0;
+	if (gp == &g_main && !(gp->sigmask & sigbit(sig))) {
+		send_info((pid_t)sys_gettid(), sig, info);
+		return true;
+	}
+	if (!(g_main.sigmask & sigbit(sig)) || !(ROUTABLE & sigbit(sig)))
+		return false;
+	to = route_find(sig);
+	if (!to)
+		return false;
+	if (to != gp) {
+		g_kill_info(to, sig, info, true);
+	} else if (!(gp->sigmask & sigbit(sig))) {
+		send_info((pid_t)sys_gettid(), sig, info);
+	} else { /* behind those it has pending */
+		sig_queue(gp, sig, info, true);
+		atomic_fetch_or(&gp->sigpend, sigbit(sig));
+	}
+	return true;
 }
 
 /*
@@ -813,6 +1083,47 @@ void sig_left_wake(struct g *gp)
 }
 
 /*
+ * The kick: a G running on mp is to send itself its pending signals,
+ * which then run in order, one after the other, as the kernel runs a
+ * thread's (a sender's own sends would reach the kernel thread while
+ * the G's are on their way, and overtake them). It is a SIGCANCEL that
+ * pthread_cancel() never sends (sig_kicked()).
+ */
+#define KICK_VALUE 0x4b49434b
+
+static void kick(struct m *mp)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	si.si_signo = GLIBC_SIGCANCEL;
+	si.si_code = SI_QUEUE;
+	si.si_pid = (pid_t)sys0(SYS_getpid);
+	si.si_value.sival_int = KICK_VALUE;
+	sys4(SYS_rt_tgsigqueueinfo, si.si_pid, mp->tid, GLIBC_SIGCANCEL,
+	     (long)&si);
+}
+
+/*
+ * SIGCANCEL with info: true if it is a kick, taken here. On a G in the
+ * program's code the G sends itself its pending signals now; inside the
+ * runtime it does so as it leaves (rt_exit()). Async-signal-safe.
+ */
+bool sig_kicked(const siginfo_t *info)
+{
+	struct g *gp = getg();
+
+	if (info->si_code != SI_QUEUE ||
+	    info->si_value.sival_int != KICK_VALUE ||
+	    info->si_pid != sys0(SYS_getpid))
+		return false;
+	if (gp && !(gp->flags & (G_G0 | G_LOCKED)) && gp->rtdepth == 0 &&
+	    g_sigready(gp))
+		sigpend_deliver(gp);
+	return true;
+}
+
+/*
  * sig, left in gp's sigpend, goes to the kernel thread gp runs on, if it
  * runs (in the program's code or in a system call, which the signal
  * interrupts as it would natively). Not once it waits on the netpoller
@@ -840,9 +1151,19 @@ static bool kill_running(struct g *gp, int sig, bool keep)
 		  ((gp->flags & G_WIRED) ||
 		   (!(k & KICK_LEAVING) &&
 		    atomic_load(&gp->status) == G_RUNNING && mp->curg == gp));
-	if (running && (keep || atomic_fetch_and(&gp->sigpend, ~sigbit(sig)) &
-					sigbit(sig))) {
+	if (running && keep) {
 		m_kill(gp, mp, sig);
+		atomic_fetch_or(&gp->kick, KICK_SENT);
+	} else if (running &&
+		   ((gp->flags & G_WIRED) || (gp->sigmask & sigbit(sig)) ||
+		    __atomic_load_n(&gp->sysdepth, __ATOMIC_RELAXED))) {
+		/*
+		 * The signal itself: a system call must end for it, a
+		 * sigwait() take it, a wired G's own thread wait for it.
+		 */
+		g_deliver(gp, mp, sigbit(sig));
+	} else if (running) {
+		kick(mp);
 		atomic_fetch_or(&gp->kick, KICK_SENT);
 	}
 	atomic_fetch_sub(&gp->kick, KICK_ONE);
@@ -874,11 +1195,14 @@ void m_kicks_drain(struct g *gp)
 }
 
 /*
- * pthread_kill() of a G: 0 or EINVAL. A signal the G blocks waits in its
- * sigpend until the G unblocks it; one whose default action ends the
- * process does so at once, even if the G is parked.
+ * Send sig to gp, with info kept for it until it runs (NULL: as
+ * pthread_kill() sends it); process: it was sent to the process, and
+ * routed. 0 or EINVAL. A signal the G blocks waits in its sigpend until
+ * the G unblocks it; one whose default action ends the process does so
+ * at once, even if the G is parked.
  */
-int g_kill(struct g *gp, int sig)
+static int g_kill_info(struct g *gp, int sig, const siginfo_t *info,
+		       bool process)
 {
 	if (sig < 1 || sig > 64)
 		return EINVAL;
@@ -890,15 +1214,38 @@ int g_kill(struct g *gp, int sig)
 		m_kill(gp, gp->m, sig);
 		return 0;
 	}
+	sig_queue(gp, sig, info, process);
 	atomic_fetch_or(&gp->sigpend, sigbit(sig));
 	/* Pairs with g_sigmask(): it sets the mask, then looks at sigpend. */
 	atomic_thread_fence(memory_order_seq_cst);
+	if (process && atomic_load(&gp->sigq.closed)) {
+		reroute(gp); /* it ended meanwhile */
+		return 0;
+	}
 	if (kill_running(gp, sig, false))
 		return 0;
 	if (gp->sigmask & sigbit(sig))
 		return 0; /* it waits in sigpend until unblocked */
 	g_interrupt(gp);
 	return 0;
+}
+
+/*
+ * pthread_kill() of a G. A real-time signal is kept once per send, with
+ * the information the kernel gives a tgkill().
+ */
+int g_kill(struct g *gp, int sig)
+{
+	siginfo_t si;
+
+	if (!queues(sig) || sig > 64 || gp == getg())
+		return g_kill_info(gp, sig, NULL, false);
+	memset(&si, 0, sizeof(si));
+	si.si_signo = sig;
+	si.si_code = SI_TKILL;
+	si.si_pid = (pid_t)sys0(SYS_getpid);
+	si.si_uid = (uid_t)sys0(SYS_getuid);
+	return g_kill_info(gp, sig, &si, false);
 }
 
 /*

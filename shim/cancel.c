@@ -57,6 +57,11 @@ static void cancel_handler(int sig, siginfo_t *si, void *uc)
 	struct g *gp = getg();
 	int saved = errno;
 
+	sig_info_restore(si); /* as first sent */
+	if (sig_kicked(si)) {
+		errno = saved;
+		return;
+	}
 	/* As glibc's: only this process's pthread_cancel() sends it. */
 	if (si->si_code != SI_TKILL || si->si_pid != sys0(SYS_getpid))
 		return;

@@ -372,6 +372,7 @@ static void trampoline(int sig, siginfo_t *info, void *uc)
 	int flags = a->sa_flags;
 	void (*handler)(int) = a->sa_handler;
 
+	sig_info_restore(info); /* as first sent */
 	/*
 	 * Not here, not now (the runtime's code, g0): it goes where it
 	 * belongs. A one-shot handler, which the kernel has reset for this

@@ -199,25 +199,29 @@ DEFINE(LONG, int, system, (const char *command), (command))
  * Signals. The sigwait family takes from the kernel's pending signals, so
  * those left for the G first go there (sig_push()).
  */
-#define DEFINE_SIGWAIT(enter, name, params, args)             \
-	SPROUT_EXPORT int name params                         \
-	{                                                     \
-		const sigset_t *s = set; /* may be NULL */    \
-                                                              \
-		__asm__("" : "+r"(s));                        \
-		if (!shim_on())                               \
-			return REAL(name) args;               \
-		if (s && shim_on_g())                         \
-			sig_push(s);                          \
-		return BLOCKING(enter, int, REAL(name) args); \
+#define DEFINE_SIGWAIT(enter, name, params, args, info)             \
+	SPROUT_EXPORT int name params                               \
+	{                                                           \
+		const sigset_t *s = set; /* may be NULL */          \
+		int r;                                              \
+                                                                    \
+		__asm__("" : "+r"(s));                              \
+		if (!shim_on())                                     \
+			return REAL(name) args;                     \
+		if (s && shim_on_g())                               \
+			sig_push(s);                                \
+		r = BLOCKING(enter, int, REAL(name) args);          \
+		if (r > 0)                                          \
+			sig_info_restore(info); /* as first sent */ \
+		return r;                                           \
 	}
 
-DEFINE_SIGWAIT(LONG, sigwait, (const sigset_t *set, int *sig), (set, sig))
+DEFINE_SIGWAIT(LONG, sigwait, (const sigset_t *set, int *sig), (set, sig), NULL)
 DEFINE_SIGWAIT(LONG, sigwaitinfo, (const sigset_t *set, siginfo_t *info),
-	       (set, info))
+	       (set, info), info)
 DEFINE_SIGWAIT(LONG_IF(!t || t->tv_sec || t->tv_nsec), sigtimedwait,
 	       (const sigset_t *set, siginfo_t *info, const struct timespec *t),
-	       (set, info, t))
+	       (set, info, t), info)
 
 /*
  * sigsuspend: the G's mask is the call's meanwhile, as the thread's is

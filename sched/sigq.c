@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Queued signals: a signal left pending for a G (signal.c) keeps its
+ * siginfo_t here, and a real-time one is kept once per send, as the
+ * kernel queues it for a thread. The G's sigpend says which signals are
+ * pending; its queue says with what, and for a real-time signal how many
+ * times.
+ *
+ * Signals are queued from handlers too (a signal that lands in runtime
+ * code, or on sysmon), so queueing takes no lock and allocates from a
+ * fixed pool: a node is a bit taken in a bitmap, and the queue a stack
+ * pushed with compare-and-swap. Taking from a queue is done outside
+ * handlers, under the queue's lock: the taker moves the stack, oldest
+ * first, to the end of a list of its own and takes from that list. When
+ * the pool is used up a signal is still pending, as a bit in sigpend: it
+ * keeps its number only, and a real-time one merges.
+ */
+#include <signal.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "runtime.h"
+#include "../arch/x86_64/sys.h"
+
+#define SIGQ_NODES 4096
+
+static struct sigq_node pool[SIGQ_NODES];
+static _Atomic uint64_t used[SIGQ_NODES / 64];
+
+static struct sigq_node *node_alloc(void)
+{
+	unsigned int w;
+
+	for (w = 0; w < SIGQ_NODES / 64; w++) {
+		uint64_t u =
+			atomic_load_explicit(&used[w], memory_order_relaxed);
+
+		while (~u) {
+			int b = __builtin_ctzll(~u);
+
+			if (atomic_compare_exchange_weak(&used[w], &u,
+							 u | (1ull << b)))
+				return &pool[w * 64 + b];
+		}
+	}
+	return NULL;
+}
+
+static void node_free(struct sigq_node *n)
+{
+	size_t i = (size_t)(n - pool);
+
+	atomic_fetch_and(&used[i / 64], ~(1ull << (i % 64)));
+}
+
+/*
+ * Queue info for sig on q; process: it was sent to the process. False if
+ * the pool is used up: the caller keeps the signal's number only.
+ * Async-signal-safe.
+ */
+static bool push(struct sigq_node *_Atomic *stack, int sig,
+		 const siginfo_t *info, bool process)
+{
+	struct sigq_node *n = node_alloc(), *head;
+
+	if (!n)
+		return false;
+	n->info = *info;
+	n->info.si_signo = sig;
+	n->process = process;
+	head = atomic_load_explicit(stack, memory_order_relaxed);
+	do
+		n->next = head;
+	while (!atomic_compare_exchange_weak(stack, &head, n));
+	return true;
+}
+
+bool sigq_push(struct sigq *q, int sig, const siginfo_t *info, bool process)
+{
+	return push(&q->in, sig, info, process);
+}
+
+/*
+ * As sigq_push(), but ahead of what is queued: info came back from the
+ * kernel, sent before anything still queued (a signal the runtime sent
+ * on that landed where it had to wait again). Async-signal-safe.
+ */
+bool sigq_push_back(struct sigq *q, int sig, const siginfo_t *info,
+		    bool process)
+{
+	return push(&q->back, sig, info, process);
+}
+
+/* A pushed stack, oldest first. */
+static struct sigq_node *reversed(struct sigq_node *n)
+{
+	struct sigq_node *fifo = NULL;
+
+	while (n) {
+		struct sigq_node *next = n->next;
+
+		n->next = fifo;
+		fifo = n;
+		n = next;
+	}
+	return fifo;
+}
+
+/*
+ * q->lock held: what came back goes to the head of q's list, what was
+ * pushed to its end, each in order.
+ */
+static void splice(struct sigq *q)
+{
+	struct sigq_node *back = reversed(atomic_exchange(&q->back, NULL));
+	struct sigq_node *in = reversed(atomic_exchange(&q->in, NULL));
+	struct sigq_node **tail;
+
+	if (back) {
+		for (tail = &back; *tail; tail = &(*tail)->next)
+			;
+		*tail = q->list;
+		q->list = back;
+	}
+	for (tail = &q->list; *tail; tail = &(*tail)->next)
+		;
+	*tail = in;
+}
+
+/*
+ * Take sig's nodes off q, oldest first, as a list the caller gives back
+ * with sigq_free(); NULL if none. Not in a handler.
+ */
+struct sigq_node *sigq_take(struct sigq *q, int sig)
+{
+	struct sigq_node **pp, *taken = NULL, **tp = &taken;
+
+	if (!atomic_load_explicit(&q->in, memory_order_relaxed) &&
+	    !atomic_load_explicit(&q->back, memory_order_relaxed) && !q->list)
+		return NULL;
+	lock(&q->lock);
+	splice(q);
+	for (pp = &q->list; *pp;) {
+		struct sigq_node *n = *pp;
+
+		if (n->info.si_signo != sig) {
+			pp = &n->next;
+			continue;
+		}
+		*pp = n->next;
+		n->next = NULL;
+		*tp = n;
+		tp = &n->next;
+	}
+	unlock(&q->lock);
+	return taken;
+}
+
+void sigq_free(struct sigq_node *n)
+{
+	while (n) {
+		struct sigq_node *next = n->next;
+
+		node_free(n);
+		n = next;
+	}
+}
+
+/* Take everything queued on q, oldest first. Not in a handler. */
+struct sigq_node *sigq_take_all(struct sigq *q)
+{
+	struct sigq_node *n;
+
+	if (!atomic_load_explicit(&q->in, memory_order_relaxed) &&
+	    !atomic_load_explicit(&q->back, memory_order_relaxed) && !q->list)
+		return NULL;
+	lock(&q->lock);
+	splice(q);
+	n = q->list;
+	q->list = NULL;
+	unlock(&q->lock);
+	return n;
+}
+
+/*
+ * In the child of fork(): no signal is pending in a new process, and the
+ * nodes of the Gs left behind are free again. q is the forking G's,
+ * if any.
+ */
+void sigq_afterfork_child(struct sigq *q)
+{
+	if (q)
+		memset(q, 0, sizeof(*q));
+	memset(used, 0, sizeof(used));
+}
