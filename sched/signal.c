@@ -217,6 +217,29 @@ static _Atomic uint64_t route_q_lost; /* taken when route_q was full */
 
 static int g_kill_info(struct g *gp, int sig, const siginfo_t *info,
 		       bool process);
+static void g_post(struct g *gp, int sig, const siginfo_t *info, bool process);
+
+/*
+ * A G sending a signal holds off its own handlers meanwhile (as inside
+ * the runtime): a handler that parked it while it is counted in another
+ * G's kick (kill_running()) would keep that G spinning as it leaves its
+ * M, and one that sent again would find its own lock taken.
+ */
+static bool hold(void)
+{
+	struct g *gp = getg();
+
+	if (!gp || (gp->flags & (G_G0 | G_LOCKED | G_WIRED)))
+		return false;
+	rt_enter();
+	return true;
+}
+
+static void release(bool held)
+{
+	if (held)
+		rt_exit();
+}
 
 static void route_dirty(void)
 {
@@ -1204,6 +1227,8 @@ void m_kicks_drain(struct g *gp)
 static int g_kill_info(struct g *gp, int sig, const siginfo_t *info,
 		       bool process)
 {
+	bool held;
+
 	if (sig < 1 || sig > 64)
 		return EINVAL;
 	if (!(gp->sigmask & sigbit(sig)) && acts_on_process(sig)) {
@@ -1214,20 +1239,28 @@ static int g_kill_info(struct g *gp, int sig, const siginfo_t *info,
 		m_kill(gp, gp->m, sig);
 		return 0;
 	}
+	held = hold();
+	g_post(gp, sig, info, process);
+	release(held);
+	return 0;
+}
+
+/* g_kill_info() of another G, its handlers held off. */
+static void g_post(struct g *gp, int sig, const siginfo_t *info, bool process)
+{
 	sig_queue(gp, sig, info, process);
 	atomic_fetch_or(&gp->sigpend, sigbit(sig));
 	/* Pairs with g_sigmask(): it sets the mask, then looks at sigpend. */
 	atomic_thread_fence(memory_order_seq_cst);
 	if (process && atomic_load(&gp->sigq.closed)) {
 		reroute(gp); /* it ended meanwhile */
-		return 0;
+		return;
 	}
 	if (kill_running(gp, sig, false))
-		return 0;
+		return;
 	if (gp->sigmask & sigbit(sig))
-		return 0; /* it waits in sigpend until unblocked */
+		return; /* it waits in sigpend until unblocked */
 	g_interrupt(gp);
-	return 0;
 }
 
 /*
@@ -1259,12 +1292,15 @@ int g_kill(struct g *gp, int sig)
  */
 void g_cancel_kick(struct g *gp, bool now)
 {
+	bool held = hold();
+
 	atomic_fetch_or(&gp->sigpend, sigbit(GLIBC_SIGCANCEL));
 	/* Pairs with the G's publishing of its wait, as in g_kill(). */
 	atomic_thread_fence(memory_order_seq_cst);
 	if (now)
 		kill_running(gp, GLIBC_SIGCANCEL, true);
 	g_interrupt(gp);
+	release(held);
 }
 
 /*
