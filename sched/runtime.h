@@ -563,13 +563,10 @@ void m_kpend_take(struct m *mp, struct g *gp) hidden;
 void m_kicks_drain(struct g *gp) hidden;
 
 /* sigq.c */
-bool sigq_push(struct sigq *q, int sig, const siginfo_t *info,
-	       bool process) hidden;
-bool sigq_push_back(struct sigq *q, int sig, const siginfo_t *info,
-		    bool process) hidden;
+bool sigq_push(struct sigq *q, int sig, const siginfo_t *info, bool process,
+	       bool back) hidden;
 struct sigq_node *sigq_take(struct sigq *q, int sig) hidden;
 void sigq_free(struct sigq_node *n) hidden;
-struct sigq_node *sigq_take_all(struct sigq *q) hidden;
 void sigq_afterfork_child(struct sigq *q) hidden;
 
 void sig_left_wake(struct g *gp) hidden;

@@ -93,22 +93,17 @@ static bool queues(int sig)
 
 /*
  * Keep info for gp's pending sig (the caller then sets its bit in
- * sigpend); with none, the signal is as pthread_kill() sends it. A
+ * sigpend); with none, the signal is as pthread_kill() sends it. back:
+ * the kernel gave it back (it landed where it waits again), and it goes
+ * ahead of what is queued (sigq_push()). A
  * real-time signal that finds the pool used up is kept as one that
  * merges (sigq_lost). Async-signal-safe.
  */
 static void sig_queue(struct g *gp, int sig, const siginfo_t *info,
-		      bool process)
+		      bool process, bool back)
 {
-	if (info && !sigq_push(&gp->sigq, sig, info, process) && queues(sig))
-		atomic_fetch_or(&gp->sigq_lost, sigbit(sig));
-}
-
-/* As sig_queue(), for one the kernel gave back (sigq_push_back()). */
-static void sig_requeue(struct g *gp, int sig, const siginfo_t *info,
-			bool process)
-{
-	if (!sigq_push_back(&gp->sigq, sig, info, process) && queues(sig))
+	if (info && !sigq_push(&gp->sigq, sig, info, process, back) &&
+	    queues(sig))
 		atomic_fetch_or(&gp->sigq_lost, sigbit(sig));
 }
 
@@ -218,28 +213,6 @@ static _Atomic uint64_t route_q_lost; /* taken when route_q was full */
 static int g_kill_info(struct g *gp, int sig, const siginfo_t *info,
 		       bool process);
 static void g_post(struct g *gp, int sig, const siginfo_t *info, bool process);
-
-/*
- * A G sending a signal holds off its own handlers meanwhile (as inside
- * the runtime): a handler that parked it while it is counted in another
- * G's kick (kill_running()) would keep that G spinning as it leaves its
- * M, and one that sent again would find its own lock taken.
- */
-static bool hold(void)
-{
-	struct g *gp = getg();
-
-	if (!gp || (gp->flags & (G_G0 | G_LOCKED | G_WIRED)))
-		return false;
-	rt_enter();
-	return true;
-}
-
-static void release(bool held)
-{
-	if (held)
-		rt_exit();
-}
 
 static void route_dirty(void)
 {
@@ -362,7 +335,7 @@ static bool on_sysmon(int sig, const siginfo_t *info, void *uc)
 	    sys_gettid() != atomic_load(&sched.sysmon_tid))
 		return false;
 	sigaddset(&((ucontext_t *)uc)->uc_sigmask, sig);
-	if (!sigq_push(&route_q, sig, info, true))
+	if (!sigq_push(&route_q, sig, info, true, false))
 		atomic_fetch_or(&route_q_lost, sigbit(sig));
 	atomic_fetch_or(&sched.sigroute, sigbit(sig));
 	sysmon_kick();
@@ -402,7 +375,7 @@ void sig_afterfork_child(struct g *gp)
  */
 static void reroute(struct g *gp)
 {
-	struct sigq_node *n = sigq_take_all(&gp->sigq), *q;
+	struct sigq_node *n = sigq_take(&gp->sigq, 0), *q;
 
 	for (q = n; q; q = q->next)
 		if (q->process)
@@ -668,7 +641,7 @@ static void sig_leave(struct g *gp, int sig, const siginfo_t *info)
 {
 	uint32_t st = SLEEP_AWAKE;
 
-	sig_requeue(gp, sig, info, sent_to_process(info));
+	sig_queue(gp, sig, info, sent_to_process(info), true);
 	atomic_fetch_or(&gp->sigpend, sigbit(sig));
 	atomic_compare_exchange_strong(&gp->intr, &st, SLEEP_WOKEN);
 	atomic_fetch_or(&gp->kick, KICK_LEFT);
@@ -739,7 +712,7 @@ bool sig_defer(int sig, const siginfo_t *info, void *uc)
 			send_info(mm->tid, sig, info);
 			return true;
 		}
-		sig_queue(&g_main, sig, info, sent_to_process(info));
+		sig_queue(&g_main, sig, info, sent_to_process(info), false);
 		atomic_fetch_or(&g_main.sigpend, sigbit(sig));
 		sysmon_poke();
 		return true;
@@ -983,7 +956,7 @@ void m_kpend_take(struct m *mp, struct g *gp)
 				send_info(0, sig, &si);
 				break;
 			}
-			sig_requeue(gp, sig, &si, sent_to_process(&si));
+			sig_queue(gp, sig, &si, sent_to_process(&si), true);
 			atomic_fetch_or(&gp->sigpend, sigbit(sig));
 			if (!queues(sig))
 				break;
@@ -1069,7 +1042,7 @@ bool sig_send_self(int sig, const siginfo_t *info)
 	} else if (!(gp->sigmask & sigbit(sig))) {
 		send_info((pid_t)sys_gettid(), sig, info);
 	} else { /* behind those it has pending */
-		sig_queue(gp, sig, info, true);
+		sig_queue(gp, sig, info, true, false);
 		atomic_fetch_or(&gp->sigpend, sigbit(sig));
 	}
 	return true;
@@ -1227,8 +1200,6 @@ void m_kicks_drain(struct g *gp)
 static int g_kill_info(struct g *gp, int sig, const siginfo_t *info,
 		       bool process)
 {
-	bool held;
-
 	if (sig < 1 || sig > 64)
 		return EINVAL;
 	if (!(gp->sigmask & sigbit(sig)) && acts_on_process(sig)) {
@@ -1239,16 +1210,22 @@ static int g_kill_info(struct g *gp, int sig, const siginfo_t *info,
 		m_kill(gp, gp->m, sig);
 		return 0;
 	}
-	held = hold();
+	/*
+	 * Inside the runtime, handlers held off: one that parked this G while
+	 * it is counted in gp's kick (kill_running()) would keep gp spinning
+	 * as it leaves its M, and one that sent again would find its own
+	 * sending state taken.
+	 */
+	rt_enter();
 	g_post(gp, sig, info, process);
-	release(held);
+	rt_exit();
 	return 0;
 }
 
 /* g_kill_info() of another G, its handlers held off. */
 static void g_post(struct g *gp, int sig, const siginfo_t *info, bool process)
 {
-	sig_queue(gp, sig, info, process);
+	sig_queue(gp, sig, info, process, false);
 	atomic_fetch_or(&gp->sigpend, sigbit(sig));
 	/* Pairs with g_sigmask(): it sets the mask, then looks at sigpend. */
 	atomic_thread_fence(memory_order_seq_cst);
@@ -1292,15 +1269,14 @@ int g_kill(struct g *gp, int sig)
  */
 void g_cancel_kick(struct g *gp, bool now)
 {
-	bool held = hold();
-
+	rt_enter(); /* as in g_kill_info() */
 	atomic_fetch_or(&gp->sigpend, sigbit(GLIBC_SIGCANCEL));
 	/* Pairs with the G's publishing of its wait, as in g_kill(). */
 	atomic_thread_fence(memory_order_seq_cst);
 	if (now)
 		kill_running(gp, GLIBC_SIGCANCEL, true);
 	g_interrupt(gp);
-	release(held);
+	rt_exit();
 }
 
 /*

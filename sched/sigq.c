@@ -54,13 +54,16 @@ static void node_free(struct sigq_node *n)
 }
 
 /*
- * Queue info for sig on q; process: it was sent to the process. False if
- * the pool is used up: the caller keeps the signal's number only.
- * Async-signal-safe.
+ * Queue info for sig on q; process: it was sent to the process; back:
+ * it came back from the kernel, sent before anything still queued (a
+ * signal the runtime sent on that landed where it had to wait again),
+ * and goes ahead of it. False if the pool is used up: the caller keeps
+ * the signal's number only. Async-signal-safe.
  */
-static bool push(struct sigq_node *_Atomic *stack, int sig,
-		 const siginfo_t *info, bool process)
+bool sigq_push(struct sigq *q, int sig, const siginfo_t *info, bool process,
+	       bool back)
 {
+	struct sigq_node *_Atomic *stack = back ? &q->back : &q->in;
 	struct sigq_node *n = node_alloc(), *head;
 
 	if (!n)
@@ -73,22 +76,6 @@ static bool push(struct sigq_node *_Atomic *stack, int sig,
 		n->next = head;
 	while (!atomic_compare_exchange_weak(stack, &head, n));
 	return true;
-}
-
-bool sigq_push(struct sigq *q, int sig, const siginfo_t *info, bool process)
-{
-	return push(&q->in, sig, info, process);
-}
-
-/*
- * As sigq_push(), but ahead of what is queued: info came back from the
- * kernel, sent before anything still queued (a signal the runtime sent
- * on that landed where it had to wait again). Async-signal-safe.
- */
-bool sigq_push_back(struct sigq *q, int sig, const siginfo_t *info,
-		    bool process)
-{
-	return push(&q->back, sig, info, process);
 }
 
 /* A pushed stack, oldest first. */
@@ -128,8 +115,8 @@ static void splice(struct sigq *q)
 }
 
 /*
- * Take sig's nodes off q, oldest first, as a list the caller gives back
- * with sigq_free(); NULL if none. Not in a handler.
+ * Take sig's nodes off q (every node with sig 0), oldest first, as a list
+ * the caller gives back with sigq_free(); NULL if none. Not in a handler.
  */
 struct sigq_node *sigq_take(struct sigq *q, int sig)
 {
@@ -143,7 +130,7 @@ struct sigq_node *sigq_take(struct sigq *q, int sig)
 	for (pp = &q->list; *pp;) {
 		struct sigq_node *n = *pp;
 
-		if (n->info.si_signo != sig) {
+		if (sig && n->info.si_signo != sig) {
 			pp = &n->next;
 			continue;
 		}
@@ -164,22 +151,6 @@ void sigq_free(struct sigq_node *n)
 		node_free(n);
 		n = next;
 	}
-}
-
-/* Take everything queued on q, oldest first. Not in a handler. */
-struct sigq_node *sigq_take_all(struct sigq *q)
-{
-	struct sigq_node *n;
-
-	if (!atomic_load_explicit(&q->in, memory_order_relaxed) &&
-	    !atomic_load_explicit(&q->back, memory_order_relaxed) && !q->list)
-		return NULL;
-	lock(&q->lock);
-	splice(q);
-	n = q->list;
-	q->list = NULL;
-	unlock(&q->lock);
-	return n;
 }
 
 /*

@@ -26,7 +26,16 @@ static void push(struct sigq *q, int sig, int value, bool process)
 	memset(&si, 0, sizeof(si));
 	si.si_code = SI_QUEUE;
 	si.si_value.sival_int = value;
-	assert_true(sigq_push(q, sig, &si, process));
+	assert_true(sigq_push(q, sig, &si, process, false));
+}
+
+static void push_back(struct sigq *q, int sig, int value)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	si.si_value.sival_int = value;
+	assert_true(sigq_push(q, sig, &si, false, true));
 }
 
 static int count(struct sigq_node *n)
@@ -60,12 +69,22 @@ static void test_order_per_signal(void **state)
 	assert_null(sigq_take(&q, 41));
 	/* Pushed after a take: behind those left from before. */
 	push(&q, 40, 6, false);
-	n = sigq_take_all(&q);
+	n = sigq_take(&q, 0);
 	assert_int_equal(count(n), 4);
 	for (m = n, i = 0; m; m = m->next, i += 2)
 		assert_int_equal(m->info.si_value.sival_int, i);
 	sigq_free(n);
-	assert_null(sigq_take_all(&q));
+	assert_null(sigq_take(&q, 0));
+	/* Pushed back (it came back from the kernel): ahead of the others. */
+	push(&q, 42, 2, false);
+	push(&q, 42, 3, false);
+	push_back(&q, 42, 0);
+	push_back(&q, 42, 1);
+	n = sigq_take(&q, 42);
+	assert_int_equal(count(n), 4);
+	for (m = n, i = 0; m; m = m->next, i++)
+		assert_int_equal(m->info.si_value.sival_int, i);
+	sigq_free(n);
 }
 
 static void test_pool_runs_out(void **state)
@@ -79,14 +98,14 @@ static void test_pool_runs_out(void **state)
 	memset(&q, 0, sizeof(q));
 	memset(&si, 0, sizeof(si));
 	for (i = 0; i < POOL; i++)
-		assert_true(sigq_push(&q, 35, &si, false));
-	assert_false(sigq_push(&q, 35, &si, false));
+		assert_true(sigq_push(&q, 35, &si, false, false));
+	assert_false(sigq_push(&q, 35, &si, false, false));
 	n = sigq_take(&q, 35);
 	assert_int_equal(count(n), POOL);
 	sigq_free(n);
 	for (i = 0; i < POOL; i++)
-		assert_true(sigq_push(&q, 36, &si, false));
-	sigq_free(sigq_take_all(&q));
+		assert_true(sigq_push(&q, 36, &si, false, false));
+	sigq_free(sigq_take(&q, 0));
 }
 
 #define PRODUCERS 4
@@ -106,7 +125,7 @@ static void *producer(void *arg)
 	for (i = 0; i < SENDS; i++) {
 		si.si_value.sival_int = i;
 		/* The pool may be out for a moment: the consumer frees. */
-		while (!sigq_push(&shared, sig, &si, false))
+		while (!sigq_push(&shared, sig, &si, false, false))
 			sched_yield();
 	}
 	return NULL;
@@ -142,7 +161,7 @@ static void test_concurrent(void **state)
 		assert_int_equal(pthread_join(t[i], NULL), 0);
 		assert_int_equal(next[i], SENDS);
 	}
-	assert_null(sigq_take_all(&shared));
+	assert_null(sigq_take(&shared, 0));
 }
 
 int main(void)
