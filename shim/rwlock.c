@@ -97,26 +97,36 @@ static int rw_private(struct sync_rwlock *rw, int want, bool try,
 	struct waiter w, *ready = NULL;
 	struct wt_bucket *b = wt_lock(rw);
 	uint32_t s = atomic_load(&rw->state);
+	bool expired = try || (deadline >= 0 && deadline <= nanotime());
 	int r;
 
+	/*
+	 * Take the lock, or mark the word as having waiters, each by a CAS
+	 * from the state just judged: an unlock on the fast path (no
+	 * RW_WAITERS, no bucket lock) between the look and a blind setting
+	 * of the bit would leave this G queued on a free lock.
+	 */
 	for (;;) {
 		bool may = want == WANT_READ ? reader_may_enter(rw, s)
 					     : !(s & ~RW_WAITERS);
 		uint32_t to = want == WANT_READ ? s + 1 : s | RW_WRITER;
-		if (!may)
-			break;
+
+		if (!may) {
+			if (expired) {
+				wt_unlock(b);
+				return try ? EBUSY : ETIMEDOUT;
+			}
+			to = s | RW_WAITERS;
+		}
 		if (atomic_compare_exchange_weak(&rw->state, &s, to)) {
+			if (!may)
+				break;
 			wt_unlock(b);
 			if (want == WANT_WRITE)
 				atomic_store(&rw->writer, id);
 			return 0;
 		}
 	}
-	if (try || (deadline >= 0 && deadline <= nanotime())) {
-		wt_unlock(b);
-		return try ? EBUSY : ETIMEDOUT;
-	}
-	atomic_fetch_or(&rw->state, RW_WAITERS);
 	if (want == WANT_WRITE)
 		rw->writers_waiting++;
 	w.kind = want;
