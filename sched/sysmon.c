@@ -19,6 +19,8 @@
  *    a P again at its next entry into the runtime (rt_enter()). If the M
  *    is running and other Gs wait, sysmon asks the G to yield at its next
  *    safe point (pp->preempt, preempt_check()).
+ *  - A P whose local queue has not moved for 10 ms, tick or no tick: it
+ *    is asked to yield the same way.
  *
  * It also starts an M for timers that are overdue while Ps are idle, and
  * one for queued work whose M could not be started (retry_mstart()), ends
@@ -45,8 +47,8 @@
 #define SYSMON_STACK   (64 * 1024)
 
 static struct sysmon_p {
-	uint32_t schedtick, syscalltick;
-	int64_t schedwhen, syscallwhen;
+	uint32_t schedtick, syscalltick, runqhead;
+	int64_t schedwhen, syscallwhen, headwhen;
 	int64_t cpu, cpuwhen; /* CPU time of its M's thread, when read */
 	pid_t cputid;
 } * seen;
@@ -110,12 +112,20 @@ static int retake(int64_t now)
 		uint32_t w = atomic_load(&pp->state);
 		uint32_t t = atomic_load_explicit(&pp->schedtick,
 						  memory_order_relaxed);
+		uint32_t head = atomic_load_explicit(&pp->runqhead,
+						     memory_order_relaxed);
 		struct m *mp;
 		bool work;
 
 		if (pd->schedtick != t || P_STATE(w) == P_IDLE) {
 			pd->schedtick = t;
 			pd->schedwhen = now;
+		}
+		if (pd->runqhead != head || P_STATE(w) == P_IDLE ||
+		    head == atomic_load_explicit(&pp->runqtail,
+						 memory_order_relaxed)) {
+			pd->runqhead = head;
+			pd->headwhen = now;
 		}
 		work = !runqempty(pp) || atomic_load(&sched.runqsize) > 0;
 		if (P_STATE(w) == P_SYSCALL) {
@@ -138,6 +148,16 @@ static int retake(int64_t now)
 			}
 			continue;
 		}
+		/*
+		 * The G at the head of the local queue has waited 10 ms while
+		 * the tick moved: Gs that hand the P to each other through
+		 * runnext share one slice, and a G now and then from the
+		 * global queue, with a slice of its own, hides them from the
+		 * tick (one thread looping on sched_yield() does). Go looks
+		 * at the tick alone and lets such a pair keep the P.
+		 */
+		if (now - pd->headwhen >= BLOCKED_NS)
+			atomic_store(&pp->preempt, true);
 		if (P_STATE(w) != P_USER || now - pd->schedwhen < BLOCKED_NS)
 			continue;
 		mp = atomic_load(&pp->m);
