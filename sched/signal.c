@@ -504,8 +504,9 @@ void g_sigmask_end(uint64_t old)
 
 /*
  * Send gp's pending signals in want to mp, the kernel thread it runs on
- * (it stays there meanwhile: it is the caller, or the caller is counted
- * in its kick). One sender at a time, so that sends of one signal reach
+ * (it stays there meanwhile: the caller is counted in its kick, or is gp
+ * itself, holding its signals off as it sends, self_hold()).
+ * One sender at a time, so that sends of one signal reach
  * the kernel in the order they were made: a caller that finds another
  * sending adds its want for that one to send, and returns. That one may
  * be the G itself, whose handlers run as it sends to itself, and which
@@ -894,6 +895,26 @@ static void m_kill(struct g *gp, struct m *mp, int sig)
 }
 
 /*
+ * A G sending to itself, in the program's code, holds off every signal
+ * from its look at its M to the send: a handler that ran in between
+ * might park the G and have it resume on another M, and the signal would
+ * go to the G's old one (glibc's raise() blocks them all likewise). What
+ * it sent runs once self_release() lets it in. Returns the G's M.
+ */
+static struct m *self_hold(struct g *gp, uint64_t *held)
+{
+	uint64_t all = ~0ull;
+
+	sys4(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, (long)held, 8);
+	return gp->m;
+}
+
+static void self_release(uint64_t held)
+{
+	sys4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&held, 0, 8);
+}
+
+/*
  * gp's pending sig, its bit taken from sigpend, goes to mp's kernel
  * thread as m_kill() sends it: with the information kept for it, once
  * per send kept for a real-time signal (which then goes only as kept:
@@ -903,8 +924,12 @@ static void m_kill(struct g *gp, struct m *mp, int sig)
 static void sig_send(struct g *gp, struct m *mp, int sig)
 {
 	struct sigq_node *n, *q;
+	bool self = gp == getg();
 	bool lost = atomic_load(&gp->sigq_lost) & sigbit(sig);
+	uint64_t held;
 
+	if (self)
+		mp = self_hold(gp, &held);
 	atomic_fetch_or(&gp->sigq.sending_sigs, sigbit(sig)); /* route_find() */
 	n = sigq_take(&gp->sigq, sig);
 	if (lost)
@@ -923,6 +948,8 @@ static void sig_send(struct g *gp, struct m *mp, int sig)
 		sigq_free(n);
 	}
 	atomic_fetch_and(&gp->sigq.sending_sigs, ~sigbit(sig));
+	if (self)
+		self_release(held);
 }
 
 /*
@@ -1186,6 +1213,13 @@ void m_kicks_drain(struct g *gp)
 	}
 	if (k & KICK_SENT) {
 		atomic_fetch_and(&gp->kick, ~KICK_SENT);
+		/*
+		 * What the kernel blocks stays on the thread: a signal the G
+		 * did not block when it was sent may be one the kernel did
+		 * (the G's handler had just begun, and its mask was not yet
+		 * the G's). mcall() takes those next (m_kpend_take()).
+		 */
+		atomic_store(&gp->m->kpend, true);
 		sys0(SYS_getpid);
 	}
 }
@@ -1207,7 +1241,10 @@ static int g_kill_info(struct g *gp, int sig, const siginfo_t *info,
 		return 0;
 	}
 	if (gp == getg()) {
-		m_kill(gp, gp->m, sig);
+		uint64_t held;
+
+		m_kill(gp, self_hold(gp, &held), sig);
+		self_release(held);
 		return 0;
 	}
 	/*
