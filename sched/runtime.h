@@ -540,12 +540,17 @@ int g_sigmask(int how, const sigset_t *set, sigset_t *old) hidden;
 uint64_t g_sigmask_during(const sigset_t *mask) hidden;
 void g_sigmask_end(uint64_t old) hidden;
 int g_kill(struct g *gp, int sig) hidden;
+int g_sigqueue(struct g *gp, int sig, union sigval value) hidden;
 void g_cancel_kick(struct g *gp, bool now) hidden;
 bool sig_defer(int sig, const siginfo_t *info, void *uc) hidden;
 void sig_running(bool restart) hidden;
+/* The G's mask before a handler, and the kernel's, kept for its return. */
+struct sig_masks {
+	uint64_t g, uc;
+};
 void sig_handler_mask(int sig, const sigset_t *sa_mask, bool nodefer,
-		      const void *uc) hidden;
-void sig_handler_done(const void *uc) hidden;
+		      const void *uc, struct sig_masks *saved) hidden;
+void sig_handler_done(const void *uc, const struct sig_masks *saved) hidden;
 void sig_wait_begin(struct g *gp) hidden;
 uint32_t sig_wait_ran(struct g *gp) hidden;
 void g_sigsuspend_main(const sigset_t *mask) hidden;

@@ -178,6 +178,12 @@ bool sig_info_restore(siginfo_t *info)
 	((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)) | \
 	 (1ull << (GLIBC_SIGCANCEL - 1)) | (1ull << (GLIBC_SIGSETXID - 1)))
 
+/*
+ * An M's record of its kernel thread's mask when it is not known: no mask
+ * (SIGKILL and SIGSTOP are never blocked), so the next change is made.
+ */
+#define M_SIGMASK_UNKNOWN (~0ull)
+
 void m_sigmask_set(struct m *mp, uint64_t mask)
 {
 	if (mp->sigmask == mask)
@@ -730,23 +736,34 @@ bool sig_defer(int sig, const siginfo_t *info, void *uc)
  * along and leaves the M's for the next G to run there. Async-signal-safe.
  */
 void sig_handler_mask(int sig, const sigset_t *sa_mask, bool nodefer,
-		      const void *uc)
+		      const void *uc, struct sig_masks *saved)
 {
 	struct g *gp = getg();
-	uint64_t m, extra, was;
+	uint64_t m, extra;
 
+	memcpy(&m, &((const ucontext_t *)uc)->uc_sigmask, sizeof(m));
+	saved->uc = m;
+	saved->g = gp ? gp->sigmask : 0;
 	if (!gp || (gp->flags & (G_LOCKED | G_G0)))
 		return;
-	memcpy(&m, &((const ucontext_t *)uc)->uc_sigmask, sizeof(m));
 	memcpy(&extra, sa_mask, sizeof(extra));
 	m |= extra | (nodefer ? 0 : sigbit(sig));
-	was = gp->sigmask;
 	gp->sigmask = m & ~UNBLOCKABLE;
-	route_check(gp, was, gp->sigmask);
+	route_check(gp, saved->g, gp->sigmask);
 	gp->m->sigmask = m;
 }
 
-void sig_handler_done(const void *uc)
+/*
+ * The handler returns: the G's mask is again the one it had when the
+ * handler began, unless the handler changed the mask in uc, which the
+ * kernel puts back. Not uc's as it stands: a handler may begin where the
+ * kernel's mask is not yet, or no longer, the G's (at the head of another
+ * handler, or at its tail, after this, before its return), and then uc's
+ * is that other handler's, which is undone by that one's return. The M's
+ * kernel mask is then uc's for a while, then the other's: unknown, so its
+ * next change is made (M_SIGMASK_UNKNOWN).
+ */
+void sig_handler_done(const void *uc, const struct sig_masks *saved)
 {
 	struct g *gp = getg();
 	uint64_t m, was;
@@ -755,9 +772,18 @@ void sig_handler_done(const void *uc)
 		return;
 	memcpy(&m, &((const ucontext_t *)uc)->uc_sigmask, sizeof(m));
 	was = gp->sigmask;
-	gp->sigmask = m & ~UNBLOCKABLE;
+	gp->sigmask = m == saved->uc ? saved->g : m & ~UNBLOCKABLE;
 	route_check(gp, was, gp->sigmask);
-	gp->m->sigmask = m;
+	gp->m->sigmask =
+		(m & ~UNBLOCKABLE) == gp->sigmask ? m : M_SIGMASK_UNKNOWN;
+	/*
+	 * What the G took along while the handler blocked it (the handler
+	 * parked: m_kpend_take()) is due at the handler's return, as the
+	 * kernel would deliver it: sent now, it waits on the kernel thread,
+	 * still blocked, until then.
+	 */
+	if (g_sigready(gp))
+		sigpend_deliver(gp);
 }
 
 static uint32_t ran_bits(bool restart)
@@ -881,17 +907,21 @@ static void act_on_process(int sig)
 }
 
 /*
- * Send sig to gp, running on mp. The kernel then acts as for a thread:
+ * Send sig to gp, running on mp, with info (NULL: as tgkill() sends it).
+ * The kernel then acts as for a thread:
  * it runs the handler, or a sigwait() or pselect() of the G's takes the
  * signal, or it stays pending on the kernel thread while the G blocks it;
  * in that case the G takes it along when it leaves mp (m_kpend_take()),
  * lest the next G to run there, not blocking it, get it.
  */
-static void m_kill(struct g *gp, struct m *mp, int sig)
+static void m_kill(struct g *gp, struct m *mp, int sig, const siginfo_t *info)
 {
 	if (gp->sigmask & sigbit(sig))
 		atomic_store(&mp->kpend, true);
-	tgkill_m(mp, sig);
+	if (info)
+		send_info(mp->tid, sig, info);
+	else
+		tgkill_m(mp, sig);
 }
 
 /*
@@ -901,11 +931,18 @@ static void m_kill(struct g *gp, struct m *mp, int sig)
  * go to the G's old one (glibc's raise() blocks them all likewise). What
  * it sent runs once self_release() lets it in. Returns the G's M.
  */
-static struct m *self_hold(struct g *gp, uint64_t *held)
+static struct m *self_hold(struct g *gp, int sig, uint64_t *held)
 {
 	uint64_t all = ~0ull;
 
 	sys4(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, (long)held, 8);
+	/*
+	 * The kernel may block what the G does not (a handler has just
+	 * begun, its mask not yet the G's): the signal then waits on the
+	 * kernel thread, and the G takes it along if it leaves the M first.
+	 */
+	if (*held & sigbit(sig))
+		atomic_store(&gp->m->kpend, true);
 	return gp->m;
 }
 
@@ -929,7 +966,7 @@ static void sig_send(struct g *gp, struct m *mp, int sig)
 	uint64_t held;
 
 	if (self)
-		mp = self_hold(gp, &held);
+		mp = self_hold(gp, sig, &held);
 	atomic_fetch_or(&gp->sigq.sending_sigs, sigbit(sig)); /* route_find() */
 	n = sigq_take(&gp->sigq, sig);
 	if (lost)
@@ -937,9 +974,15 @@ static void sig_send(struct g *gp, struct m *mp, int sig)
 		       sigbit(sig);
 	if (!n) {
 		if (!queues(sig) || lost)
-			m_kill(gp, mp, sig);
+			m_kill(gp, mp, sig, NULL);
 	} else {
-		if (gp->sigmask & sigbit(sig))
+		/*
+		 * Copies after the first wait on the kernel thread while
+		 * the first one's handler runs, which blocks the signal: if
+		 * that handler parks, the G takes them along.
+		 */
+		if ((gp->sigmask & sigbit(sig)) || (queues(sig) && n->next) ||
+		    lost)
 			atomic_store(&mp->kpend, true);
 		for (q = n; q; q = queues(sig) ? q->next : NULL)
 			send_info(mp->tid, sig, &q->info);
@@ -953,21 +996,25 @@ static void sig_send(struct g *gp, struct m *mp, int sig)
 }
 
 /*
- * The calling G leaves mp (mcall()): signals pending on the kernel thread
- * that the G blocks are the G's, and go into its sigpend. rt_sigtimedwait
- * takes those sent to the thread before those sent to the process.
+ * The calling G leaves mp (mcall()): signals pending on the kernel thread,
+ * which blocks them, are the G's, and go into its sigpend. The kernel's
+ * mask, not the G's, says which: a handler running on the G blocks its
+ * signal, and a copy of a real-time signal sent after the one being
+ * handled waits behind it. rt_sigtimedwait takes those sent to the
+ * thread before those sent to the process.
  */
 void m_kpend_take(struct m *mp, struct g *gp)
 {
 	const struct timespec now = { 0, 0 };
-	uint64_t pend, one;
+	uint64_t pend, kmask, one;
 	siginfo_t si;
 	int sig;
 
 	atomic_store(&mp->kpend, false);
-	if (sys2(SYS_rt_sigpending, (long)&pend, 8) < 0)
+	if (sys2(SYS_rt_sigpending, (long)&pend, 8) < 0 ||
+	    sys4(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&kmask, 8) < 0)
 		return;
-	pend &= gp->sigmask;
+	pend &= kmask;
 	for (sig = 1; pend; sig++) {
 		if (!(pend & sigbit(sig)))
 			continue;
@@ -1175,7 +1222,7 @@ static bool kill_running(struct g *gp, int sig, bool keep)
 		   (!(k & KICK_LEAVING) &&
 		    atomic_load(&gp->status) == G_RUNNING && mp->curg == gp));
 	if (running && keep) {
-		m_kill(gp, mp, sig);
+		m_kill(gp, mp, sig, NULL);
 		atomic_fetch_or(&gp->kick, KICK_SENT);
 	} else if (running &&
 		   ((gp->flags & G_WIRED) || (gp->sigmask & sigbit(sig)) ||
@@ -1243,7 +1290,7 @@ static int g_kill_info(struct g *gp, int sig, const siginfo_t *info,
 	if (gp == getg()) {
 		uint64_t held;
 
-		m_kill(gp, self_hold(gp, &held), sig);
+		m_kill(gp, self_hold(gp, sig, &held), sig, info);
 		self_release(held);
 		return 0;
 	}
@@ -1292,6 +1339,20 @@ int g_kill(struct g *gp, int sig)
 	si.si_code = SI_TKILL;
 	si.si_pid = (pid_t)sys0(SYS_getpid);
 	si.si_uid = (uid_t)sys0(SYS_getuid);
+	return g_kill_info(gp, sig, &si, false);
+}
+
+/* pthread_sigqueue() of a G: sig with the information sigqueue() gives. */
+int g_sigqueue(struct g *gp, int sig, union sigval value)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	si.si_signo = sig;
+	si.si_code = SI_QUEUE;
+	si.si_pid = (pid_t)sys0(SYS_getpid);
+	si.si_uid = (uid_t)sys0(SYS_getuid);
+	si.si_value = value;
 	return g_kill_info(gp, sig, &si, false);
 }
 

@@ -5,11 +5,12 @@
  * pthread_sigqueue, scheduling parameters and affinity.
  *
  * A pthread_t is a G here, not libc's descriptor, so for threads of
- * libc's own (locked Gs) and pthread_sigqueue these hand libc the G's own
- * TCB. libc then acts correctly on the calling thread (it recognises its
- * TCB as THREAD_SELF) and on threads of its own; for another G it finds
- * the fake kernel thread id and answers ESRCH, never touching a stranger.
- * Signal 0 (is the thread alive?) is answered here for every G.
+ * libc's own (locked Gs) these hand libc the G's own TCB. libc then acts
+ * correctly on the calling thread (it recognises its TCB as THREAD_SELF)
+ * and on threads of its own; for another G it finds the fake kernel
+ * thread id and answers ESRCH, never touching a stranger. Signals to
+ * other Gs go through the runtime (sched/signal.c), and signal 0 (is the
+ * thread alive?) is answered here for every G.
  *
  * A G's scheduling policy, priority and affinity are its own
  * (sched/kattr.c): set and read here with the errors glibc gives, through
@@ -50,12 +51,25 @@ SPROUT_EXPORT int pthread_kill(pthread_t t, int sig)
 	return g_kill(gp, sig);
 }
 
+/* As glibc's: an ended thread's id is gone (ESRCH); libc's signals EINVAL. */
 SPROUT_EXPORT int pthread_sigqueue(pthread_t t, int sig,
 				   const union sigval value)
 {
+	struct g *gp = g_of(t);
+	uint32_t st;
+
 	if (!shim_on())
 		return REAL(pthread_sigqueue)(t, sig, value);
-	return REAL(pthread_sigqueue)(libc_thread(t), sig, value);
+	if (gp->flags & G_LOCKED)
+		return REAL(pthread_sigqueue)(libc_thread(t), sig, value);
+	st = atomic_load(&gp->status);
+	if (st == G_IDLE || st == G_DEAD)
+		return ESRCH;
+	if (sig == GLIBC_SIGCANCEL || sig == GLIBC_SIGSETXID)
+		return EINVAL;
+	if (sig == 0)
+		return 0;
+	return g_sigqueue(gp, sig, value);
 }
 
 /* A raw system call's result, as libc gives it: -1 and errno, or r. */

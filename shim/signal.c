@@ -369,6 +369,7 @@ static _Atomic bool wrapped[NSIG];
 static void trampoline(int sig, siginfo_t *info, void *uc)
 {
 	struct sigaction *a = &actions[sig];
+	struct sig_masks saved;
 	int flags = a->sa_flags;
 	void (*handler)(int) = a->sa_handler;
 
@@ -384,12 +385,12 @@ static void trampoline(int sig, siginfo_t *info, void *uc)
 		atomic_store(&wrapped[sig], false);
 	/* Before the handler, which may leave by siglongjmp(). */
 	sig_running(flags & SA_RESTART);
-	sig_handler_mask(sig, &a->sa_mask, flags & SA_NODEFER, uc);
+	sig_handler_mask(sig, &a->sa_mask, flags & SA_NODEFER, uc, &saved);
 	if (flags & SA_SIGINFO)
 		a->sa_sigaction(sig, info, uc);
 	else if (handler != SIG_DFL && handler != SIG_IGN)
 		handler(sig);
-	sig_handler_done(uc);
+	sig_handler_done(uc, &saved);
 	sig_arrived(sig, info, flags & SA_RESTART);
 }
 
