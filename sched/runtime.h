@@ -568,10 +568,13 @@ void m_kpend_take(struct m *mp, struct g *gp) hidden;
 void m_kicks_drain(struct g *gp) hidden;
 
 /* sigq.c */
+#define SIGQ_NODES   16384 /* the pool of queued signals */
+#define SIGQ_RESERVE 1024  /* the part for signals the kernel gave already */
 bool sigq_push(struct sigq *q, int sig, const siginfo_t *info, bool process,
 	       bool back) hidden;
 struct sigq_node *sigq_take(struct sigq *q, int sig) hidden;
 void sigq_free(struct sigq_node *n) hidden;
+bool sigq_room(void) hidden;
 void sigq_afterfork_child(struct sigq *q) hidden;
 
 void sig_left_wake(struct g *gp) hidden;

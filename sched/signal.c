@@ -1274,9 +1274,9 @@ void m_kicks_drain(struct g *gp)
 /*
  * Send sig to gp, with info kept for it until it runs (NULL: as
  * pthread_kill() sends it); process: it was sent to the process, and
- * routed. 0 or EINVAL. A signal the G blocks waits in its sigpend until
- * the G unblocks it; one whose default action ends the process does so
- * at once, even if the G is parked.
+ * routed. 0, EINVAL or EAGAIN. A signal the G blocks waits in its
+ * sigpend until the G unblocks it; one whose default action ends the
+ * process does so at once, even if the G is parked.
  */
 static int g_kill_info(struct g *gp, int sig, const siginfo_t *info,
 		       bool process)
@@ -1294,6 +1294,12 @@ static int g_kill_info(struct g *gp, int sig, const siginfo_t *info,
 		self_release(held);
 		return 0;
 	}
+	/*
+	 * A real-time signal is queued once per send: with the queue full
+	 * the send fails, as at the kernel's limit (RLIMIT_SIGPENDING).
+	 */
+	if (info && queues(sig) && !process && !sigq_room())
+		return EAGAIN;
 	/*
 	 * Inside the runtime, handlers held off: one that parked this G while
 	 * it is counted in gp's kick (kill_running()) would keep gp spinning

@@ -11,9 +11,14 @@
  * fixed pool: a node is a bit taken in a bitmap, and the queue a stack
  * pushed with compare-and-swap. Taking from a queue is done outside
  * handlers, under the queue's lock: the taker moves the stack, oldest
- * first, to the end of a list of its own and takes from that list. When
- * the pool is used up a signal is still pending, as a bit in sigpend: it
- * keeps its number only, and a real-time one merges.
+ * first, to the end of a list of its own and takes from that list.
+ *
+ * The program's own sends of real-time signals stop short of the end of
+ * the pool, failing with EAGAIN as at the kernel's limit on queued
+ * signals (sigq_room()): the rest is for signals the kernel has given
+ * the process already, which cannot be refused. Should even that be used
+ * up, a signal is still pending, as a bit in sigpend: it keeps its number
+ * only, and a real-time one merges.
  */
 #include <signal.h>
 #include <stddef.h>
@@ -22,10 +27,9 @@
 #include "runtime.h"
 #include "../arch/x86_64/sys.h"
 
-#define SIGQ_NODES 4096
-
 static struct sigq_node pool[SIGQ_NODES];
 static _Atomic uint64_t used[SIGQ_NODES / 64];
+static _Atomic unsigned int inuse;
 
 static struct sigq_node *node_alloc(void)
 {
@@ -39,8 +43,11 @@ static struct sigq_node *node_alloc(void)
 			int b = __builtin_ctzll(~u);
 
 			if (atomic_compare_exchange_weak(&used[w], &u,
-							 u | (1ull << b)))
+							 u | (1ull << b))) {
+				atomic_fetch_add_explicit(&inuse, 1,
+							  memory_order_relaxed);
 				return &pool[w * 64 + b];
+			}
 		}
 	}
 	return NULL;
@@ -51,6 +58,14 @@ static void node_free(struct sigq_node *n)
 	size_t i = (size_t)(n - pool);
 
 	atomic_fetch_and(&used[i / 64], ~(1ull << (i % 64)));
+	atomic_fetch_sub_explicit(&inuse, 1, memory_order_relaxed);
+}
+
+/* Is there room for another send of the program's own? */
+bool sigq_room(void)
+{
+	return atomic_load_explicit(&inuse, memory_order_relaxed) <
+	       SIGQ_NODES - SIGQ_RESERVE;
 }
 
 /*
@@ -163,4 +178,5 @@ void sigq_afterfork_child(struct sigq *q)
 	if (q)
 		memset(q, 0, sizeof(*q));
 	memset(used, 0, sizeof(used));
+	atomic_store(&inuse, 0);
 }

@@ -2,7 +2,8 @@
 /*
  * Queued signals (sched/sigq.c): each signal's sends come out oldest
  * first with their information, others stay queued in order, the pool
- * runs out cleanly and is whole again once freed, and with producers
+ * refuses the program's sends first (sigq_room()), then runs out cleanly
+ * and is whole again once freed, and with producers
  * pushing while a consumer takes, every send comes out exactly once and
  * in order.
  */
@@ -17,7 +18,7 @@
 
 #include "sched/runtime.h"
 
-#define POOL 4096 /* SIGQ_NODES */
+#define POOL SIGQ_NODES
 
 static void push(struct sigq *q, int sig, int value, bool process)
 {
@@ -97,15 +98,20 @@ static void test_pool_runs_out(void **state)
 	(void)state;
 	memset(&q, 0, sizeof(q));
 	memset(&si, 0, sizeof(si));
-	for (i = 0; i < POOL; i++)
+	for (i = 0; i < POOL; i++) {
+		assert_int_equal(sigq_room(), i < POOL - SIGQ_RESERVE);
 		assert_true(sigq_push(&q, 35, &si, false, false));
+	}
+	assert_false(sigq_room());
 	assert_false(sigq_push(&q, 35, &si, false, false));
 	n = sigq_take(&q, 35);
 	assert_int_equal(count(n), POOL);
 	sigq_free(n);
+	assert_true(sigq_room());
 	for (i = 0; i < POOL; i++)
 		assert_true(sigq_push(&q, 36, &si, false, false));
 	sigq_free(sigq_take(&q, 0));
+	assert_true(sigq_room());
 }
 
 #define PRODUCERS 4
