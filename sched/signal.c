@@ -134,6 +134,16 @@ static bool sent_to_process(const siginfo_t *info)
 #define INFO_TAG_PROCESS 0x53510000 /* sent to the process */
 #define INFO_TAG_MASK	 0xffff0000
 
+/* The information of a signal this process sends with code. */
+static void own_info(siginfo_t *si, int sig, int code)
+{
+	memset(si, 0, sizeof(*si));
+	si->si_signo = sig;
+	si->si_code = code;
+	si->si_pid = (pid_t)sys0(SYS_getpid);
+	si->si_uid = (uid_t)sys0(SYS_getuid);
+}
+
 static long queueinfo(long pid, pid_t tid, int sig, const siginfo_t *info)
 {
 	if (!tid)
@@ -1340,11 +1350,7 @@ int g_kill(struct g *gp, int sig)
 
 	if (!queues(sig) || sig > 64 || gp == getg())
 		return g_kill_info(gp, sig, NULL, false);
-	memset(&si, 0, sizeof(si));
-	si.si_signo = sig;
-	si.si_code = SI_TKILL;
-	si.si_pid = (pid_t)sys0(SYS_getpid);
-	si.si_uid = (uid_t)sys0(SYS_getuid);
+	own_info(&si, sig, SI_TKILL);
 	return g_kill_info(gp, sig, &si, false);
 }
 
@@ -1353,11 +1359,7 @@ int g_sigqueue(struct g *gp, int sig, union sigval value)
 {
 	siginfo_t si;
 
-	memset(&si, 0, sizeof(si));
-	si.si_signo = sig;
-	si.si_code = SI_QUEUE;
-	si.si_pid = (pid_t)sys0(SYS_getpid);
-	si.si_uid = (uid_t)sys0(SYS_getuid);
+	own_info(&si, sig, SI_QUEUE);
 	si.si_value = value;
 	return g_kill_info(gp, sig, &si, false);
 }
