@@ -9,10 +9,10 @@
  *  - four threads send SIGRTMIN to random workers with pthread_kill()
  *    without pause (a send refused with EAGAIN, too many queued, is not
  *    counted, and the sender yields); the handler counts on the thread
- *    it runs on, sleeps
- *    now and then, and every eighth time sends SIGRTMIN+1 to its partner,
- *    whose handler counts too. Real-time signals queue, so every count is
- *    exact: received equals sent, per thread;
+ *    it runs on, sleeps now and then, and every eighth time sends
+ *    SIGRTMIN+1 to its partner, whose handler counts too. Real-time
+ *    signals queue, so every count is exact: received equals sent, per
+ *    thread;
  *  - every pair's token went round in order, and every pair made progress.
  */
 #include <poll.h>
@@ -159,9 +159,7 @@ static void *killer(void *arg)
 	unsigned int seed = (unsigned int)(uintptr_t)arg;
 
 	while (!atomic_load(&killers_stop)) {
-		int t = (int)(rand_r(&seed) % WORKERS);
-
-		int r;
+		int t = (int)(rand_r(&seed) % WORKERS), r;
 
 		atomic_fetch_add(&sent[t], 1);
 		r = pthread_kill(workers[t], SIGRTMIN);
