@@ -1016,15 +1016,14 @@ static void sig_send(struct g *gp, struct m *mp, int sig)
 void m_kpend_take(struct m *mp, struct g *gp)
 {
 	const struct timespec now = { 0, 0 };
-	uint64_t pend, kmask, one;
+	uint64_t pend, one;
 	siginfo_t si;
 	int sig;
 
 	atomic_store(&mp->kpend, false);
-	if (sys2(SYS_rt_sigpending, (long)&pend, 8) < 0 ||
-	    sys4(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&kmask, 8) < 0)
+	/* The kernel's pending set, as sigpending() gives it: blocked only. */
+	if (sys2(SYS_rt_sigpending, (long)&pend, 8) < 0)
 		return;
-	pend &= kmask;
 	for (sig = 1; pend; sig++) {
 		if (!(pend & sigbit(sig)))
 			continue;
