@@ -10,6 +10,7 @@
 #ifndef SPROUT_SHIM_H
 #define SPROUT_SHIM_H
 
+#include <dirent.h>
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>

@@ -142,6 +142,17 @@
 	X(pthread_setschedprio, NULL)                                     \
 	X(pthread_setaffinity_np, NULL)                                   \
 	X(pthread_getaffinity_np, NULL)                                   \
+	/* taskdir.c */                                                   \
+	X(opendir, NULL)                                                  \
+	X(fdopendir, NULL)                                                \
+	X(readdir, NULL)                                                  \
+	X(readdir64, NULL)                                                \
+	X(readdir_r, NULL)                                                \
+	X(readdir64_r, NULL)                                              \
+	X(rewinddir, NULL)                                                \
+	X(seekdir, NULL)                                                  \
+	X(telldir, NULL)                                                  \
+	X(closedir, NULL)                                                 \
 	/* signal.c */                                                    \
 	X(pthread_sigmask, NULL)                                          \
 	X(raise, NULL)                                                    \

@@ -18,7 +18,9 @@
  * fdinfo_flags(fd) reads the file status flags of fd as the kernel shows
  * them in /proc/self/fdinfo (no wrapped fcntl in the way), or -1.
  *
- * count_tasks() is the number of kernel threads of the process; logical_procs()
+ * count_tasks() is the number of kernel threads of the process (the kernel's
+ * count in /proc/self/status: /proc/self/task lists the program's threads,
+ * which under sprout are not its kernel threads); logical_procs()
  * the Ps sprout runs (SPROUT_PROCS, else the CPUs the process may use).
  * count_fds() is the number of fds the process has open.
  *
@@ -143,7 +145,17 @@ static inline int count_entries(const char *path)
 
 static inline int count_tasks(void)
 {
-	return count_entries("/proc/self/task");
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	int n = -1;
+
+	CHECK(f != NULL, "/proc/self/status: %s", strerror(errno));
+	while (n < 0 && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Threads: %d", &n) != 1)
+			n = -1;
+	fclose(f);
+	CHECK(n > 0, "no Threads: line in /proc/self/status");
+	return n;
 }
 
 /* Open fds, counting the one the count itself opens. */

@@ -15,6 +15,7 @@
 #include <grp.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "check.h"
@@ -67,36 +68,50 @@ static void stop_workers(pthread_t *t)
 		CHECK(pthread_join(t[i], NULL) == 0, "pthread_join");
 }
 
-/* Does every task of the process have line "key:\t...want"? */
-static void check_tasks(const char *key, const char *want, const char *who)
+/* Does kernel thread tid have line "key:\t...want"? */
+static bool task_has(const char *tid, const char *key, const char *want,
+		     const char *who)
 {
 	char path[300], line[256];
-	struct dirent *e;
-	DIR *d = opendir("/proc/self/task");
 	size_t klen = strlen(key);
-	int tasks = 0;
 	FILE *f;
 
-	CHECK(d, "opendir: %s", strerror(errno));
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/status",
-			 e->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue; /* gone meanwhile */
-		while (fgets(line, sizeof(line), f))
-			if (!strncmp(line, key, klen) && line[klen] == ':')
-				break;
-		fclose(f);
-		line[strcspn(line, "\n")] = '\0';
-		CHECK(!strcmp(line + klen + 2, want),
-		      "%s: task %s has %s, want \"%s\"", who, e->d_name, line,
-		      want);
-		tasks++;
-	}
-	closedir(d);
+	snprintf(path, sizeof(path), "/proc/self/task/%s/status", tid);
+	f = fopen(path, "r");
+	if (!f)
+		return false; /* gone meanwhile */
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ':')
+			break;
+	fclose(f);
+	line[strcspn(line, "\n")] = '\0';
+	CHECK(!strcmp(line + klen + 2, want), "%s: task %s has %s, want \"%s\"",
+	      who, tid, line, want);
+	return true;
+}
+
+/*
+ * Does every kernel thread of the process have it? Listed by getdents64():
+ * readdir() of /proc/self/task lists the program's threads, which under
+ * sprout are not its kernel threads.
+ */
+static void check_tasks(const char *key, const char *want, const char *who)
+{
+	char buf[8192];
+	struct dirent64 *e;
+	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	long n, off;
+	int tasks = 0;
+
+	CHECK(fd >= 0, "open /proc/self/task: %s", strerror(errno));
+	while ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0)
+		for (off = 0; off < n; off += e->d_reclen) {
+			e = (struct dirent64 *)(buf + off);
+			if (e->d_name[0] != '.')
+				tasks += task_has(e->d_name, key, want, who);
+		}
+	CHECK(n == 0, "getdents64: %s", strerror(errno));
+	close(fd);
 	CHECK(tasks > 0, "%s: no tasks", who);
 }
 
