@@ -1100,10 +1100,14 @@ int g_sigpending(sigset_t *set)
  * counts on it). Here the initial G may run on any kernel thread, while
  * the leader's idles: so the signal goes straight to the calling kernel
  * thread, with the information the send to the process would carry.
- * When the initial thread blocks it, the kernel would pick a thread that
- * does not, and have it on its way to that thread before the call
- * returns: a taker is picked here (route_find()) and the signal left
- * for it at once. With none, the kernel keeps it pending on the process.
+ * From another thread, the kernel makes it pending on the leader if that
+ * does not block it, else on a thread that does not, before the call
+ * returns: the taker then runs the handler before it goes on, whatever
+ * woke it (CPython's test_threadsignals sends from another thread, then
+ * releases a lock the initial thread waits on, and counts on the handler
+ * having run when that thread has the lock). So a taker is picked here
+ * (route_find(), the initial G first) and the signal left for it at once.
+ * With none, the kernel keeps it pending on the process.
  */
 bool sig_send_self(int sig, const siginfo_t *info)
 {
@@ -1115,7 +1119,7 @@ bool sig_send_self(int sig, const siginfo_t *info)
 		send_info((pid_t)sys_gettid(), sig, info);
 		return true;
 	}
-	if (!(g_main.sigmask & sigbit(sig)) || !(ROUTABLE & sigbit(sig)))
+	if (!(ROUTABLE & sigbit(sig)))
 		return false;
 	to = route_find(sig);
 	if (!to)

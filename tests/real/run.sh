@@ -10,8 +10,8 @@
 #		vsock loopback), test_poll, test_select, test_epoll,
 #		test_subprocess
 # python-signal	CPython's own signal tests pass: test_signal,
-#		test_concurrent_futures (whose workers crash on purpose: a
-#		crash must be reported as one)
+#		test_threadsignals, test_concurrent_futures (whose workers
+#		crash on purpose: a crash must be reported as one)
 # mariadb	mariadbd preloaded under sysbench oltp_point_select and
 #		oltp_read_write at 16, 256 and 1,000 clients: no aborted
 #		connection, no error (bench/mariadb.sh; SPROUT_MARIADB_SECS
@@ -71,10 +71,9 @@ python | python-io | python-signal)
 		set -- test_threading test_queue test_thread
 	elif [ "$name" = python-signal ]; then
 		# Each module in a process of its own, as CPython's CI runs
-		# them (-j). test_threadsignals is not here yet: its
-		# test_signals counts a SIGUSR1 sent by another thread twice
-		# about one run in four under timeout(1) (HACKING.md).
-		set -- -j1 test_signal test_concurrent_futures
+		# them (-j).
+		set -- -j1 test_signal test_threadsignals \
+			test_concurrent_futures
 	else
 		set -- test_selectors test_socket test_poll test_select \
 			test_epoll test_subprocess -i '*VSOCK*'
