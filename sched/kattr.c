@@ -169,9 +169,9 @@ int kattr_apply(pid_t tid, const struct kattr *k)
 
 void kattr_get(struct g *gp, struct kattr *k)
 {
-	lock(&gp->lock);
+	g_lock(gp);
 	*k = gp->kattr;
-	unlock(&gp->lock);
+	g_unlock(gp);
 }
 
 /* A new G, not yet started, gets k: wired before it starts if need be. */
@@ -212,7 +212,7 @@ int kattr_set(struct g *gp, const struct kattr *k)
 	uint32_t st;
 	int err = 0;
 
-	lock(&gp->lock);
+	g_lock(gp);
 	st = atomic_load(&gp->status);
 	if (st == G_IDLE || st == G_DEAD)
 		err = ESRCH;
@@ -224,7 +224,7 @@ int kattr_set(struct g *gp, const struct kattr *k)
 		__atomic_store_n(&gp->kattr_gen, gp->kattr_gen + 1,
 				 __ATOMIC_RELEASE);
 	}
-	unlock(&gp->lock);
+	g_unlock(gp);
 	if (!err && gp != self)
 		kattr_nudge(gp);
 	if (err || gp != self)
@@ -232,14 +232,14 @@ int kattr_set(struct g *gp, const struct kattr *k)
 	gp->kattr_err = 0;
 	kattr_sync(gp);
 	/* The kernel refused: the G keeps what it had. */
-	lock(&gp->lock);
+	g_lock(gp);
 	err = gp->kattr_err;
 	if (err) {
 		gp->kattr = old;
 		__atomic_store_n(&gp->kattr_gen, gp->kattr_gen + 1,
 				 __ATOMIC_RELEASE);
 	}
-	unlock(&gp->lock);
+	g_unlock(gp);
 	if (err)
 		kattr_sync(gp);
 	return err;
@@ -259,7 +259,7 @@ void kattr_sync(struct g *gp)
 
 	if (gp->sysdepth || gp->rtdepth || (gp->flags & (G_LOCKED | G_G0)))
 		return;
-	lock(&gp->lock);
+	g_lock(gp);
 	k = gp->kattr;
 	gp->kattr_done = gp->kattr_gen;
 	if (!kattr_is_default(&k)) {
@@ -275,7 +275,7 @@ void kattr_sync(struct g *gp)
 		unwire = true;
 	}
 	gp->kattr_err = err;
-	unlock(&gp->lock);
+	g_unlock(gp);
 	if (wire)
 		g_wire(gp);
 	else if (unwire)
@@ -288,8 +288,8 @@ void kattr_sync(struct g *gp)
  */
 void kattr_unwired(struct g *gp)
 {
-	lock(&gp->lock);
+	g_lock(gp);
 	kattr_apply(0, &kattr_default);
 	gp->flags &= ~G_WIRED;
-	unlock(&gp->lock);
+	g_unlock(gp);
 }

@@ -7,6 +7,9 @@
  * is never held across a switch of G, except that gopark() releases the
  * lock it is given on g0, once the parking G is off its stack.
  */
+#include <execinfo.h>
+#include <string.h>
+
 #include "runtime.h"
 #include "../arch/x86_64/sys.h"
 
@@ -20,11 +23,122 @@ static inline void cpu_relax(void)
 	__builtin_ia32_pause();
 }
 
+#ifdef SPROUT_LOCK_RANK
+/*
+ * Checked builds (-Dlock_rank=true): the locks each kernel thread holds,
+ * and their order (enum lock_rank). A G on an M records them in the M,
+ * whose g0 may release the lock the G parked with; a locked G in itself;
+ * a kernel thread with no G (sysmon, the keeper) in its own TLS, which no
+ * switch of G moves.
+ */
+static __thread struct lock_held thread_held
+	__attribute__((tls_model("initial-exec")));
+
+static struct lock_held *held_here(void)
+{
+	struct g *gp = getg();
+
+	if (gp && gp->m)
+		return &gp->m->held;
+	if (gp && (gp->flags & G_LOCKED))
+		return &gp->held;
+	return &thread_held;
+}
+
+static void rank_fatal(const char *what, const struct lock *l,
+		       const struct lock *held)
+{
+	struct lock_held *h = held_here();
+	char a[24], b[24];
+	void *frames[32];
+
+	print("sprout: lock rank: ");
+	print(what);
+	print(": rank ");
+	print(fmt_u(a, l->rank, 10));
+	print(" at ");
+	print(fmt_u(a, (unsigned long)l, 16));
+	if (held) {
+		print(" while holding rank ");
+		print(fmt_u(b, held->rank, 10));
+	}
+	print(" (enum lock_rank, sched/runtime.h)\n");
+	/*
+	 * Where: a checked build is for finding out. backtrace() may load
+	 * libgcc through the shim's pthread_once(): nothing is held now.
+	 */
+	h->n = 0;
+	h->sigctx = 0;
+	backtrace_symbols_fd(frames, backtrace(frames, 32), 2);
+	fatal("lock rank violated");
+}
+
+static void rank_lock(struct lock *l)
+{
+	struct lock_held *h = held_here();
+	int i;
+
+	if (l->rank == RANK_NONE || l->rank >= RANK_COUNT)
+		rank_fatal("a lock without a rank", l, NULL);
+	if (h->sigctx)
+		rank_fatal("a lock in the runtime's part of a handler", l,
+			   NULL);
+	for (i = 0; i < h->n; i++)
+		if (h->l[i]->rank > l->rank ||
+		    (h->l[i]->rank == l->rank &&
+		     (l->rank != RANK_BUCKET || h->l[i] >= l)))
+			rank_fatal("out of order", l, h->l[i]);
+	if (h->n == (int)(sizeof(h->l) / sizeof(h->l[0])))
+		rank_fatal("too many locks held", l, NULL);
+	h->l[h->n++] = l;
+}
+
+static void rank_unlock(struct lock *l)
+{
+	struct lock_held *h = held_here();
+	int i;
+
+	for (i = h->n - 1; i >= 0 && h->l[i] != l; i--)
+		;
+	if (i < 0)
+		rank_fatal("unlock of a lock this thread does not hold", l,
+			   NULL);
+	h->l[i] = h->l[--h->n];
+}
+
+void lock_assert_none(const char *where)
+{
+	struct lock_held *h = held_here();
+	char buf[96] = "a runtime lock held ";
+
+	if (!h->n)
+		return;
+	strncat(buf, where, sizeof(buf) - strlen(buf) - 1);
+	rank_fatal(buf, h->l[0], NULL);
+}
+
+void lock_sigctx(int delta)
+{
+	held_here()->sigctx += delta;
+}
+#else
+static inline void rank_lock(struct lock *l)
+{
+	(void)l;
+}
+
+static inline void rank_unlock(struct lock *l)
+{
+	(void)l;
+}
+#endif
+
 void lock(struct lock *l)
 {
 	uint32_t v, wait;
 	int i, j;
 
+	rank_lock(l);
 	v = UNLOCKED;
 	if (likely(atomic_compare_exchange_strong_explicit(
 		    &l->key, &v, LOCKED, memory_order_acquire,
@@ -58,6 +172,7 @@ void lock(struct lock *l)
 
 void unlock(struct lock *l)
 {
+	rank_unlock(l);
 	if (atomic_exchange_explicit(&l->key, UNLOCKED, memory_order_release) ==
 	    SLEEPING)
 		sys_futex_wake((uint32_t *)&l->key, 1);

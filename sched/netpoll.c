@@ -32,13 +32,16 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/syscall.h>
 
 #include "runtime.h"
 #include "netpoll.h"
 #include "sema.h"
+#include "../arch/x86_64/sys.h"
 
 /* One direction of an fd: what g->nwait points to. */
 struct npdir {
@@ -65,7 +68,7 @@ struct pdesc {
 
 static struct pdesc *_Atomic *_Atomic table;
 static _Atomic int tablen;
-static struct lock tablelock;
+static struct lock tablelock = LOCK_INIT(RANK_NETTABLE);
 static _Atomic bool inited;
 static _Atomic int nwaiting;
 static _Atomic int64_t lastpoll;
@@ -109,6 +112,8 @@ static struct pdesc *desc(int fd, bool make)
 		pd = calloc(1, sizeof(*pd));
 		if (!pd)
 			fatal("out of memory for the netpoller");
+		wt_bucket_init(&pd->dir[NP_READ].q);
+		wt_bucket_init(&pd->dir[NP_WRITE].q);
 		atomic_store_explicit(&t[fd], pd, memory_order_release);
 	}
 	unlock(&tablelock);
@@ -150,14 +155,35 @@ static void ready(uint64_t key, uint32_t ev)
  * program's close() of a low number may name one of them, and waits for
  * initlock (netpoll_own_fd()).
  */
-static struct lock initlock;
+static struct lock initlock = LOCK_INIT(RANK_NETINIT);
 static _Atomic bool starting;
+
+/*
+ * initlock is taken with every signal held off the kernel thread: the
+ * first wait may come at the runtime's depth 0, where a handler of the
+ * program's would otherwise run with the lock held, and one that read a
+ * pipe would wait for it for ever. Returns the mask to put back.
+ */
+static uint64_t initlock_take(void)
+{
+	uint64_t all = ~0ull, old;
+
+	sys4(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, (long)&old, 8);
+	lock(&initlock);
+	return old;
+}
+
+static void initlock_drop(uint64_t old)
+{
+	unlock(&initlock);
+	sys4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, 8);
+}
 
 static int init(void)
 {
+	uint64_t mask = initlock_take();
 	int err = 0;
 
-	lock(&initlock);
 	if (!atomic_load(&inited)) {
 		atomic_store(&starting, true);
 		err = np_epoll_init();
@@ -165,7 +191,7 @@ static int init(void)
 		if (!err)
 			atomic_store(&inited, true);
 	}
-	unlock(&initlock);
+	initlock_drop(mask);
 	return err;
 }
 
@@ -366,8 +392,8 @@ bool netpoll_own_fd(int fd)
 	if (unlikely(!netpoll_inited())) {
 		if (!atomic_load(&starting))
 			return false;
-		lock(&initlock); /* its fds are high once it is done */
-		unlock(&initlock);
+		/* its fds are high once it is done */
+		initlock_drop(initlock_take());
 		if (!netpoll_inited())
 			return false;
 	}
@@ -427,7 +453,7 @@ void netpoll_afterfork_child(void)
 	int i, n = atomic_load(&tablen);
 
 	atomic_store(&nwaiting, 0);
-	memset(&tablelock, 0, sizeof(tablelock));
+	lock_init(&tablelock, RANK_NETTABLE);
 	if (netpoll_inited())
 		np_epoll_afterfork_child();
 	for (i = 0; i < n; i++) {
@@ -436,10 +462,8 @@ void netpoll_afterfork_child(void)
 			atomic_store(&pd->armed, 0);
 			/* Its files are the parent's too: see connect(). */
 			atomic_fetch_and(&pd->kind, ~(uint32_t)NP_KIND_OURS);
-			memset(&pd->dir[NP_READ].q, 0,
-			       sizeof(struct wt_bucket));
-			memset(&pd->dir[NP_WRITE].q, 0,
-			       sizeof(struct wt_bucket));
+			wt_bucket_init(&pd->dir[NP_READ].q);
+			wt_bucket_init(&pd->dir[NP_WRITE].q);
 		}
 	}
 }

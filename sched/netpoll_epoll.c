@@ -105,7 +105,7 @@ int np_epoll_own_fds(int fds[2])
  */
 int np_epoll_own_fd_move(int fd)
 {
-	static struct lock movelock;
+	static struct lock movelock = LOCK_INIT(RANK_FDMOVE);
 	_Atomic int *which;
 	long base, r = 0;
 

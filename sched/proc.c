@@ -56,7 +56,7 @@
 #define M_IDLE_NS (5 * 1000000000ll)
 #define M_SPARE	  4
 
-struct schedt sched;
+struct schedt sched = { .lock = LOCK_INIT(RANK_SCHED) };
 struct p *allp;
 int nprocs;
 __thread struct g *cur_g __attribute__((tls_model("initial-exec")));
@@ -723,6 +723,7 @@ static void *mstart(void *arg)
 	/* Started by a wired G's kernel thread, it took that one's. */
 	if (atomic_load_explicit(&kattr_used, memory_order_relaxed))
 		kattr_apply(0, &kattr_default);
+	g_locks_init(g0);
 	g0->flags = G_G0;
 	g0->tcb = tcb_current();
 	g0->m = mp;
@@ -883,6 +884,24 @@ void gosched(void)
 }
 
 /*
+ * gp->lock, for a G in the program's code: taken inside the runtime, so
+ * that no handler of the program's runs on the caller while it is held
+ * (one that joined or detached gp would wait for itself). A locked or
+ * wired G runs its handlers where they land.
+ */
+void g_lock(struct g *gp)
+{
+	rt_enter();
+	lock(&gp->lock);
+}
+
+void g_unlock(struct g *gp)
+{
+	unlock(&gp->lock);
+	rt_exit();
+}
+
+/*
  * gp has ended and is off its stack (or, for a locked G, its kernel thread
  * is ending): wake its joiner, or free it if it is detached.
  */
@@ -930,7 +949,7 @@ void goexit(void)
  * implementation may be a library (jemalloc) that takes a pthread mutex
  * in a thread of its own, and so comes back here for the G being made.
  */
-static struct lock lockedg_lock;
+static struct lock lockedg_lock = LOCK_INIT(RANK_LOCKEDG);
 static struct g *lockedg_freelist;
 static char *lockedg_next, *lockedg_end;
 
@@ -959,6 +978,7 @@ static struct g *lockedg_alloc(void)
 	}
 	unlock(&lockedg_lock);
 	memset(gp, 0, sizeof(*gp));
+	g_locks_init(gp);
 	return gp;
 }
 
@@ -968,6 +988,12 @@ static void lockedg_release(struct g *gp)
 	gp->schedlink = lockedg_freelist;
 	lockedg_freelist = gp;
 	unlock(&lockedg_lock);
+}
+
+void g_locks_init(struct g *gp)
+{
+	lock_init(&gp->lock, RANK_G);
+	lock_init(&gp->sigq.lock, RANK_SIGQ);
 }
 
 /* Give back a G's memory. The G is dead, or a locked G's thread ended. */
@@ -1112,6 +1138,7 @@ void rt_exit(void)
 		gp->rtdepth--;
 		return;
 	}
+	lock_assert_none("on leaving the runtime");
 #ifdef SPROUT_RESCHED_ON_EXIT
 	/*
 	 * Debug builds (-Dresched_on_exit=true): yield at every exit, but
@@ -1387,7 +1414,7 @@ void sched_afterfork_child(bool libc_reclaimed)
 	int i;
 
 	atomic_fetch_add(&sched_forks, 1);
-	memset(&sched.lock, 0, sizeof(sched.lock));
+	lock_init(&sched.lock, RANK_SCHED);
 	sched.runqhead = sched.runqtail = NULL;
 	atomic_store(&sched.runqsize, 0);
 	sched.midle = NULL;
@@ -1411,7 +1438,6 @@ void sched_afterfork_child(bool libc_reclaimed)
 		atomic_store(&pp->runnext, NULL);
 		atomic_store(&pp->preempt, false);
 		/* Only threads that are gone here can have armed timers. */
-		memset(&pp->timerlock, 0, sizeof(pp->timerlock));
 		timers_init(pp);
 		if (pp == keep)
 			continue;
@@ -1493,6 +1519,7 @@ int schedinit(const struct runtime_config *cfg, const char **why)
 
 	if (tcb_setup(why))
 		return -1;
+	wt_init();
 	if (stack_setup(cfg->stack_size, cfg->guard_size)) {
 		*why = "out of memory";
 		return -1;
@@ -1522,6 +1549,7 @@ int schedinit(const struct runtime_config *cfg, const char **why)
 	/* The initial thread goes on in the program's code. */
 	atomic_store(&allp[0].state, m0.pgen | P_USER);
 
+	g_locks_init(&g_main);
 	g_main.flags = G_MAIN;
 	g_main.tcb = tcb_current();
 	g_main.id = atomic_fetch_add(&sched.gnext, 1) + 1;

@@ -8,15 +8,7 @@
  * without a P sleeps on its note or is spinning to find work. Only code that
  * runs on behalf of a G holding a P (or on the M's g0) touches that P.
  *
- * Lock order (a lock may be taken while holding those above it only):
- *	wait bucket	the wait table's bucket of an address (sema.c)
- *	pp->timerlock	one P's timers
- *	gp->lock	one G's join/detach state
- *	sched.lock	global run queue, idle Ms and Ps
- *	pool->lock	free Gs of one stack size (stack.c)
- *	ld.so's stack-list lock (compat)
- * gp->sigq.lock (one G's queued signals, sigq.c) is a leaf: nothing is
- * taken while it is held, and it is never taken in a handler.
+ * Lock order: enum lock_rank below.
  */
 #ifndef SPROUT_SCHED_RUNTIME_H
 #define SPROUT_SCHED_RUNTIME_H
@@ -34,15 +26,84 @@
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
 /*
+ * Lock ranks, outermost first (Go's lockrank.go): a kernel thread takes a
+ * lock only while every lock it holds ranks below it (two wait buckets: in
+ * address order). ld.so's stack-list lock (compat), not one of these, is
+ * taken innermost (inside pool->lock). Builds with -Dlock_rank=true check at
+ * each lock() and unlock(), and check that the program's code never runs
+ * while its kernel thread holds one: not on leaving the runtime, not in a
+ * handler of the program's (which the runtime holds off while it runs its
+ * own code), and that the runtime's part of a handler, which may have
+ * landed anywhere, takes none (lock_sigctx()).
+ */
+enum lock_rank {
+	RANK_NONE,     /* not given one: a checked build stops at lock() */
+	RANK_NETINIT,  /* the netpoller's start (netpoll.c) */
+	RANK_EXEC,     /* making the stacks executable (stack.c) */
+	RANK_BUCKET,   /* the wait table's bucket of an address (sema.c) */
+	RANK_TIMERS,   /* pp->timerlock: one P's timers */
+	RANK_G,	       /* gp->lock: one G's join/detach state */
+	RANK_SCHED,    /* sched.lock: global run queue, idle Ms and Ps */
+	RANK_STACKS,   /* stacks.lock: the list of stack pools */
+	RANK_POOL,     /* pool->lock: free Gs of one stack size */
+	RANK_LOCKEDG,  /* memory of locked Gs (proc.c) */
+	RANK_NETTABLE, /* the netpoller's fd table */
+	RANK_FDMOVE,   /* moving the netpoller's own fds */
+	RANK_KEEPER,   /* process-shared robust mutexes (shim/mutex.c) */
+	RANK_TASKDIR,  /* one /proc/self/task stream (shim/taskdir.c) */
+	RANK_SIGQ,     /* gp->sigq.lock: one G's queued signals (sigq.c) */
+	RANK_COUNT
+};
+
+/*
  * A runtime lock (Go's lock_futex): held by an M, for short sections only;
  * never held across a switch of G except through gopark()'s unlockf.
  */
 struct lock {
 	_Atomic uint32_t key; /* 0 unlocked, 1 locked, 2 locked with sleepers */
+#ifdef SPROUT_LOCK_RANK
+	enum lock_rank rank;
+#endif
 };
+
+/* clang-format off */
+#ifdef SPROUT_LOCK_RANK
+#define LOCK_INIT(r) { .rank = (r) }
+#else
+#define LOCK_INIT(r) { 0 }
+#endif
+/* clang-format on */
+
+static inline void lock_init(struct lock *l, enum lock_rank rank)
+{
+	*l = (struct lock)LOCK_INIT(rank);
+	(void)rank;
+}
 
 void lock(struct lock *l);
 void unlock(struct lock *l);
+
+/* The locks a kernel thread holds, in checked builds. */
+struct lock_held {
+	int n;
+	int sigctx; /* in the runtime's part of a handler: no lock */
+	struct lock *l[8];
+};
+
+#ifdef SPROUT_LOCK_RANK
+void lock_assert_none(const char *where) hidden;
+void lock_sigctx(int delta) hidden;
+#else
+static inline void lock_assert_none(const char *where)
+{
+	(void)where;
+}
+
+static inline void lock_sigctx(int delta)
+{
+	(void)delta;
+}
+#endif
 
 /* A one-shot wakeup for one sleeping kernel thread (Go's note). */
 struct note {
@@ -137,6 +198,13 @@ struct sigq {
 	_Atomic uint64_t sending_sigs; /* those it sends now */
 };
 
+/*
+ * Who may touch a field of a G, an M or a P: the comment beside it names
+ * the lock it is under, or "owner" (the G itself, on its M or that M's g0
+ * while it is switched out; the M's kernel thread; the M that holds the
+ * P). An _Atomic field is read by anyone and written as its comment says;
+ * one with no word of its own is the owner's.
+ */
 struct g {
 	void *sp;		 /* saved stack pointer while switched out */
 	void *tcb;		 /* FS base: the G's libc thread descriptor */
@@ -160,6 +228,9 @@ struct g {
 	 */
 	uint32_t sysdepth;
 	bool rtsys;
+#ifdef SPROUT_LOCK_RANK
+	struct lock_held held; /* a locked G's, as its kernel thread's; owner */
+#endif
 	uint64_t sigmask;	    /* its blocked signals; bit sig - 1 */
 	_Atomic uint64_t sigpend;   /* signals pthread_kill() left for it */
 	struct sigq sigq;	    /* and with what (sigq.c) */
@@ -358,6 +429,9 @@ struct m {
 	/* The idle list is doubly linked: an idle M may leave it by itself. */
 	struct m *idleprev; /* under sched.lock */
 	bool idle;	    /* on sched.midle; under sched.lock */
+#ifdef SPROUT_LOCK_RANK
+	struct lock_held held; /* by its kernel thread, G or g0; owner */
+#endif
 };
 
 struct schedt {
@@ -475,6 +549,10 @@ void gosched(void) hidden;
 __attribute__((noreturn)) void goexit(void) hidden;
 void gdead(struct g *gp) hidden;
 void gfree(struct g *gp) hidden;
+/* A new G's locks, with their ranks. */
+void g_locks_init(struct g *gp) hidden;
+void g_lock(struct g *gp) hidden;
+void g_unlock(struct g *gp) hidden;
 struct g *lockedg_new(void) hidden;
 void wakep(void) hidden;
 struct p *rt_enter(void) hidden;
@@ -575,6 +653,7 @@ bool sigq_push(struct sigq *q, int sig, const siginfo_t *info, bool process,
 struct sigq_node *sigq_take(struct sigq *q, int sig) hidden;
 void sigq_free(struct sigq_node *n) hidden;
 bool sigq_room(void) hidden;
+void sigq_init(struct sigq *q) hidden;
 void sigq_afterfork_child(struct sigq *q) hidden;
 
 void sig_left_wake(struct g *gp) hidden;
@@ -628,6 +707,7 @@ void m_altstack_set(struct m *mp, struct g *gp) hidden;
 void stack_onstack_used(void) hidden;
 int g_sigaltstack(const stack_t *ss, stack_t *old) hidden;
 void stack_afterfork_child(void) hidden;
+void wt_init(void) hidden;
 void wt_afterfork_child(void) hidden;
 void stack_foreach_tcb(void (*fn)(void *)) hidden;
 struct g *stack_find(bool (*fn)(struct g *gp, void *arg), void *arg) hidden;

@@ -101,10 +101,19 @@ void wt_unlock(struct wt_bucket *b)
 	rt_exit();
 }
 
+void wt_init(void)
+{
+	int i;
+
+	for (i = 0; i < NBUCKETS; i++)
+		wt_bucket_init(&table[i].b);
+}
+
 /* In the child of fork(): the waiters were other threads, now gone. */
 void wt_afterfork_child(void)
 {
 	memset(table, 0, sizeof(table));
+	wt_init();
 }
 
 struct waiter *wt_first(struct wt_bucket *b, const void *addr)

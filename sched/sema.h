@@ -11,12 +11,19 @@
 /*
  * A queue of waiters, keyed by address: one of the table's buckets, or one
  * an object keeps for its own waiters (a netpoller fd: thousands of fds
- * each with a waiter must not share 251 buckets). Zeroed is empty.
+ * each with a waiter must not share 251 buckets). Zeroed is empty, once
+ * wt_bucket_init() has given its lock its rank.
  */
 struct wt_bucket {
 	struct lock lock;
 	struct waiter *heads; /* first waiter of each address's queue */
 };
+
+static inline void wt_bucket_init(struct wt_bucket *b)
+{
+	lock_init(&b->lock, RANK_BUCKET);
+	b->heads = NULL;
+}
 
 /* One waiting G; lives on the waiter's stack while it waits. */
 struct waiter {

@@ -223,7 +223,7 @@ void m_sigmask_set(struct m *mp, uint64_t mask)
 #define ROUTABLE (~UNBLOCKABLE)
 
 /* What sysmon took (on_sysmon()), with its information. */
-static struct sigq route_q;
+static struct sigq route_q = { .lock = LOCK_INIT(RANK_SIGQ) };
 static _Atomic uint64_t route_q_lost; /* taken when route_q was full */
 
 static int g_kill_info(struct g *gp, int sig, const siginfo_t *info,
@@ -371,7 +371,7 @@ bool sig_route_work(void)
  */
 void sig_afterfork_child(struct g *gp)
 {
-	memset(&route_q, 0, sizeof(route_q));
+	sigq_init(&route_q);
 	atomic_store(&route_q_lost, 0);
 	atomic_store(&sched.sigroute, 0);
 	sigq_afterfork_child(gp ? &gp->sigq : NULL);

@@ -168,6 +168,13 @@ void sigq_free(struct sigq_node *n)
 	}
 }
 
+/* An empty queue. */
+void sigq_init(struct sigq *q)
+{
+	memset(q, 0, sizeof(*q));
+	lock_init(&q->lock, RANK_SIGQ);
+}
+
 /*
  * In the child of fork(): no signal is pending in a new process, and the
  * nodes of the Gs left behind are free again. q is the forking G's,
@@ -176,7 +183,7 @@ void sigq_free(struct sigq_node *n)
 void sigq_afterfork_child(struct sigq *q)
 {
 	if (q)
-		memset(q, 0, sizeof(*q));
+		sigq_init(q);
 	memset(used, 0, sizeof(used));
 	atomic_store(&inuse, 0);
 }

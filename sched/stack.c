@@ -74,7 +74,7 @@ static struct {
 	size_t page;
 	bool guard_by_mprotect;
 	_Atomic bool exec; /* stacks are executable: see stack_exec_fault() */
-} stacks;
+} stacks = { .lock = LOCK_INIT(RANK_STACKS) };
 
 static size_t round_page(size_t n)
 {
@@ -92,6 +92,7 @@ static struct stack_pool *pool_get(size_t size, size_t guard)
 	if (!pool) {
 		pool = calloc(1, sizeof(*pool));
 		if (pool) {
+			lock_init(&pool->lock, RANK_POOL);
 			pool->size = size;
 			pool->guard = guard;
 			pool->link = stacks.pools;
@@ -202,6 +203,7 @@ static void g_init(struct g *gp, void *tcb, struct stack_pool *pool, char *slot,
 		   uint32_t id)
 {
 	memset(gp, 0, sizeof(*gp));
+	g_locks_init(gp);
 	gp->tcb = tcb;
 	gp->id = id;
 	tcb_set_id(tcb, id);
@@ -364,9 +366,9 @@ void stack_afterfork_child(void)
 {
 	struct stack_pool *pool;
 
-	memset(&stacks.lock, 0, sizeof(stacks.lock));
+	lock_init(&stacks.lock, RANK_STACKS);
 	for (pool = stacks.pools; pool; pool = pool->link)
-		memset(&pool->lock, 0, sizeof(pool->lock));
+		lock_init(&pool->lock, RANK_POOL);
 }
 
 /*
@@ -476,7 +478,7 @@ static void stacks_make_exec(void)
 static bool stack_exec_fault(const siginfo_t *si, const ucontext_t *uc,
 			     struct g *gp)
 {
-	static struct lock exec_lock;
+	static struct lock exec_lock = LOCK_INIT(RANK_EXEC);
 	bool fixed = false;
 
 	if (si->si_code != SEGV_ACCERR ||

@@ -43,6 +43,7 @@ int64_t nanotime(void)
 
 void timers_init(struct p *pp)
 {
+	lock_init(&pp->timerlock, RANK_TIMERS);
 	pp->ntimers = 0;
 	memset(pp->tbhash, 0, sizeof(pp->tbhash));
 	atomic_store(&pp->timer0, INT64_MAX);

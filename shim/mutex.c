@@ -230,6 +230,7 @@ static struct {
 	_Atomic unsigned int start; /* sched_forks + 1 once one starts it */
 	uint32_t never;
 } keeper = {
+	.lock = LOCK_INIT(RANK_KEEPER),
 	.head = { .list = { &keeper.head.list },
 		  .futex_offset = (long)offsetof(struct sync_mutex, state) -
 				  (long)offsetof(struct sync_mutex, next) },
@@ -305,7 +306,7 @@ static uint32_t keeper_tid(bool start)
 		}
 		return keeper.tid;
 	}
-	memset(&keeper.lock, 0, sizeof(keeper.lock));
+	lock_init(&keeper.lock, RANK_KEEPER);
 	keeper.head.list.next = &keeper.head.list;
 	keeper.head.list_op_pending = NULL;
 	sigfillset(&all);

@@ -372,17 +372,24 @@ static void trampoline(int sig, siginfo_t *info, void *uc)
 	struct sig_masks saved;
 	int flags = a->sa_flags;
 	void (*handler)(int) = a->sa_handler;
+	bool deferred;
 
-	sig_info_restore(info); /* as first sent */
 	/*
 	 * Not here, not now (the runtime's code, g0): it goes where it
 	 * belongs. A one-shot handler, which the kernel has reset for this
-	 * delivery, runs here instead.
+	 * delivery, runs here instead. Until it is known, this may be in the
+	 * middle of the runtime: no lock (checked builds check).
 	 */
-	if (!(flags & SA_RESETHAND) && sig_defer(sig, info, uc))
+	lock_sigctx(1);
+	sig_info_restore(info); /* as first sent */
+	deferred = !(flags & SA_RESETHAND) && sig_defer(sig, info, uc);
+	lock_sigctx(-1);
+	if (deferred)
 		return;
 	if (flags & SA_RESETHAND) /* the kernel reset it for this delivery */
 		atomic_store(&wrapped[sig], false);
+	else
+		lock_assert_none("in a handler of the program's");
 	/* Before the handler, which may leave by siglongjmp(). */
 	sig_running(flags & SA_RESTART);
 	sig_handler_mask(sig, &a->sa_mask, flags & SA_NODEFER, uc, &saved);

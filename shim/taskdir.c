@@ -161,6 +161,7 @@ static struct taskdir *taskdir_new(int fd, const struct stat *st)
 		free(td);
 		return NULL;
 	}
+	lock_init(&td->lock, RANK_TASKDIR);
 	td->dot_ino = st->st_ino;
 	if (sys4(SYS_newfstatat, fd, (long)"..", (long)&parent, 0) == 0)
 		td->dotdot_ino = parent.st_ino;

@@ -183,9 +183,9 @@ enum join_mode { JOIN_BLOCK, JOIN_TRY, JOIN_TIMED };
 /* The joiner gives up its claim: another thread may join gp. */
 static void join_unclaim(struct g *gp)
 {
-	lock(&gp->lock);
+	g_lock(gp);
 	gp->joiner = NULL;
-	unlock(&gp->lock);
+	g_unlock(gp);
 }
 
 /* Cancellation unwinds a join (glibc: its cleanup). */
@@ -209,7 +209,7 @@ static int join(pthread_t t, void **ret, enum join_mode mode, clockid_t clock,
 	     (self->joiner == gp && !tcb_cancelled_or_exiting(gp->tcb))) &&
 	    !cancel_due())
 		return EDEADLK;
-	lock(&gp->lock);
+	g_lock(gp);
 	st = atomic_load(&gp->status);
 	if (st == G_IDLE)
 		err = ESRCH;
@@ -221,7 +221,7 @@ static int join(pthread_t t, void **ret, enum join_mode mode, clockid_t clock,
 		err = deadline_of(abstime, clock, &deadline);
 	if (!err)
 		gp->joiner = self;
-	unlock(&gp->lock);
+	g_unlock(gp);
 	if (err)
 		return err;
 	claim = gp;
@@ -283,23 +283,23 @@ SPROUT_EXPORT int pthread_detach(pthread_t t)
 
 	if (!shim_on())
 		return REAL(pthread_detach)(t);
-	lock(&gp->lock);
+	g_lock(gp);
 	if (atomic_load(&gp->status) == G_IDLE) {
-		unlock(&gp->lock);
+		g_unlock(gp);
 		return ESRCH;
 	}
 	if (gp->detached) {
-		unlock(&gp->lock);
+		g_unlock(gp);
 		return EINVAL;
 	}
 	if (gp->joiner) {
 		/* As glibc: the joiner will free it. */
-		unlock(&gp->lock);
+		g_unlock(gp);
 		return 0;
 	}
 	gp->detached = true;
 	dead = atomic_load(&gp->status) == G_DEAD;
-	unlock(&gp->lock);
+	g_unlock(gp);
 	if (dead)
 		gfree(gp);
 	return 0;

@@ -23,6 +23,7 @@ static int setup(void **state)
 	(void)state;
 	memset(ps, 0, sizeof(ps));
 	memset(&sched, 0, sizeof(sched));
+	lock_init(&sched.lock, RANK_SCHED);
 	allp = ps;
 	nprocs = NP;
 	return 0;

@@ -254,6 +254,8 @@ static void test_multi(void **state)
 	int i, k;
 
 	(void)state;
+	for (i = 0; i < 3; i++)
+		wt_bucket_init(&mq[i]);
 	for (k = 0; k < 3; k++) {
 		reset();
 		memset(maddr, 0, sizeof(maddr));

@@ -55,7 +55,7 @@ static void test_order_per_signal(void **state)
 	int i;
 
 	(void)state;
-	memset(&q, 0, sizeof(q));
+	sigq_init(&q);
 	for (i = 0; i < 6; i++)
 		push(&q, 40 + i % 2, i, i == 3);
 	n = sigq_take(&q, 41);
@@ -96,7 +96,7 @@ static void test_pool_runs_out(void **state)
 	int i;
 
 	(void)state;
-	memset(&q, 0, sizeof(q));
+	sigq_init(&q);
 	memset(&si, 0, sizeof(si));
 	for (i = 0; i < POOL; i++) {
 		assert_int_equal(sigq_room(), i < POOL - SIGQ_RESERVE);
@@ -143,7 +143,7 @@ static void test_concurrent(void **state)
 	int next[PRODUCERS] = { 0 }, done = 0, i;
 
 	(void)state;
-	memset(&shared, 0, sizeof(shared));
+	sigq_init(&shared);
 	for (i = 0; i < PRODUCERS; i++)
 		assert_int_equal(pthread_create(&t[i], NULL, producer,
 						(void *)(intptr_t)i),
