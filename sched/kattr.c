@@ -249,17 +249,20 @@ int kattr_set(struct g *gp, const struct kattr *k)
  * The calling G brings its kernel thread in line with its attributes: it
  * wires itself and applies them, or, back at the process's, goes back to
  * the Ps. In the program's code (depth 0), outside any blocking section.
- * The kernel's verdict is left in gp->kattr_err, under gp->lock.
+ * The kernel's verdict is left in gp->kattr_err, under gp->lock, taken
+ * with signals held off (lock_nosig()): the G goes in or out of G_WIRED
+ * while it holds it, so it cannot be taken inside the runtime (g_lock()).
  */
 void kattr_sync(struct g *gp)
 {
 	struct kattr k;
 	bool wire = false, unwire = false;
+	uint64_t mask;
 	int err = 0;
 
 	if (gp->sysdepth || gp->rtdepth || (gp->flags & (G_LOCKED | G_G0)))
 		return;
-	g_lock(gp);
+	mask = lock_nosig(&gp->lock);
 	k = gp->kattr;
 	gp->kattr_done = gp->kattr_gen;
 	if (!kattr_is_default(&k)) {
@@ -275,7 +278,7 @@ void kattr_sync(struct g *gp)
 		unwire = true;
 	}
 	gp->kattr_err = err;
-	g_unlock(gp);
+	unlock_nosig(&gp->lock, mask);
 	if (wire)
 		g_wire(gp);
 	else if (unwire)
@@ -288,8 +291,9 @@ void kattr_sync(struct g *gp)
  */
 void kattr_unwired(struct g *gp)
 {
-	g_lock(gp);
+	uint64_t mask = lock_nosig(&gp->lock); /* as in kattr_sync() */
+
 	kattr_apply(0, &kattr_default);
 	gp->flags &= ~G_WIRED;
-	g_unlock(gp);
+	unlock_nosig(&gp->lock, mask);
 }

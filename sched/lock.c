@@ -8,7 +8,9 @@
  * lock it is given on g0, once the parking G is off its stack.
  */
 #include <execinfo.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "runtime.h"
 #include "../arch/x86_64/sys.h"
@@ -168,6 +170,27 @@ void lock(struct lock *l)
 		wait = SLEEPING;
 		sys_futex_wait((uint32_t *)&l->key, SLEEPING);
 	}
+}
+
+/*
+ * l, with every signal held off the kernel thread while it is held: for a
+ * lock taken where a handler of the program's could otherwise run with it
+ * held (the runtime's depth 0, a locked or wired G), rare enough that two
+ * system calls do not matter. Returns the mask for unlock_nosig().
+ */
+uint64_t lock_nosig(struct lock *l)
+{
+	uint64_t all = ~0ull, old;
+
+	sys4(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, (long)&old, 8);
+	lock(l);
+	return old;
+}
+
+void unlock_nosig(struct lock *l, uint64_t mask)
+{
+	unlock(l);
+	sys4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, 0, 8);
 }
 
 void unlock(struct lock *l)

@@ -32,16 +32,13 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/syscall.h>
 
 #include "runtime.h"
 #include "netpoll.h"
 #include "sema.h"
-#include "../arch/x86_64/sys.h"
 
 /* One direction of an fd: what g->nwait points to. */
 struct npdir {
@@ -159,29 +156,14 @@ static struct lock initlock = LOCK_INIT(RANK_NETINIT);
 static _Atomic bool starting;
 
 /*
- * initlock is taken with every signal held off the kernel thread: the
- * first wait may come at the runtime's depth 0, where a handler of the
+ * initlock is taken with every signal held off (lock_nosig()): the first
+ * wait may come at the runtime's depth 0, where a handler of the
  * program's would otherwise run with the lock held, and one that read a
- * pipe would wait for it for ever. Returns the mask to put back.
+ * pipe would wait for it for ever.
  */
-static uint64_t initlock_take(void)
-{
-	uint64_t all = ~0ull, old;
-
-	sys4(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, (long)&old, 8);
-	lock(&initlock);
-	return old;
-}
-
-static void initlock_drop(uint64_t old)
-{
-	unlock(&initlock);
-	sys4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, 8);
-}
-
 static int init(void)
 {
-	uint64_t mask = initlock_take();
+	uint64_t mask = lock_nosig(&initlock);
 	int err = 0;
 
 	if (!atomic_load(&inited)) {
@@ -191,7 +173,7 @@ static int init(void)
 		if (!err)
 			atomic_store(&inited, true);
 	}
-	initlock_drop(mask);
+	unlock_nosig(&initlock, mask);
 	return err;
 }
 
@@ -393,7 +375,7 @@ bool netpoll_own_fd(int fd)
 		if (!atomic_load(&starting))
 			return false;
 		/* its fds are high once it is done */
-		initlock_drop(initlock_take());
+		unlock_nosig(&initlock, lock_nosig(&initlock));
 		if (!netpoll_inited())
 			return false;
 	}

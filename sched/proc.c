@@ -202,7 +202,7 @@ static void execute(struct m *mp, struct g *gp, bool inherit)
  * what the G is now and returns a G to run next, or NULL. The call returns
  * when the G is resumed, on any M.
  */
-static void mcall(struct g *(*fn)(struct m *, struct g *))
+void mcall(struct g *(*fn)(struct m *, struct g *))
 {
 	struct g *gp = getg();
 	struct m *mp = gp->m;
@@ -1520,6 +1520,7 @@ int schedinit(const struct runtime_config *cfg, const char **why)
 	if (tcb_setup(why))
 		return -1;
 	wt_init();
+	preempt_init();
 	if (stack_setup(cfg->stack_size, cfg->guard_size)) {
 		*why = "out of memory";
 		return -1;

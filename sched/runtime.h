@@ -82,6 +82,8 @@ static inline void lock_init(struct lock *l, enum lock_rank rank)
 
 void lock(struct lock *l);
 void unlock(struct lock *l);
+uint64_t lock_nosig(struct lock *l);
+void unlock_nosig(struct lock *l, uint64_t mask);
 
 /* The locks a kernel thread holds, in checked builds. */
 struct lock_held {
@@ -476,6 +478,7 @@ struct schedt {
 	/* Counts for schedtrace: Ps taken from a system call or a hidden block. */
 	_Atomic uint64_t retakes;
 	_Atomic uint64_t hidden_handoffs;
+	_Atomic uint64_t preempts; /* Gs stopped by preempt_async() */
 
 	/*
 	 * The struct m of every M that has exited, for the next M: an M's
@@ -614,6 +617,7 @@ int sysmon_start(int (*thread_create)(pthread_t *, const pthread_attr_t *,
 /* signal.c */
 extern struct g g_main hidden;
 void m_sigmask_set(struct m *mp, uint64_t mask) hidden;
+void m_sigmask_unknown(struct m *mp) hidden;
 int g_sigmask(int how, const sigset_t *set, sigset_t *old) hidden;
 uint64_t g_sigmask_during(const sigset_t *mask) hidden;
 void g_sigmask_end(uint64_t old) hidden;
@@ -637,7 +641,13 @@ void sig_interrupt_main(void) hidden;
 void sig_afterfork_child(struct g *gp) hidden;
 void sig_g_dead(struct g *gp) hidden;
 bool sig_info_restore(siginfo_t *info) hidden;
-bool sig_kicked(const siginfo_t *info) hidden;
+bool sig_kicked(const siginfo_t *info, void *uc) hidden;
+void sig_preempt(struct m *mp) hidden;
+/* Run fn(m, g) on the M's g0, off the calling G's stack (proc.c). */
+void mcall(struct g *(*fn)(struct m *, struct g *)) hidden;
+/* preempt.c */
+void preempt_init(void) hidden;
+void preempt_async(void *uc) hidden;
 void sig_route_newg(uint64_t mask) hidden;
 bool sig_route_work(void) hidden;
 void sig_route(void) hidden;

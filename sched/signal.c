@@ -194,6 +194,12 @@ bool sig_info_restore(siginfo_t *info)
  */
 #define M_SIGMASK_UNKNOWN (~0ull)
 
+/* mp's kernel thread has a mask its record does not know (a handler's). */
+void m_sigmask_unknown(struct m *mp)
+{
+	mp->sigmask = M_SIGMASK_UNKNOWN;
+}
+
 void m_sigmask_set(struct m *mp, uint64_t mask)
 {
 	if (mp->sigmask == mask)
@@ -1172,9 +1178,10 @@ void sig_left_wake(struct g *gp)
  * the G's are on their way, and overtake them). It is a SIGCANCEL that
  * pthread_cancel() never sends (sig_kicked()).
  */
-#define KICK_VALUE 0x4b49434b
+#define KICK_VALUE    0x4b49434b
+#define PREEMPT_VALUE 0x50524d54 /* the G is to yield (preempt.c) */
 
-static void kick(struct m *mp)
+static void kick_value(struct m *mp, int value)
 {
 	siginfo_t si;
 
@@ -1182,23 +1189,40 @@ static void kick(struct m *mp)
 	si.si_signo = GLIBC_SIGCANCEL;
 	si.si_code = SI_QUEUE;
 	si.si_pid = (pid_t)sys0(SYS_getpid);
-	si.si_value.sival_int = KICK_VALUE;
+	si.si_value.sival_int = value;
 	sys4(SYS_rt_tgsigqueueinfo, si.si_pid, mp->tid, GLIBC_SIGCANCEL,
 	     (long)&si);
 }
 
+static void kick(struct m *mp)
+{
+	kick_value(mp, KICK_VALUE);
+}
+
+/* From sysmon: the G running on mp has run long; it is to yield now. */
+void sig_preempt(struct m *mp)
+{
+	kick_value(mp, PREEMPT_VALUE);
+}
+
 /*
- * SIGCANCEL with info: true if it is a kick, taken here. On a G in the
- * program's code the G sends itself its pending signals now; inside the
- * runtime it does so as it leaves (rt_exit()). Async-signal-safe.
+ * SIGCANCEL with info, landed at uc: true if it is a kick, taken here. On a
+ * G in the program's code the G sends itself its pending signals now;
+ * inside the runtime it does so as it leaves (rt_exit()). A preemption
+ * kick yields the P there if the G may stop (preempt_async()).
+ * Async-signal-safe.
  */
-bool sig_kicked(const siginfo_t *info)
+bool sig_kicked(const siginfo_t *info, void *uc)
 {
 	struct g *gp = getg();
 
-	if (info->si_code != SI_QUEUE ||
-	    info->si_value.sival_int != KICK_VALUE ||
-	    info->si_pid != sys0(SYS_getpid))
+	if (info->si_code != SI_QUEUE || info->si_pid != sys0(SYS_getpid))
+		return false;
+	if (info->si_value.sival_int == PREEMPT_VALUE) {
+		preempt_async(uc);
+		return true;
+	}
+	if (info->si_value.sival_int != KICK_VALUE)
 		return false;
 	if (gp && !(gp->flags & (G_G0 | G_LOCKED)) && gp->rtdepth == 0 &&
 	    g_sigready(gp))

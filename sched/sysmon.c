@@ -17,8 +17,10 @@
  *    see (a stdio lock, glibc's own futex waits, a raw futex system call
  *    in another library): sysmon takes the P the same way, and the G gets
  *    a P again at its next entry into the runtime (rt_enter()). If the M
- *    is running and other Gs wait, sysmon asks the G to yield at its next
- *    safe point (pp->preempt, preempt_check()).
+ *    is running and other Gs wait (its own timers due among them), sysmon
+ *    asks the G to yield at its next safe point (pp->preempt,
+ *    preempt_check()) and, every 10 ms while it has not, kicks its M to
+ *    stop it where it is (preempt.c).
  *  - A P whose local queue has not moved for 10 ms, tick or no tick: it
  *    is asked to yield the same way.
  *
@@ -49,6 +51,7 @@
 static struct sysmon_p {
 	uint32_t schedtick, syscalltick, runqhead;
 	int64_t schedwhen, syscallwhen, headwhen;
+	int64_t kickwhen;     /* its M was last asked to preempt its G */
 	int64_t cpu, cpuwhen; /* CPU time of its M's thread, when read */
 	pid_t cputid;
 } * seen;
@@ -127,7 +130,10 @@ static int retake(int64_t now)
 			pd->runqhead = head;
 			pd->headwhen = now;
 		}
-		work = !runqempty(pp) || atomic_load(&sched.runqsize) > 0;
+		/* Its own timers due count: on one P nothing else runs them. */
+		work = !runqempty(pp) || atomic_load(&sched.runqsize) > 0 ||
+		       atomic_load_explicit(&pp->timer0,
+					    memory_order_relaxed) <= now;
 		if (P_STATE(w) == P_SYSCALL) {
 			t = atomic_load_explicit(&pp->syscalltick,
 						 memory_order_relaxed);
@@ -168,6 +174,11 @@ static int retake(int64_t now)
 			}
 		} else if (work) {
 			atomic_store(&pp->preempt, true);
+			/* Not at a safe point by now: stop it (preempt.c). */
+			if (mp && now - pd->kickwhen >= BLOCKED_NS) {
+				pd->kickwhen = now;
+				sig_preempt(mp);
+			}
 		}
 	}
 	return n;
@@ -227,6 +238,8 @@ static void trace(int64_t now, int64_t start)
 	NUM(atomic_load(&sched.retakes));
 	PUT(" hidden=");
 	NUM(atomic_load(&sched.hidden_handoffs));
+	PUT(" preempted=");
+	NUM(atomic_load(&sched.preempts));
 	PUT(" [");
 	for (i = 0; i < nprocs; i++) {
 		struct p *pp = &allp[i];

@@ -58,7 +58,7 @@ static void cancel_handler(int sig, siginfo_t *si, void *uc)
 	int saved = errno;
 
 	sig_info_restore(si); /* as first sent */
-	if (sig_kicked(si)) {
+	if (sig_kicked(si, uc)) {
 		errno = saved;
 		return;
 	}

@@ -326,6 +326,23 @@ static uint32_t keeper_tid(bool start)
 	return keeper.tid;
 }
 
+/*
+ * keeper.lock is taken inside the runtime: no handler of the program's runs
+ * on the caller while it is held (one that locked a shared robust mutex
+ * would wait for itself).
+ */
+static void keeper_lock(void)
+{
+	rt_enter();
+	lock(&keeper.lock);
+}
+
+static void keeper_unlock(void)
+{
+	unlock(&keeper.lock);
+	rt_exit();
+}
+
 /* Link m, shared, on the keeper's list; under keeper.lock. */
 static void shared_link(struct sync_mutex *m)
 {
@@ -385,7 +402,7 @@ static bool robust_take(struct sync_mutex *m, uint32_t *v, uint32_t nv,
 		m->robust_g = gtid;
 		return true;
 	}
-	lock(&keeper.lock);
+	keeper_lock();
 	keeper.head.list_op_pending = (struct robust_list *)&m->next;
 	ok = atomic_compare_exchange_strong(&m->state, v, nv);
 	if (ok) {
@@ -394,7 +411,7 @@ static bool robust_take(struct sync_mutex *m, uint32_t *v, uint32_t nv,
 		held_shared++;
 	}
 	keeper.head.list_op_pending = NULL;
-	unlock(&keeper.lock);
+	keeper_unlock();
 	return ok;
 }
 
@@ -431,14 +448,14 @@ static void robust_release(struct sync_mutex *m, int32_t owner)
 		atomic_store(&m->robust_owner, owner);
 		old = atomic_exchange(&m->state, 0);
 	} else {
-		lock(&keeper.lock);
+		keeper_lock();
 		keeper.head.list_op_pending = (struct robust_list *)&m->next;
 		shared_unlink(m);
 		m->robust_g = 0;
 		atomic_store(&m->robust_owner, owner);
 		old = atomic_exchange(&m->state, 0);
 		keeper.head.list_op_pending = NULL;
-		unlock(&keeper.lock);
+		keeper_unlock();
 		if (held_shared)
 			held_shared--;
 	}
@@ -573,7 +590,7 @@ void mutex_g_exit(void)
 	held_shared = 0;
 	if (!id)
 		return;
-	lock(&keeper.lock);
+	keeper_lock();
 	for (node = keeper.head.list.next;
 	     node != &keeper.head.list && n < ROBUST_LIST_LIMIT;
 	     node = next, n++) {
@@ -587,7 +604,7 @@ void mutex_g_exit(void)
 		owner_died(m, id);
 		keeper.head.list_op_pending = NULL;
 	}
-	unlock(&keeper.lock);
+	keeper_unlock();
 }
 
 /* Priority protection (glibc's tpp), per G. */

@@ -250,6 +250,23 @@ static void put_name(struct dirent64 *e, pid_t tid)
 	*p = 0;
 }
 
+/*
+ * A stream's lock is taken inside the runtime: no handler of the
+ * program's runs on the caller while it is held (one that read the same
+ * stream would wait for itself).
+ */
+static void td_lock(struct taskdir *td)
+{
+	rt_enter();
+	lock(&td->lock);
+}
+
+static void td_unlock(struct taskdir *td)
+{
+	unlock(&td->lock);
+	rt_exit();
+}
+
 /* The next entry of td into td->ent, or NULL at the end. */
 static struct dirent64 *next(struct taskdir *td)
 {
@@ -279,9 +296,9 @@ static struct dirent64 *read_locked(struct taskdir *td)
 {
 	struct dirent64 *e;
 
-	lock(&td->lock);
+	td_lock(td);
 	e = next(td);
-	unlock(&td->lock);
+	td_unlock(td);
 	return e;
 }
 
@@ -310,11 +327,11 @@ SPROUT_EXPORT int readdir64_r(DIR *d, struct dirent64 *entry,
 
 	if (!td)
 		return REAL(readdir64_r)(d, entry, result);
-	lock(&td->lock);
+	td_lock(td);
 	e = next(td);
 	if (e)
 		memcpy(entry, e, e->d_reclen);
-	unlock(&td->lock);
+	td_unlock(td);
 	*result = e ? entry : NULL;
 	return 0;
 }
@@ -341,15 +358,15 @@ SPROUT_EXPORT void rewinddir(DIR *d)
 		return;
 	/* Out of memory, it shows the threads it showed before. */
 	if (tids_take(&t)) {
-		lock(&td->lock);
+		td_lock(td);
 		old = td->tids;
 		td->tids = t.v;
 		td->ntids = t.n;
 	} else {
-		lock(&td->lock);
+		td_lock(td);
 	}
 	td->pos = 0;
-	unlock(&td->lock);
+	td_unlock(td);
 	free(old);
 }
 
@@ -360,9 +377,9 @@ SPROUT_EXPORT long telldir(DIR *d)
 
 	if (!td)
 		return REAL(telldir)(d);
-	lock(&td->lock);
+	td_lock(td);
 	pos = (long)td->pos;
-	unlock(&td->lock);
+	td_unlock(td);
 	return pos;
 }
 
@@ -374,9 +391,9 @@ SPROUT_EXPORT void seekdir(DIR *d, long pos)
 		REAL(seekdir)(d, pos);
 		return;
 	}
-	lock(&td->lock);
+	td_lock(td);
 	td->pos = pos < 0 ? 0 : (size_t)pos;
-	unlock(&td->lock);
+	td_unlock(td);
 }
 
 SPROUT_EXPORT int closedir(DIR *d)
