@@ -8,23 +8,29 @@
  * its M (sig_preempt(): a SIGCANCEL that pthread_cancel() never sends, as
  * the other kicks are), and the handler, on the G's own stack, yields the
  * P from there: the kernel has saved the G's whole context in the signal
- * frame (general, vector and x87/AVX state), the G goes to the back of the
- * global queue, and when some M runs it again it returns from the handler
+ * frame (general, vector and x87/AVX state), the G goes to the back of its
+ * P's queue as sched_yield() puts it (gosched(); Go's goes to the global
+ * queue, behind which Gs that hand the P to each other would keep it
+ * waiting for a whole slice), and when some M runs it again it returns
+ * from the handler
  * and sigreturn puts the context back, on that M, exactly where it was.
  *
  * Not anywhere: where the G may not stop, the request stays for its next
  * safe point. Not inside the runtime (depth above 0, or a blocking
  * section, whose P is not its own), not on a locked or wired G (the kernel
  * schedules those), not when the request is stale (the P has run another
- * G since), and not while the interrupted instruction is in the shim's or
- * the runtime's own code or in the dynamic linker. In libc it may stop:
- * libc's locks belong to the G that holds them (its TCB), and a G that
- * waits for one that a preempted G holds sleeps in the kernel, which
- * sysmon sees and hands its P on (a hidden block, sysmon.c), so such a
- * stop costs another G a delay, never a deadlock. The signal is glibc's
+ * G since), not while the interrupted instruction is in the shim's or the
+ * runtime's own code, in the dynamic linker or in libc, and not in a
+ * system call the kick interrupted (sysmon hands on the P of an M asleep
+ * in the kernel, and kicks only one whose CPU clock moves). Not in libc:
+ * a G stopped there may hold one of libc's own locks (malloc's arena
+ * list, a FILE's), and the M that sysmon would start for the G that
+ * waits for it needs malloc too; a loop through libc (stdio) is stopped
+ * when a kick lands in its caller's code. The signal is glibc's
  * SIGCANCEL, which a program can neither catch nor block: one that blocks
  * every signal is preemptible, and sees nothing of it.
  */
+#include <gnu/libc-version.h>
 #include <link.h>
 #include <signal.h>
 #include <sys/auxv.h>
@@ -34,7 +40,7 @@
 #include "runtime.h"
 #include "../arch/x86_64/sys.h"
 
-/* Code a G is never stopped in: this library's text, ld.so's. */
+/* Code a G is never stopped in: this library's text, ld.so's, libc's. */
 static struct text_range {
 	uintptr_t lo, hi;
 } no_stop[8];
@@ -79,31 +85,29 @@ static int add_text(struct dl_phdr_info *info, size_t size, void *data)
 void preempt_init(void)
 {
 	struct find_text self = { .inside = (uintptr_t)&preempt_init };
+	struct find_text libc = { .inside = (uintptr_t)&gnu_get_libc_version };
 	struct find_text ldso = { .base = getauxval(AT_BASE) };
 
 	dl_iterate_phdr(add_text, &self);
+	dl_iterate_phdr(add_text, &libc);
 	if (ldso.base)
 		dl_iterate_phdr(add_text, &ldso);
 }
 
+/*
+ * May a G stop at pc? Not in the code above, nor in a system call the
+ * kernel will restart there (it set pc back onto the syscall instruction):
+ * the G waits in the kernel, and sysmon hands its P on if it stays there.
+ */
 static bool stoppable_at(uintptr_t pc)
 {
+	const unsigned char *insn = (const unsigned char *)pc;
 	int i;
 
 	for (i = 0; i < n_no_stop; i++)
 		if (pc >= no_stop[i].lo && pc < no_stop[i].hi)
 			return false;
-	return true;
-}
-
-static struct g *gopreempt_m(struct m *mp, struct g *gp)
-{
-	(void)mp;
-	atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
-	lock(&sched.lock);
-	globrunqput(gp);
-	unlock(&sched.lock);
-	return NULL;
+	return !(insn[0] == 0x0f && insn[1] == 0x05);
 }
 
 /*
@@ -132,10 +136,8 @@ void preempt_async(void *uc)
 	 * it runs again, its own too, then uc's at sigreturn.
 	 */
 	m_sigmask_unknown(mp);
-	rt_enter();
 	atomic_fetch_add_explicit(&sched.preempts, 1, memory_order_relaxed);
-	mcall(gopreempt_m);
-	rt_exit();
+	gosched();
 	/*
 	 * sigreturn gives the kernel thread the alternate stack saved in uc:
 	 * the one of the M the G left. It keeps this M's.

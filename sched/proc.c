@@ -202,7 +202,7 @@ static void execute(struct m *mp, struct g *gp, bool inherit)
  * what the G is now and returns a G to run next, or NULL. The call returns
  * when the G is resumed, on any M.
  */
-void mcall(struct g *(*fn)(struct m *, struct g *))
+static void mcall(struct g *(*fn)(struct m *, struct g *))
 {
 	struct g *gp = getg();
 	struct m *mp = gp->m;

@@ -643,8 +643,6 @@ void sig_g_dead(struct g *gp) hidden;
 bool sig_info_restore(siginfo_t *info) hidden;
 bool sig_kicked(const siginfo_t *info, void *uc) hidden;
 void sig_preempt(struct m *mp) hidden;
-/* Run fn(m, g) on the M's g0, off the calling G's stack (proc.c). */
-void mcall(struct g *(*fn)(struct m *, struct g *)) hidden;
 /* preempt.c */
 void preempt_init(void) hidden;
 void preempt_async(void *uc) hidden;

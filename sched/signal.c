@@ -1409,6 +1409,15 @@ void g_cancel_kick(struct g *gp, bool now)
 	if (now)
 		kill_running(gp, GLIBC_SIGCANCEL, true);
 	g_interrupt(gp);
+	/*
+	 * The initial G in sigsuspend() waits in the kernel on its sigran
+	 * (g_sigsuspend_main()): the call ends, interrupted, for its
+	 * cancellation point to act.
+	 */
+	if (gp == &g_main) {
+		atomic_fetch_or(&gp->sigran, ran_bits(false));
+		sys_futex_wake((uint32_t *)&gp->sigran, 1);
+	}
 	rt_exit();
 }
 
@@ -1420,7 +1429,8 @@ void g_cancel_kick(struct g *gp, bool now)
  * handler there: sig_arrived() then notes it in the G's sigran (a shell's
  * wait for SIGCHLD hung). So the G waits with the call's mask in a futex
  * wait on its sigran, which a handler on this kernel thread ends (EINTR)
- * and so does sig_arrived()'s wake. The call then fails with EINTR.
+ * and so does sig_arrived()'s wake, or g_cancel_kick()'s. The call then
+ * fails with EINTR.
  */
 void g_sigsuspend_main(const sigset_t *mask)
 {

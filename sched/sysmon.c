@@ -13,14 +13,14 @@
  *    hands it to another M (handoffp()). Go's retake.
  *  - P_USER whose scheduler tick has not moved for 10 ms: its G runs the
  *    program's code. If the M is asleep in the kernel (its thread's CPU
- *    clock stands still over 1 ms), the G is blocked where the shim cannot
- *    see (a stdio lock, glibc's own futex waits, a raw futex system call
- *    in another library): sysmon takes the P the same way, and the G gets
+ *    clock moves less than an eighth of the time, over 1 ms or more), the
+ *    G is blocked where the shim cannot see (a stdio lock, glibc's own
+ *    futex waits, a raw futex system call in another library): sysmon takes the P the same way, and the G gets
  *    a P again at its next entry into the runtime (rt_enter()). If the M
  *    is running and other Gs wait (its own timers due among them), sysmon
  *    asks the G to yield at its next safe point (pp->preempt,
- *    preempt_check()) and, every 10 ms while it has not, kicks its M to
- *    stop it where it is (preempt.c).
+ *    preempt_check()) and, 10 ms later and every 10 ms while it has not,
+ *    kicks its M to stop it where it is (preempt.c).
  *  - A P whose local queue has not moved for 10 ms, tick or no tick: it
  *    is asked to yield the same way.
  *
@@ -45,7 +45,7 @@
 #define BLOCKED_NS     10000000	 /* a P stuck this long is looked at */
 #define SYSCALL_MAX_NS 10000000
 #define POLL_NS	       10000000
-#define CPU_STILL_NS   1000000 /* an M's CPU clock still this long: asleep */
+#define CPU_STILL_NS   1000000 /* an M's CPU clock is judged over this */
 #define SYSMON_STACK   (64 * 1024)
 
 static struct sysmon_p {
@@ -70,28 +70,39 @@ static int64_t thread_cputime(pid_t tid)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+enum m_cpu { M_CPU_UNKNOWN, M_CPU_RUNNING, M_CPU_ASLEEP };
+
 /*
- * Is mp's kernel thread asleep in the kernel (S or D)? Its CPU clock has
- * not moved since sysmon's last look at this P, 1 ms or more ago. Read
+ * Is mp's kernel thread asleep in the kernel (S or D), or running? Judged
+ * over at least 1 ms since the last judgement: asleep if its CPU clock
+ * moved less than an eighth of that time (a kick's handler, which wakes a
+ * thread asleep for a moment, must not make it look busy), running if
+ * more; unknown before that, or for a thread not seen before. Read
  * through a thread CPU clock id, with no fd: an fd of the runtime's would
  * take, for a moment, the lowest free number the program is about to use
  * (dup2() onto it fails with EBUSY), or stay in the fds the program lists.
- * A runnable thread the kernel kept off every CPU that long looks the
- * same; taking its P then only starts another M.
+ * A runnable thread the kernel kept off every CPU that long looks asleep;
+ * taking its P then only starts another M.
  */
-static bool m_asleep(struct sysmon_p *pd, struct m *mp, int64_t now)
+static enum m_cpu m_cpu(struct sysmon_p *pd, struct m *mp, int64_t now)
 {
-	int64_t cpu = thread_cputime(mp->tid);
+	int64_t cpu = thread_cputime(mp->tid), used, wall;
 
 	if (cpu < 0)
-		return false;
-	if (cpu != pd->cpu || mp->tid != pd->cputid) {
+		return M_CPU_UNKNOWN;
+	if (mp->tid != pd->cputid) {
 		pd->cpu = cpu;
 		pd->cputid = mp->tid;
 		pd->cpuwhen = now;
-		return false;
+		return M_CPU_UNKNOWN;
 	}
-	return now - pd->cpuwhen >= CPU_STILL_NS;
+	wall = now - pd->cpuwhen;
+	if (wall < CPU_STILL_NS)
+		return M_CPU_UNKNOWN;
+	used = cpu - pd->cpu;
+	pd->cpu = cpu;
+	pd->cpuwhen = now;
+	return used * 8 < wall ? M_CPU_ASLEEP : M_CPU_RUNNING;
 }
 
 /* Take pp from its M if its state word is still w; then find it work. */
@@ -118,6 +129,7 @@ static int retake(int64_t now)
 		uint32_t head = atomic_load_explicit(&pp->runqhead,
 						     memory_order_relaxed);
 		struct m *mp;
+		enum m_cpu cpu;
 		bool work;
 
 		if (pd->schedtick != t || P_STATE(w) == P_IDLE) {
@@ -167,15 +179,25 @@ static int retake(int64_t now)
 		if (P_STATE(w) != P_USER || now - pd->schedwhen < BLOCKED_NS)
 			continue;
 		mp = atomic_load(&pp->m);
-		if (mp && m_asleep(pd, mp, now)) {
+		cpu = mp ? m_cpu(pd, mp, now) : M_CPU_UNKNOWN;
+		if (cpu == M_CPU_ASLEEP) {
 			if (retake_p(pp, w)) {
 				atomic_fetch_add(&sched.hidden_handoffs, 1);
 				n++;
 			}
 		} else if (work) {
 			atomic_store(&pp->preempt, true);
-			/* Not at a safe point by now: stop it (preempt.c). */
-			if (mp && now - pd->kickwhen >= BLOCKED_NS) {
+			/*
+			 * Running, and at no safe point for another 10 ms
+			 * since asked: stop it (preempt.c). A G that calls
+			 * the shim yields sooner there, outside the
+			 * program's critical sections. Not one that may be
+			 * asleep in the kernel, whose P the next look hands
+			 * on.
+			 */
+			if (cpu == M_CPU_RUNNING &&
+			    now - pd->schedwhen >= 2 * BLOCKED_NS &&
+			    now - pd->kickwhen >= BLOCKED_NS) {
 				pd->kickwhen = now;
 				sig_preempt(mp);
 			}

@@ -242,6 +242,8 @@ SPROUT_EXPORT int sigsuspend(const sigset_t *mask)
 	sig_push_unblocked();
 	if (getg() == &g_main) {
 		BLOCKING(LONG, int, (g_sigsuspend_main(mask), 0));
+		/* Not glibc's call, which would act on it: a point here. */
+		cancel_point();
 		errno = EINTR;
 		r = -1;
 	} else {
