@@ -4,31 +4,32 @@
  * preempt.go, for C). A G that runs the program's code for 10 ms while
  * other work waits is asked to yield at its next safe point (pp->preempt,
  * preempt_check()); one that never comes to one, a loop that calls no
- * function of the shim's, would keep its P for ever. So sysmon also kicks
- * its M (sig_preempt(): a SIGCANCEL that pthread_cancel() never sends, as
- * the other kicks are), and the handler, on the G's own stack, yields the
- * P from there: the kernel has saved the G's whole context in the signal
- * frame (general, vector and x87/AVX state), the G goes to the back of its
- * P's queue as sched_yield() puts it (gosched(); Go's goes to the global
- * queue, behind which Gs that hand the P to each other would keep it
- * waiting for a whole slice), and when some M runs it again it returns
- * from the handler
- * and sigreturn puts the context back, on that M, exactly where it was.
+ * function of the shim's, would keep its P for ever. So when 10 ms more
+ * have passed, sysmon kicks its M (sig_preempt(): a SIGCANCEL that
+ * pthread_cancel() never sends, as the other kicks are), and the handler,
+ * on the G's own stack, yields the P from there. The kernel has saved the
+ * G's whole context in the signal frame (general, vector and x87/AVX
+ * state); the G goes to the back of its P's queue as sched_yield() puts it
+ * (gosched(); Go's goes to the global queue, behind which Gs that hand the
+ * P to each other would keep it waiting for a whole slice); when some M
+ * runs it again it returns from the handler, and sigreturn puts the
+ * context back, on that M, exactly where it was.
  *
  * Not anywhere: where the G may not stop, the request stays for its next
- * safe point. Not inside the runtime (depth above 0, or a blocking
- * section, whose P is not its own), not on a locked or wired G (the kernel
- * schedules those), not when the request is stale (the P has run another
- * G since), not while the interrupted instruction is in the shim's or the
- * runtime's own code, in the dynamic linker or in libc, and not in a
- * system call the kick interrupted (sysmon hands on the P of an M asleep
- * in the kernel, and kicks only one whose CPU clock moves). Not in libc:
- * a G stopped there may hold one of libc's own locks (malloc's arena
- * list, a FILE's), and the M that sysmon would start for the G that
- * waits for it needs malloc too; a loop through libc (stdio) is stopped
- * when a kick lands in its caller's code. The signal is glibc's
- * SIGCANCEL, which a program can neither catch nor block: one that blocks
- * every signal is preemptible, and sees nothing of it.
+ * safe point, or for a later kick. Not inside the runtime (depth above 0,
+ * or a blocking section, whose P is not its own), not on a locked or wired
+ * G (the kernel schedules those), not when the request is stale (the P has
+ * run another G since), not in a system call the kick interrupted (sysmon
+ * hands on the P of an M asleep in the kernel), and not while the
+ * interrupted instruction is in the shim's or the runtime's own code, in
+ * the dynamic linker or in libc. Not in libc because a G stopped there may
+ * hold one of libc's own locks (malloc's arena list, a FILE's) that the
+ * process needs before it runs that G again: a hang was seen with the one
+ * M blocked on the arena-list lock, the G holding it queued, and the P
+ * idle. A loop through libc (stdio) is stopped when a kick lands in its
+ * caller's code. The signal is glibc's SIGCANCEL, which a program can
+ * neither catch nor block: one that blocks every signal is preemptible,
+ * and sees nothing of it.
  */
 #include <gnu/libc-version.h>
 #include <link.h>
