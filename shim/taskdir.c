@@ -236,20 +236,6 @@ SPROUT_EXPORT DIR *fdopendir(int fd)
 	return serve(d, td);
 }
 
-static void put_name(struct dirent64 *e, pid_t tid)
-{
-	char digits[12];
-	int n = 0;
-	char *p = e->d_name;
-
-	do
-		digits[n++] = (char)('0' + tid % 10);
-	while ((tid /= 10) > 0);
-	while (n > 0)
-		*p++ = digits[--n];
-	*p = 0;
-}
-
 /*
  * A stream's lock is taken inside the runtime: no handler of the
  * program's runs on the caller while it is held (one that read the same
@@ -282,7 +268,7 @@ static struct dirent64 *next(struct taskdir *td)
 		pid_t tid = td->tids[td->pos - 2];
 
 		e->d_ino = (uint64_t)tid;
-		put_name(e, tid);
+		fmt_u(e->d_name, (unsigned long)tid, 10);
 	}
 	td->pos++;
 	e->d_off = (int64_t)td->pos;
