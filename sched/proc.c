@@ -194,6 +194,8 @@ static void execute(struct m *mp, struct g *gp, bool inherit)
 	if (!inherit)
 		atomic_store_explicit(&mp->p->preempt, false,
 				      memory_order_relaxed);
+	if (unlikely(atomic_load_explicit(&cputime_on, memory_order_relaxed)))
+		cputime_in(mp, gp);
 	ctx_switch(&mp->g0->sp, gp->sp, gp->tcb);
 }
 
@@ -658,6 +660,9 @@ static void g0_loop(struct m *mp, bool from_mcall)
 				m_altstack_set(mp, NULL);
 			mp->curg = NULL;
 			prev->m = NULL;
+			if (unlikely(atomic_load_explicit(
+				    &prev->cpu_m, memory_order_relaxed)))
+				cputime_out(mp, prev);
 			gp = mp->mcall_fn(mp, prev);
 			/* Set on this kernel thread: a relaxed look will do. */
 			if (unlikely(
@@ -786,6 +791,7 @@ void gostart(struct g *gp, void (*fn)(void *), void *arg)
 	gp->sysdepth = 0;
 	gp->rtsys = false;
 	memset(&gp->altstack, 0, sizeof(gp->altstack));
+	cputime_reset(gp);
 	goready(gp);
 }
 
@@ -1459,6 +1465,7 @@ void sched_afterfork_child(bool libc_reclaimed)
 		mp->idle = false;
 		mp->nextp = NULL;
 		tcb_set_kernel_tid(mp->g0->tcb, mp->tid);
+		cputime_afterfork_child(mp, gp);
 	}
 	stack_afterfork_child();
 	wt_afterfork_child();
@@ -1519,6 +1526,7 @@ int schedinit(const struct runtime_config *cfg, const char **why)
 
 	if (tcb_setup(why))
 		return -1;
+	nanotime_init(cfg->clock_gettime);
 	wt_init();
 	preempt_init();
 	if (stack_setup(cfg->stack_size, cfg->guard_size)) {

@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/types.h>
+#include <time.h>
 
 #define hidden	    __attribute__((visibility("hidden")))
 #define likely(x)   __builtin_expect(!!(x), 1)
@@ -252,6 +253,14 @@ struct g {
 	 * and waits for those already counted.
 	 */
 	_Atomic uint32_t kick;
+	/*
+	 * Its CPU time (cputime.c): cpu_ns, and while it runs on an M, what
+	 * that M's clock gained since its cpu_mark. Written by the M running
+	 * it, which makes cpu_seq odd meanwhile; read by any G.
+	 */
+	_Atomic uint32_t cpu_seq;
+	struct m *_Atomic cpu_m;
+	_Atomic int64_t cpu_ns;
 
 	/* Memory: set by stack.c when the G is allocated. */
 	struct stack_pool *pool; /* where the slot goes back; NULL: not ours */
@@ -431,6 +440,8 @@ struct m {
 	/* The idle list is doubly linked: an idle M may leave it by itself. */
 	struct m *idleprev; /* under sched.lock */
 	bool idle;	    /* on sched.midle; under sched.lock */
+	/* Its thread's CPU time as its G started to run (cputime.c). */
+	_Atomic int64_t cpu_mark;
 #ifdef SPROUT_LOCK_RANK
 	struct lock_held held; /* by its kernel thread, G or g0; owner */
 #endif
@@ -540,6 +551,8 @@ struct runtime_config {
 	int schedtrace_ms; /* SPROUT_DEBUG=schedtrace=MS; 0: off */
 	/* libc's sigaction, for the runtime's own handlers; NULL: none */
 	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
+	/* libc's clock_gettime, for nanotime(); NULL: the system call */
+	int (*clock_gettime)(clockid_t, struct timespec *);
 };
 
 int schedinit(const struct runtime_config *cfg, const char **why) hidden;
@@ -589,6 +602,7 @@ void procyield(int n) hidden;
 
 /* timer.c */
 int64_t nanotime(void) hidden;
+void nanotime_init(int (*read)(clockid_t, struct timespec *)) hidden;
 void timer_add(struct timer *t) hidden;
 bool timer_del(struct timer *t) hidden;
 int64_t checktimers(struct p *pp, int64_t now) hidden;
@@ -596,6 +610,16 @@ int64_t timers_next(void) hidden;
 void timers_init(struct p *pp) hidden;
 bool timer_sleep(int64_t until) hidden;
 void wake_timer_sleeper_now(void) hidden;
+
+/* cputime.c */
+extern _Atomic bool cputime_on hidden;
+int64_t thread_cputime(pid_t tid) hidden;
+void cputime_in(struct m *mp, struct g *gp) hidden;
+void cputime_out(struct m *mp, struct g *gp) hidden;
+void cputime_start(struct g *self) hidden;
+void cputime_reset(struct g *gp) hidden;
+int64_t g_cputime(struct g *gp) hidden;
+void cputime_afterfork_child(struct m *mp, struct g *gp) hidden;
 
 /* sysmon.c */
 int sysmon_start(int (*thread_create)(pthread_t *, const pthread_attr_t *,

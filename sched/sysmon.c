@@ -58,18 +58,6 @@ static struct sysmon_p {
 
 static int schedtrace_ms;
 
-/* The CPU time kernel thread tid has used, in ns; -1 if it is gone. */
-static int64_t thread_cputime(pid_t tid)
-{
-	/* The kernel's MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED). */
-	clockid_t clk = (clockid_t)((~(unsigned int)tid << 3) | 6);
-	struct timespec ts;
-
-	if (sys2(SYS_clock_gettime, clk, (long)&ts) < 0)
-		return -1;
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 enum m_cpu { M_CPU_UNKNOWN, M_CPU_RUNNING, M_CPU_ASLEEP };
 
 /*

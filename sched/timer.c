@@ -33,11 +33,29 @@
 #include "netpoll.h"
 #include "../arch/x86_64/sys.h"
 
+static int clock_sys(clockid_t clk, struct timespec *ts)
+{
+	return (int)sys2(SYS_clock_gettime, clk, (long)ts);
+}
+
+/*
+ * libc's clock_gettime(), which reads the clock in the vDSO, without a
+ * system call (the shim interposes the name: runtime_config); until
+ * schedinit(), the system call.
+ */
+static int (*clock_read)(clockid_t, struct timespec *) = clock_sys;
+
+void nanotime_init(int (*read)(clockid_t, struct timespec *))
+{
+	if (read)
+		clock_read = read;
+}
+
 int64_t nanotime(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_read(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 

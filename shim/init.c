@@ -79,6 +79,7 @@ static bool start(const char *version)
 	}
 	config_read(&cfg);
 	cfg.thread_create = REAL(pthread_create);
+	cfg.clock_gettime = REAL(clock_gettime);
 	attr_defaults_init(&cfg);
 	if (REAL(pthread_key_create)(&locked_key, locked_thread_ended)) {
 		warn("no libc key left; running the program without sprout");

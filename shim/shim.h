@@ -109,6 +109,10 @@ struct g *tid_g(pid_t pid) hidden;
 long g_affinity_call(bool set, size_t size, cpu_set_t *mask) hidden;
 long sys_result(long r) hidden;
 
+/* cpuclock.c: the G whose CPU clock clk is, if any; its time now. */
+struct g *cpuclock_g(clockid_t clk) hidden;
+int cpuclock_now(struct g *gp, struct timespec *ts) hidden;
+
 /* signal.c */
 bool shim_pidfd_to_self(int fd, int sig, const void *info,
 			unsigned int flags) hidden;

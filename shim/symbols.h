@@ -183,6 +183,9 @@
 	X(nanosleep, NULL)                                                \
 	X(__nanosleep, NULL)                                              \
 	X(clock_nanosleep, NULL)                                          \
+	/* shim/cpuclock.c */                                             \
+	X(clock_gettime, NULL)                                            \
+	X(clock_getres, NULL)                                             \
 	X(sleep, NULL)                                                    \
 	X(usleep, NULL)                                                   \
 	X(thrd_sleep, NULL)                                               \

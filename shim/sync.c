@@ -30,7 +30,7 @@ int deadline_of(const struct timespec *abstime, clockid_t clock,
 		*deadline = abs_ns;
 		return 0;
 	}
-	clock_gettime(clock, &now);
+	REAL(clock_gettime)(clock, &now);
 	now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 	*deadline = nanotime() + (abs_ns - now_ns);
 	if (*deadline < 0)

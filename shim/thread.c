@@ -371,37 +371,6 @@ SPROUT_EXPORT int yield_np(void)
 	return sched_yield();
 }
 
-SPROUT_EXPORT int pthread_getcpuclockid(pthread_t t, clockid_t *clock)
-{
-	struct g *gp = g_of(t);
-	struct m *mp;
-	int status;
-
-	if (!shim_on())
-		return REAL(pthread_getcpuclockid)(t, clock);
-	status = atomic_load(&gp->status);
-	if (status == G_IDLE || status == G_DEAD)
-		return ESRCH;
-	if (gp->flags & G_LOCKED)
-		return REAL(pthread_getcpuclockid)(tcb_pthread(gp->tcb), clock);
-	if (gp == getg()) {
-		*clock = CLOCK_THREAD_CPUTIME_ID;
-		return 0;
-	}
-	/*
-	 * A G has no kernel thread of its own: give the clock of the one it
-	 * runs on now, or the process's while it is not running.
-	 */
-	mp = gp->m;
-	if (!mp) {
-		*clock = CLOCK_PROCESS_CPUTIME_ID;
-		return 0;
-	}
-	*clock =
-		(clockid_t)((~(unsigned)mp->tid << 3) | 6); /* CPUCLOCK_SCHED */
-	return 0;
-}
-
 /*
  * A thread's id: for a G the unique, stable id its TCB carries (above any
  * kernel tid; the initial thread keeps the process id), so that threads

@@ -49,8 +49,14 @@ static int sleep_for(const struct timespec *req, struct timespec *rem)
 	return err;
 }
 
-/* Sleep until *abs on clock clk (whose time may jump). 0 or EINTR. */
-static int sleep_until(clockid_t clk, const struct timespec *abs)
+/*
+ * Sleep until *abs on clock clk (whose time may jump), or on the CPU
+ * clock of G cpu_g if that is not NULL: as no G runs faster than the
+ * wall clock, it sleeps the time the clock has still to go, then looks
+ * again. 0 (also when cpu_g ends) or EINTR.
+ */
+static int sleep_until(clockid_t clk, struct g *cpu_g,
+		       const struct timespec *abs)
 {
 	struct timespec now;
 
@@ -58,7 +64,10 @@ static int sleep_until(clockid_t clk, const struct timespec *abs)
 	for (;;) {
 		int64_t left;
 
-		clock_gettime(clk, &now);
+		if (!cpu_g)
+			REAL(clock_gettime)(clk, &now);
+		else if (cpuclock_now(cpu_g, &now))
+			return 0;
 		if (now.tv_sec > abs->tv_sec ||
 		    (now.tv_sec == abs->tv_sec && now.tv_nsec >= abs->tv_nsec))
 			return 0;
@@ -112,11 +121,58 @@ SPROUT_EXPORT int __nanosleep(const struct timespec *req, struct timespec *rem)
 	return do_nanosleep(req, rem);
 }
 
+static void ts_add(struct timespec *a, const struct timespec *b, int sign)
+{
+	a->tv_sec += sign * b->tv_sec;
+	a->tv_nsec += sign * b->tv_nsec;
+	if (a->tv_nsec >= NS) {
+		a->tv_nsec -= NS;
+		a->tv_sec++;
+	} else if (a->tv_nsec < 0) {
+		a->tv_nsec += NS;
+		a->tv_sec--;
+	}
+}
+
+/*
+ * clock_nanosleep() on the CPU clock of G gp (shim/cpuclock.c): until
+ * another G has run that long, or to that time. On its own clock a
+ * thread cannot sleep (EINVAL, as the kernel says).
+ */
+static int cpu_sleep(struct g *gp, int flags, const struct timespec *req,
+		     struct timespec *rem)
+{
+	struct timespec ts, start, now;
+	int err;
+
+	if (!req_copy(req, &ts))
+		return REAL(clock_nanosleep)(CLOCK_MONOTONIC, flags, req, rem);
+	if (gp == getg())
+		return EINVAL;
+	if (cpuclock_now(gp, &start))
+		return EINVAL;
+	if (!(flags & TIMER_ABSTIME))
+		ts_add(&ts, &start, 1);
+	err = sleep_until(0, gp, &ts);
+	if (err == EINTR && rem && !(flags & TIMER_ABSTIME)) {
+		/* The time the clock had still to go. */
+		if (cpuclock_now(gp, &now))
+			now = ts;
+		ts_add(&ts, &now, -1);
+		if (ts.tv_sec < 0)
+			ts.tv_sec = ts.tv_nsec = 0;
+		if (!copy_out(rem, &ts, sizeof(ts)))
+			return EFAULT;
+	}
+	return err;
+}
+
 SPROUT_EXPORT int clock_nanosleep(clockid_t clk, int flags,
 				  const struct timespec *req,
 				  struct timespec *rem)
 {
 	struct timespec ts;
+	struct g *gp;
 
 	if (!shim_on_g())
 		return REAL(clock_nanosleep)(clk, flags, req, rem);
@@ -127,14 +183,16 @@ SPROUT_EXPORT int clock_nanosleep(clockid_t clk, int flags,
 	case CLOCK_TAI:
 		break;
 	default:
-		/* CPU-time clocks, alarms, invalid ids: the kernel's call. */
+		if (clk < 0 && (gp = cpuclock_g(clk)))
+			return cpu_sleep(gp, flags, req, rem);
+		/* Other CPU-time clocks, alarms, invalid ids: the kernel's. */
 		return BLOCKING(LONG, int,
 				REAL(clock_nanosleep)(clk, flags, req, rem));
 	}
 	if (!req_copy(req, &ts))
 		return REAL(clock_nanosleep)(clk, flags, req, rem);
 	if (flags & TIMER_ABSTIME)
-		return sleep_until(clk, &ts);
+		return sleep_until(clk, NULL, &ts);
 	return sleep_for(&ts, rem);
 }
 

@@ -195,20 +195,33 @@ struct clone3_args {
 	uint64_t flags; /* the first field of the kernel's clone_args */
 };
 
-bool copy_in(void *dst, const void *src, size_t n)
+static bool copy_vm(long nr, void *local_p, void *remote_p, size_t n)
 {
-	struct iovec local = { dst, n };
-	struct iovec remote = { (void *)src, n };
-	long r = sys6(SYS_process_vm_readv, sys0(SYS_getpid), (long)&local, 1,
-		      (long)&remote, 1, 0);
+	struct iovec local = { local_p, n };
+	struct iovec remote = { remote_p, n };
+	long r = sys6(nr, sys0(SYS_getpid), (long)&local, 1, (long)&remote, 1,
+		      0);
 
 	if (r == (long)n)
 		return true;
 	if (r >= 0 || r == -EFAULT)
 		return false; /* all or part of it is not mapped */
-	/* A kernel or sandbox without the call (ENOSYS, EPERM): read it. */
-	memcpy(dst, src, n);
+	/* A kernel or sandbox without the call (ENOSYS, EPERM): copy it. */
+	if (nr == SYS_process_vm_readv)
+		memcpy(local_p, remote_p, n);
+	else
+		memcpy(remote_p, local_p, n);
 	return true;
+}
+
+bool copy_in(void *dst, const void *src, size_t n)
+{
+	return copy_vm(SYS_process_vm_readv, dst, (void *)src, n);
+}
+
+bool copy_out(void *dst, const void *src, size_t n)
+{
+	return copy_vm(SYS_process_vm_writev, (void *)src, dst, n);
 }
 
 /*

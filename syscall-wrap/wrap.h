@@ -51,6 +51,8 @@ static inline void blocking_unwound(const bool *in)
  * (syscall.c).
  */
 bool copy_in(void *dst, const void *src, size_t n) hidden;
+/* And n bytes of src to the program's dst, the same way. */
+bool copy_out(void *dst, const void *src, size_t n) hidden;
 
 /* syscall(SYS_futex, ...) with its six arguments (syscall.c). */
 long futex_call(const long a[6]) hidden;

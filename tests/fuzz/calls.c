@@ -14,7 +14,8 @@
  * pairs, an eventfd, a file, a directory, /dev/null and invalid numbers;
  * poll/ppoll/select/pselect/epoll_wait/epoll_pwait with random sets and
  * zero, negative, huge and invalid timeouts; nanosleep/clock_nanosleep/
- * usleep with invalid times; sem_timedwait, pthread_mutex_timedlock,
+ * usleep with invalid times; clock_gettime/clock_getres on thread CPU
+ * clocks; sem_timedwait, pthread_mutex_timedlock,
  * pthread_rwlock_timedwrlock, pthread_cond_timedwait with invalid or past
  * deadlines; dup/dup2/dup3/close/fcntl on random numbers. Bad pointers are
  * a PROT_NONE page (EFAULT) and a buffer that runs into it.
@@ -956,7 +957,7 @@ static void do_sleep(void)
 	int k = (int)below(6), r, e;
 	struct timespec req = ts[k], rem = { 7, 7 };
 
-	switch (below(4)) {
+	switch (below(5)) {
 	case 0:
 		out("nanosleep(%lld.%ld)", (long long)req.tv_sec, req.tv_nsec);
 		if (chance(10)) {
@@ -1008,10 +1009,43 @@ static void do_sleep(void)
 		result(r, e);
 		break;
 	}
-	default:
+	case 3:
 		out("sleep(0)");
 		r = (int)sleep(0);
 		result(r, 0);
+		break;
+	default: {
+		/*
+		 * A thread CPU clock: the caller's (three names), a thread's
+		 * that is not there, one of the kinds no G answers, invalid.
+		 */
+		clockid_t clk[] = { CLOCK_THREAD_CPUTIME_ID,
+				    -2,
+				    0,
+				    -1,
+				    (clockid_t)((~0x3ffffff0u << 3) | 6),
+				    (clockid_t)((~(unsigned)getpid() << 3) | 4),
+				    100 };
+		static const char *const name[] = { "thread", "self", "own",
+						    "-1",     "none", "user",
+						    "100" };
+		bool getres = chance(30), badp = chance(15);
+		int i = (int)below(7);
+		struct timespec t;
+		clockid_t c;
+
+		pthread_getcpuclockid(pthread_self(), &clk[2]);
+		c = clk[i];
+		out("%s(%s%s)", getres ? "clock_getres" : "clock_gettime",
+		    name[i], badp ? ", bad" : "");
+		if (getres)
+			r = clock_getres(c, badp ? (struct timespec *)bad : &t);
+		else
+			r = clock_gettime(c,
+					  badp ? (struct timespec *)bad : &t);
+		e = errno;
+		result(r, e);
+	}
 	}
 }
 
