@@ -56,21 +56,17 @@ static int64_t own_cputime(void)
 /* The M's owner opens and closes a change of gp's record. */
 static void seq_open(struct g *gp)
 {
-	atomic_store_explicit(&gp->cpu_seq,
-			      atomic_load_explicit(&gp->cpu_seq,
-						   memory_order_relaxed) +
-				      1,
-			      memory_order_relaxed);
+	uint32_t seq = atomic_load_explicit(&gp->cpu_seq, memory_order_relaxed);
+
+	atomic_store_explicit(&gp->cpu_seq, seq + 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
 }
 
 static void seq_close(struct g *gp)
 {
-	atomic_store_explicit(&gp->cpu_seq,
-			      atomic_load_explicit(&gp->cpu_seq,
-						   memory_order_relaxed) +
-				      1,
-			      memory_order_release);
+	uint32_t seq = atomic_load_explicit(&gp->cpu_seq, memory_order_relaxed);
+
+	atomic_store_explicit(&gp->cpu_seq, seq + 1, memory_order_release);
 }
 
 /* gp starts to run on mp, the calling kernel thread. */
@@ -86,15 +82,15 @@ void cputime_in(struct m *mp, struct g *gp)
 /* gp, counted on mp (gp->cpu_m), leaves it. */
 void cputime_out(struct m *mp, struct g *gp)
 {
-	int64_t used = own_cputime() -
-		       atomic_load_explicit(&mp->cpu_mark, memory_order_relaxed);
+	int64_t used =
+		own_cputime() -
+		atomic_load_explicit(&mp->cpu_mark, memory_order_relaxed);
 
 	seq_open(gp);
-	atomic_store_explicit(&gp->cpu_ns,
-			      atomic_load_explicit(&gp->cpu_ns,
-						   memory_order_relaxed) +
-				      used,
-			      memory_order_relaxed);
+	atomic_store_explicit(
+		&gp->cpu_ns,
+		atomic_load_explicit(&gp->cpu_ns, memory_order_relaxed) + used,
+		memory_order_relaxed);
 	atomic_store_explicit(&gp->cpu_m, NULL, memory_order_relaxed);
 	seq_close(gp);
 }
@@ -121,8 +117,8 @@ int64_t g_cputime(struct g *gp)
 	for (;;) {
 		uint32_t seq = atomic_load_explicit(&gp->cpu_seq,
 						    memory_order_acquire);
-		int64_t ns = atomic_load_explicit(&gp->cpu_ns,
-						  memory_order_relaxed);
+		int64_t ns =
+			atomic_load_explicit(&gp->cpu_ns, memory_order_relaxed);
 		struct m *mp =
 			atomic_load_explicit(&gp->cpu_m, memory_order_relaxed);
 		int64_t now = 0, mark = 0;

@@ -40,8 +40,7 @@ static bool g_alive(struct g *gp)
 {
 	uint32_t st = atomic_load(&gp->status);
 
-	return !(gp->flags & (G_LOCKED | G_G0)) && st != G_IDLE &&
-	       st != G_DEAD;
+	return !(gp->flags & (G_LOCKED | G_G0)) && st != G_IDLE && st != G_DEAD;
 }
 
 static bool has_tid(struct g *gp, void *tid)
@@ -68,8 +67,8 @@ struct g *cpuclock_g(clockid_t clk)
 
 	if (clk == CLOCK_THREAD_CPUTIME_ID)
 		return self;
-	if (clk >= 0 || (clk & CPUCLOCK_BITS) !=
-				(CPUCLOCK_PERTHREAD | CPUCLOCK_SCHED))
+	if (clk >= 0 ||
+	    (clk & CPUCLOCK_BITS) != (CPUCLOCK_PERTHREAD | CPUCLOCK_SCHED))
 		return NULL;
 	tid = (pid_t) ~(clk >> 3);
 	if (tid == 0 || (self && tid == tcb_tid(self->tcb)))

@@ -140,8 +140,10 @@ static void sleep_on_other(clockid_t clk)
 	err = clock_nanosleep(clk, TIMER_ABSTIME, &abs, NULL);
 	CHECK(err == 0, "absolute clock_nanosleep: %s", strerror(err));
 	before = abs.tv_sec * 1000000000ll + abs.tv_nsec;
-	CHECK(clock_ns(clk) >= before, "woke with its CPU clock at %lld, "
-	      "before %lld", (long long)clock_ns(clk), (long long)before);
+	CHECK(clock_ns(clk) >= before,
+	      "woke with its CPU clock at %lld, "
+	      "before %lld",
+	      (long long)clock_ns(clk), (long long)before);
 }
 
 static void gone(clockid_t clk)
@@ -169,7 +171,8 @@ static void fork_child_clock(clockid_t self)
 	if (pid == 0) {
 		int64_t child = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 		if (child >= parent / 2) {
-			fprintf(stderr, "FAIL: child's clock %lld, parent's %lld\n",
+			fprintf(stderr,
+				"FAIL: child's clock %lld, parent's %lld\n",
 				(long long)child, (long long)parent);
 			_exit(1);
 		}
