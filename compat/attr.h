@@ -10,6 +10,12 @@
 bool attr_user_stack(const pthread_attr_t *attr, void **lo, size_t *size);
 
 /*
+ * The stack size set in attr, or 0 if none was: pthread_attr_getstacksize()
+ * gives libc's default then, where the shim's (SPROUT_STACK) applies.
+ */
+size_t attr_stacksize(const pthread_attr_t *attr);
+
+/*
  * The scheduling a thread made with attr starts with, where attr says
  * (glibc's pthread_create()): a policy and a priority, each only if
  * PTHREAD_EXPLICIT_SCHED and that one was set; a CPU set of cpussize

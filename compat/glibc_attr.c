@@ -31,6 +31,11 @@ struct glibc_attr {
 _Static_assert(sizeof(struct glibc_attr) <= sizeof(pthread_attr_t),
 	       "glibc's struct pthread_attr fits pthread_attr_t");
 
+size_t attr_stacksize(const pthread_attr_t *attr)
+{
+	return ((const struct glibc_attr *)attr)->stacksize;
+}
+
 #define ATTR_FLAG_NOTINHERITSCHED 0x0002
 #define ATTR_FLAG_SCHED_SET	  0x0020
 #define ATTR_FLAG_POLICY_SET	  0x0040

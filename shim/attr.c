@@ -203,7 +203,9 @@ SPROUT_EXPORT int pthread_setattr_default_np(const pthread_attr_t *attr)
 	r = REAL(pthread_setattr_default_np)(attr);
 	if (r || !on)
 		return r;
-	pthread_attr_getstacksize(attr, &thread_defaults.stack);
+	/* As in libc, a size not set leaves the default as it was. */
+	if (attr_stacksize(attr))
+		thread_defaults.stack = attr_stacksize(attr);
 	pthread_attr_getguardsize(attr, &thread_defaults.guard);
 	pthread_attr_getdetachstate(attr, &thread_defaults.detach);
 	pthread_attr_getinheritsched(attr, &thread_defaults.inheritsched);

@@ -129,7 +129,8 @@ int thread_create(pthread_t *t, const pthread_attr_t *attr, bool c11,
 	if (err)
 		return err;
 	if (attr) {
-		pthread_attr_getstacksize(attr, &stack);
+		if (attr_stacksize(attr))
+			stack = attr_stacksize(attr);
 		pthread_attr_getguardsize(attr, &guard);
 		pthread_attr_getdetachstate(attr, &detach);
 		pthread_attr_getinheritsched(attr, &inheritsched);

@@ -3,9 +3,11 @@
 #   checks.sh NAME BUILD_DIR
 # exports	libsprout.so exports exactly the names of shim/symbols.h
 # overflow	a G that overflows its stack is named on stderr, then SIGSEGV
-# config	malformed SPROUT_* values are reported once, with the value used
+# config	malformed SPROUT_* values are reported once, with the value
+#		used; SPROUT_STACK sizes the threads whose attribute does not
 # off		SPROUT_OFF=1 runs the program on native threads
-# launcher	`sprout run --procs N` runs a program on N Ps
+# launcher	`sprout run --procs N` runs a program on N Ps; --help; and
+#		installed, it finds the installed library
 # schedtrace	SPROUT_DEBUG=schedtrace=MS shows sysmon retaking Ps: from a
 #		FIFO open (a system call) and from printf waiting on a
 #		FILE lock (blocking the shim cannot see); bad items reported
@@ -53,6 +55,10 @@ config)
 		fail "SPROUT_PROCS=abc not reported once"
 	[ "$(grep -c 'SPROUT_STACK=12Q is not a size' "$out")" = 1 ] ||
 		fail "SPROUT_STACK=12Q not reported once"
+	# SPROUT_STACK applies to every thread whose attribute sets no size.
+	SPROUT_STACK=256K STACK_ATTR_WANT=262144 LD_PRELOAD=$lib \
+		"$progs/stack_attr" >"$out" 2>&1 ||
+		fail "SPROUT_STACK=256K not the stack of threads without a size"
 	GOMAXPROCS=0 LD_PRELOAD=$lib "$progs/self_equal" >"$out" 2>&1 ||
 		fail "program failed"
 	grep -q 'GOMAXPROCS=0 is not' "$out" || fail "GOMAXPROCS=0 not reported"
@@ -68,6 +74,22 @@ launcher)
 	grep -q 'live threads: [12]$' "$out" || fail "not one P"
 	"$build/sprout" run --bogus true >"$out" 2>&1 && fail "bad option accepted"
 	grep -q "unknown option '--bogus'" "$out" || fail "no message"
+	"$build/sprout" --help >"$out" 2>&1 || fail "--help failed"
+	grep -q -- '--stack SIZE' "$out" || fail "--help names no option"
+	# Installed (staged in a DESTDIR): the command finds the installed
+	# library, and the man page is there.
+	dest=$(mktemp -d)
+	meson install -C "$build" --no-rebuild --destdir "$dest" >"$out" 2>&1 ||
+		fail "meson install failed"
+	inst=$(find "$dest" -path '*/bin/sprout')
+	[ -x "$inst" ] || fail "no sprout installed"
+	find "$dest" -name 'sprout.1*' | grep -q . || fail "no man page"
+	"$inst" --help >"$out" 2>&1 || fail "installed sprout --help failed"
+	grep -q "now: $dest/.*/libsprout.so" "$out" ||
+		fail "installed sprout does not find the installed library"
+	PROG_MODE=sprout "$inst" run --procs 1 -- "$progs/os_threads" \
+		>"$out" 2>&1 || fail "installed sprout run failed"
+	rm -rf "$dest"
 	;;
 schedtrace)
 	# Children of the test print their own lines: any line will do.
