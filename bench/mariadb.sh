@@ -8,7 +8,7 @@
 # Only mariadbd is preloaded: LD_PRELOAD (or MARIADB_PRELOAD), if set, is
 # given to the server alone, with SPROUT_PROCS (2 unless set); this script,
 # mariadb-install-db, the client and sysbench run natively. Prints one line
-# per run and metric lines for scripts/compare.py (bench/real.txt):
+# per run and metric lines for `sprout compare` (bench/real.txt):
 #
 #	metric point16_tps	oltp_point_select tps at 16 clients (and so on)
 #	metric rw16_tps		oltp_read_write tps at 16 clients (and so on)

@@ -6,7 +6,7 @@
 #
 # Only memcached is preloaded: LD_PRELOAD, if set, is taken off this
 # script and memaslap and given back to the server. Prints metric lines
-# for scripts/compare.py (bench/real.txt):
+# for `sprout compare` (bench/real.txt):
 #
 #	metric memcached_tps	operations per second, as memaslap reports
 #	metric server_threads	OS threads of memcached under load

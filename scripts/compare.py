@@ -1,18 +1,30 @@
 #!/usr/bin/env python3
-"""Run programs natively and with an LD_PRELOAD library, side by side.
+"""`sprout compare`: run programs natively and with libsprout.so, side by side.
 
-    compare.py --lib PATH/libsprout.so [--runs 5] [--env K=V ...]
-               [--label NAME] [--json FILE] -- PROG ARGS...
-    compare.py --lib PATH/libsprout.so [--runs 5] --suite FILE
+    sprout compare [--runs 5] [--procs N] [--threads N] [--env K=V ...]
+                   [--label NAME] [--json FILE] -- PROG ARGS...
+    sprout compare [--runs 5] --suite FILE
 
-Each command is run --runs times natively and --runs times preloaded,
+(the sprout command passes --lib, the library it would preload). Each
+command is run --runs times natively and --runs times preloaded,
 alternating (native, preloaded, native, ...). Preloaded means LD_PRELOAD
-with the library prepended, plus the --env settings. Per run it records the
-wall time, the child's peak RSS (wait4 ru_maxrss, or VmHWM polled from
-/proc/PID/status where ru_maxrss only shows the runner's own RSS), the peak
-number of OS threads (polled from /proc/PID/task every 2 ms), the exit
-status and every "metric NAME VALUE UNIT" line the program prints on
-stdout, then prints a table of medians per command.
+with the library prepended, plus SPROUT_PROCS=N and the --env settings.
+Per run it records:
+  wall          time from start to exit
+  CPU           user + system time of the process (wait4 rusage)
+  OS threads    the most kernel threads seen (/proc/PID/task, every 2 ms)
+  RSS           peak resident memory (wait4 ru_maxrss, or VmHWM polled
+                from /proc/PID/status where ru_maxrss is the runner's own)
+  page tables   the most VmPTE seen (/proc/PID/status)
+  kernel tasks  the most OS threads times the kernel's memory for each: its
+                kernel stack (16 KiB on x86_64) and its task_struct (the
+                object size in /proc/slabinfo, if readable); smaller
+                per-task objects are left out
+  total         RSS + page tables + kernel tasks
+  per thread    total / the program's threads: --threads N, else the value
+                of a "metric NAME N threads" line the program prints
+and every "metric NAME VALUE UNIT" line the program prints on stdout,
+then prints a table of medians per command.
 
 A suite file lists one command per line as "name: prog args"; "#" starts a
 comment line; a relative prog is taken from the suite file's directory.
@@ -59,29 +71,49 @@ def parse_suite(path):
     return commands
 
 
-def read_hwm_kib(pid):
-    """VmHWM (peak RSS) of a live process in KiB, or 0."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
+KSTACK_KIB = 16  # x86_64's THREAD_SIZE
+
+
+def task_struct_kib():
+    """The kernel's task_struct object size in KiB, or 0 if unreadable."""
+    try:
+        with open("/proc/slabinfo") as f:
+            for line in f:
+                if line.startswith("task_struct "):
+                    return int(line.split()[3]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
     return 0
 
 
+def read_status_kib(pid):
+    """VmHWM (peak RSS) and VmPTE of a live process in KiB, or 0s."""
+    hwm = pte = 0
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                hwm = int(line.split()[1])
+            elif line.startswith("VmPTE:"):
+                pte = int(line.split()[1])
+    return hwm, pte
+
+
 def poll_child(pid, done, peak):
-    """Track in peak the largest OS thread count and VmHWM seen."""
+    """Track in peak the largest OS thread count, VmHWM and VmPTE seen."""
     while True:
         try:
             peak["threads"] = max(peak["threads"],
                                   len(os.listdir(f"/proc/{pid}/task")))
-            peak["hwm_kib"] = max(peak["hwm_kib"], read_hwm_kib(pid))
+            hwm, pte = read_status_kib(pid)
+            peak["hwm_kib"] = max(peak["hwm_kib"], hwm)
+            peak["pte_kib"] = max(peak["pte_kib"], pte)
         except (OSError, ValueError):
             pass
         if done.wait(POLL_S):
             return
 
 
-def run_once(argv, env, timeout):
+def run_once(argv, env, timeout, task_kib, threads):
     """Run argv once and return a dict of what was measured."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.monotonic()
@@ -89,11 +121,9 @@ def run_once(argv, env, timeout):
             proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
                                     stdout=out, stderr=err)
         except OSError as e:
-            return {"ok": False, "wall_s": None, "maxrss_kib": None,
-                    "hwm_kib": None, "peak_rss_kib": None,
-                    "peak_threads": None, "exit": None, "metrics": {},
-                    "error": str(e), "stderr_tail": ""}
-        peak = {"threads": 0, "hwm_kib": 0}
+            return {"ok": False, "wall_s": None, "error": str(e),
+                    "exit": None, "metrics": {}, "stderr_tail": ""}
+        peak = {"threads": 0, "hwm_kib": 0, "pte_kib": 0}
         done = threading.Event()
         poller = threading.Thread(target=poll_child,
                                   args=(proc.pid, done, peak))
@@ -140,9 +170,21 @@ def run_once(argv, env, timeout):
         except ValueError:
             pass
     tail = "\n".join(stderr.splitlines()[-STDERR_TAIL_LINES:])
+    kernel = peak["threads"] * task_kib if peak["threads"] else None
+    total = None
+    if peak_rss and kernel is not None:
+        total = peak_rss + peak["pte_kib"] + kernel
+    if threads is None:
+        threads = next((m["value"] for m in metrics.values()
+                        if m["unit"] == "threads" and m["value"] > 0), None)
     return {"ok": proc.returncode == 0, "wall_s": wall,
+            "cpu_s": usage.ru_utime + usage.ru_stime,
             "maxrss_kib": usage.ru_maxrss, "hwm_kib": peak["hwm_kib"] or None,
             "peak_rss_kib": peak_rss or None,
+            "pte_kib": peak["pte_kib"] or None,
+            "kernel_kib": kernel, "total_kib": total,
+            "per_thread_kib": total / threads if total and threads
+            else None,
             "peak_threads": peak["threads"] or None,
             "exit": proc.returncode, "metrics": metrics,
             "stderr_tail": tail}
@@ -186,11 +228,18 @@ def summary(values, integral):
 
 def quantities(runs):
     """Table rows as [(label, unit, getter)]; metrics in first-seen order."""
+    def mib(key):
+        return lambda r: r[key] / 1024 if r.get(key) is not None else None
+
     rows = [
         ("wall", "s", lambda r: r["wall_s"]),
-        ("peak RSS", "MiB",
-         lambda r: r["peak_rss_kib"] / 1024 if r["peak_rss_kib"] else None),
+        ("CPU", "s", lambda r: r["cpu_s"]),
         ("peak OS threads", "threads", lambda r: r["peak_threads"]),
+        ("peak RSS", "MiB", mib("peak_rss_kib")),
+        ("page tables", "MiB", mib("pte_kib")),
+        ("kernel tasks", "MiB", mib("kernel_kib")),
+        ("total memory", "MiB", mib("total_kib")),
+        ("per thread", "KiB", lambda r: r["per_thread_kib"]),
     ]
     seen = {}
     for r in runs:
@@ -229,11 +278,23 @@ def print_table(name, argv, native, preloaded):
 
 def main():
     ap = argparse.ArgumentParser(
-        description="Compare programs run natively and with LD_PRELOAD.")
+        prog="sprout compare",
+        description="Run a program natively and under sprout, alternately,\n"
+        "and print medians side by side: wall and CPU time, peak kernel\n"
+        "threads, peak RSS, page tables, the kernel's memory for its tasks,\n"
+        "their total, and memory per program thread.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__[__doc__.index("Per run"):__doc__.index("and every")])
     ap.add_argument("--lib", required=True,
-                    help="shared library to LD_PRELOAD")
+                    help="the library to LD_PRELOAD (the sprout command "
+                    "gives its own)")
     ap.add_argument("--runs", type=int, default=5,
                     help="runs per mode (default 5)")
+    ap.add_argument("--procs", type=int,
+                    help="SPROUT_PROCS for the preloaded runs")
+    ap.add_argument("--threads", type=float,
+                    help="the program's threads, for memory per thread "
+                    "(default: from a 'metric NAME N threads' line)")
     ap.add_argument("--env", action="append", default=[], metavar="K=V",
                     help="extra environment for preloaded runs (repeatable)")
     ap.add_argument("--label", help="name of the command in the output")
@@ -247,6 +308,10 @@ def main():
 
     if args.runs < 1:
         ap.error("--runs must be at least 1")
+    if args.procs is not None and args.procs < 1:
+        ap.error("--procs must be at least 1")
+    if args.threads is not None and args.threads <= 0:
+        ap.error("--threads must be above 0")
     lib = os.path.abspath(args.lib)
     if not os.path.isfile(lib):
         ap.error(f"--lib {args.lib}: no such file")
@@ -265,7 +330,10 @@ def main():
             ap.error(f"--env {kv}: expected K=V")
         extra[key] = value
     native_env = dict(os.environ)
+    if args.procs:
+        extra.setdefault("SPROUT_PROCS", str(args.procs))
     preload_env = dict(native_env, **extra)
+    task_kib = KSTACK_KIB + task_struct_kib()
     old = native_env.get("LD_PRELOAD")
     preload_env["LD_PRELOAD"] = f"{lib}:{old}" if old else lib
 
@@ -276,7 +344,8 @@ def main():
         for i in range(args.runs):
             for mode, env in (("native", native_env),
                               ("preloaded", preload_env)):
-                r = run_once(argv, env, args.timeout)
+                r = run_once(argv, env, args.timeout, task_kib,
+                             args.threads)
                 runs[mode].append(r)
                 wall = f"{r['wall_s']:.2f} s" if r["wall_s"] else "-"
                 print(f"[{name}] {mode} {i + 1}/{args.runs}: {wall}"
@@ -298,6 +367,11 @@ def main():
           f"native/preloaded runs on one machine.")
     print("ratio = preloaded/native; for s, MiB and ns/op lower is better, "
           "for ops/s higher is better.")
+    print(f"kernel tasks = peak OS threads x {task_kib:.1f} KiB (kernel "
+          f"stack {KSTACK_KIB} KiB" +
+          (f", task_struct {task_kib - KSTACK_KIB:.1f} KiB)"
+           if task_kib > KSTACK_KIB else "; task_struct size unreadable)") +
+          "; total = peak RSS + page tables + kernel tasks.")
     if failed:
         print("Some runs FAILED (see above); their numbers are left out.")
 

@@ -6,8 +6,9 @@
 # config	malformed SPROUT_* values are reported once, with the value
 #		used; SPROUT_STACK sizes the threads whose attribute does not
 # off		SPROUT_OFF=1 runs the program on native threads
-# launcher	`sprout run --procs N` runs a program on N Ps; --help; and
-#		installed, it finds the installed library
+# launcher	`sprout run --procs N` runs a program on N Ps; --help;
+#		`sprout compare` prints its table; installed, the command
+#		finds the installed library and compare.py
 # schedtrace	SPROUT_DEBUG=schedtrace=MS shows sysmon retaking Ps: from a
 #		FIFO open (a system call) and from printf waiting on a
 #		FILE lock (blocking the shim cannot see); bad items reported
@@ -76,6 +77,13 @@ launcher)
 	grep -q "unknown option '--bogus'" "$out" || fail "no message"
 	"$build/sprout" --help >"$out" 2>&1 || fail "--help failed"
 	grep -q -- '--stack SIZE' "$out" || fail "--help names no option"
+	"$build/sprout" compare --runs 1 --procs 1 -- "$progs/create_join" \
+		>"$out" 2>&1 || fail "sprout compare failed"
+	for row in 'CPU' 'peak OS threads' 'page tables' 'kernel tasks' \
+		'total memory'; do
+		grep -q "^$row  *[a-zA-Z]*  *[0-9.]* .*[0-9.]*x\$" "$out" ||
+			fail "sprout compare gave no '$row' row"
+	done
 	# Installed (staged in a DESTDIR): the command finds the installed
 	# library, and the man page is there.
 	dest=$(mktemp -d)
@@ -85,6 +93,8 @@ launcher)
 	[ -x "$inst" ] || fail "no sprout installed"
 	find "$dest" -name 'sprout.1*' | grep -q . || fail "no man page"
 	"$inst" --help >"$out" 2>&1 || fail "installed sprout --help failed"
+	"$inst" compare --help | grep -q -- '--procs' ||
+		fail "installed sprout compare --help failed"
 	grep -q "now: $dest/.*/libsprout.so" "$out" ||
 		fail "installed sprout does not find the installed library"
 	PROG_MODE=sprout "$inst" run --procs 1 -- "$progs/os_threads" \
