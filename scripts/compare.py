@@ -4,6 +4,7 @@
     sprout compare [--runs 5] [--procs N] [--threads N] [--env K=V ...]
                    [--label NAME] [--json FILE] -- PROG ARGS...
     sprout compare [--runs 5] --suite FILE
+    sprout compare [--runs 3] --sweep 1000,10000 [--plot FILE.svg] -- PROG ARGS
 
 (the sprout command passes --lib, the library it would preload). Each
 command is run --runs times natively and --runs times preloaded,
@@ -26,6 +27,12 @@ Per run it records:
 and every "metric NAME VALUE UNIT" line the program prints on stdout,
 then prints a table of medians per command.
 
+--sweep A,B,C runs the command once per thread count: "{}" in ARGS
+becomes the count, else the count is the last argument; the program's
+threads are the count unless it says. A last table gives total memory and
+memory per thread against the count, and --plot FILE.svg draws both,
+native against sprout.
+
 A suite file lists one command per line as "name: prog args"; "#" starts a
 comment line; a relative prog is taken from the suite file's directory.
 
@@ -34,6 +41,7 @@ Exit status is 1 if any run failed (non-zero exit or signal), else 0.
 
 import argparse
 import json
+import math
 import os
 import re
 import resource
@@ -276,6 +284,115 @@ def print_table(name, argv, native, preloaded):
     print()
 
 
+def median_of(runs, key):
+    vals = [r[key] for r in runs if r["ok"] and r.get(key) is not None]
+    return statistics.median(vals) if vals else None
+
+
+def sweep_rows(results):
+    """[(count, native total, sprout total, native per, sprout per)]."""
+    return [(res["count"],
+             median_of(res["native"], "total_kib"),
+             median_of(res["preloaded"], "total_kib"),
+             median_of(res["native"], "per_thread_kib"),
+             median_of(res["preloaded"], "per_thread_kib"))
+            for res in results]
+
+
+def print_sweep(rows):
+    print("== sweep: memory against thread count (medians)")
+    header = (f"{'threads':>9} {'total native':>13} {'total sprout':>13} "
+              f"{'per thread native':>18} {'per thread sprout':>18}")
+    print(header)
+    print("-" * len(header))
+    for n, tn, tp, pn, pp in rows:
+        def mib(v):
+            return "-" if v is None else f"{fmt(v / 1024, False)} MiB"
+
+        def kib(v):
+            return "-" if v is None else f"{fmt(v, False)} KiB"
+        print(f"{n:>9} {mib(tn):>13} {mib(tp):>13} {kib(pn):>18} "
+              f"{kib(pp):>18}")
+    print()
+
+
+def nice_ticks(hi, n=5):
+    """Round tick values from 0 to at least hi."""
+    if hi <= 0:
+        return [0, 1]
+    raw = hi / n
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    return [i * step for i in range(int(math.ceil(hi / step)) + 1)]
+
+
+def svg_panel(x0, y0, w, h, title, unit, counts, native, sprout):
+    """One chart: native and sprout against thread count, as SVG text."""
+    out = []
+    pts = [v for v in native + sprout if v is not None]
+    yt = nice_ticks(max(pts) if pts else 1)
+    xt = nice_ticks(max(counts))
+    ymax, xmax = yt[-1], xt[-1]
+
+    def px(x):
+        return x0 + w * x / xmax
+
+    def py(y):
+        return y0 + h - h * y / ymax
+    out.append(f'<text x="{x0 + w / 2}" y="{y0 - 12}" '
+               f'text-anchor="middle" font-weight="bold">{title}</text>')
+    out.append(f'<rect x="{x0}" y="{y0}" width="{w}" height="{h}" '
+               'fill="none" stroke="#888"/>')
+    for t in yt:
+        out.append(f'<line x1="{x0}" x2="{x0 + w}" y1="{py(t):.1f}" '
+                   f'y2="{py(t):.1f}" stroke="#ddd"/>')
+        out.append(f'<text x="{x0 - 6}" y="{py(t) + 4:.1f}" '
+                   f'text-anchor="end">{fmt(t, True)}</text>')
+    for t in xt:
+        out.append(f'<text x="{px(t):.1f}" y="{y0 + h + 16}" '
+                   f'text-anchor="middle">{fmt(t, True)}</text>')
+    out.append(f'<text x="{x0 + w / 2}" y="{y0 + h + 34}" '
+               'text-anchor="middle">program threads</text>')
+    out.append(f'<text transform="translate({x0 - 52},{y0 + h / 2}) '
+               f'rotate(-90)" text-anchor="middle">{unit}</text>')
+    for vals, color, name in ((native, "#c0392b", "native threads"),
+                              (sprout, "#27ae60", "sprout")):
+        xy = [(px(c), py(v)) for c, v in zip(counts, vals) if v is not None]
+        if xy:
+            line = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
+            out.append(f'<polyline points="{line}" fill="none" '
+                       f'stroke="{color}" stroke-width="2"/>')
+            out += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" '
+                    f'fill="{color}"/>' for x, y in xy]
+    for i, (color, name) in enumerate((("#c0392b", "native threads"),
+                                       ("#27ae60", "sprout"))):
+        ly = y0 + 14 + 18 * i
+        out.append(f'<line x1="{x0 + 10}" x2="{x0 + 30}" y1="{ly - 4}" '
+                   f'y2="{ly - 4}" stroke="{color}" stroke-width="2"/>')
+        out.append(f'<text x="{x0 + 36}" y="{ly}">{name}</text>')
+    return out
+
+
+def write_svg(path, label, rows):
+    counts = [r[0] for r in rows]
+    total_n = [None if r[1] is None else r[1] / 1024 for r in rows]
+    total_p = [None if r[2] is None else r[2] / 1024 for r in rows]
+    per_n = [r[3] for r in rows]
+    per_p = [r[4] for r in rows]
+    body = svg_panel(80, 50, 380, 280, "Memory per thread", "KiB",
+                     counts, per_n, per_p)
+    body += svg_panel(580, 50, 380, 280, "Total memory", "MiB",
+                      counts, total_n, total_p)
+    text = ('<svg xmlns="http://www.w3.org/2000/svg" width="1000" '
+            'height="400" font-family="sans-serif" font-size="12">\n'
+            '<rect width="100%" height="100%" fill="white"/>\n'
+            f'<text x="500" y="18" text-anchor="middle">{label}: RSS + page '
+            'tables + kernel tasks, medians</text>\n' +
+            "\n".join(body) + "\n</svg>\n")
+    with open(path, "w") as f:
+        f.write(text)
+
+
 def main():
     ap = argparse.ArgumentParser(
         prog="sprout compare",
@@ -303,6 +420,10 @@ def main():
     ap.add_argument("--timeout", type=float, default=600,
                     help="seconds a run may take before it is killed "
                     "(default 600)")
+    ap.add_argument("--sweep", metavar="A,B,C",
+                    help="thread counts to run the command with")
+    ap.add_argument("--plot", metavar="FILE.svg",
+                    help="with --sweep: draw memory against thread count")
     ap.add_argument("command", nargs="*", help="PROG ARGS... (after --)")
     args = ap.parse_args()
 
@@ -317,11 +438,31 @@ def main():
         ap.error(f"--lib {args.lib}: no such file")
     if bool(args.suite) == bool(args.command):
         ap.error("give either --suite FILE or -- PROG ARGS...")
+    counts = []
+    if args.sweep:
+        if args.suite:
+            ap.error("--sweep runs one command, not a --suite")
+        try:
+            counts = [int(c) for c in args.sweep.split(",")]
+        except ValueError:
+            counts = [0]
+        if not counts or min(counts) < 1:
+            ap.error(f"--sweep {args.sweep}: expected counts like 1000,5000")
+    if args.plot and (not counts or not args.plot.endswith(".svg")):
+        ap.error("--plot FILE.svg goes with --sweep")
     if args.suite:
-        commands = parse_suite(args.suite)
+        commands = [(n, a, args.threads) for n, a in parse_suite(args.suite)]
+    elif counts:
+        label = args.label or os.path.basename(args.command[0])
+        commands = []
+        for c in counts:
+            argv = [a.replace("{}", str(c)) for a in args.command]
+            if argv == args.command:
+                argv.append(str(c))
+            commands.append((f"{label} {c}", argv, args.threads or c))
     else:
         commands = [(args.label or os.path.basename(args.command[0]),
-                     args.command)]
+                     args.command, args.threads)]
 
     extra = {}
     for kv in args.env:
@@ -339,13 +480,12 @@ def main():
 
     failed = False
     results = []
-    for name, argv in commands:
+    for name, argv, threads in commands:
         runs = {"native": [], "preloaded": []}
         for i in range(args.runs):
             for mode, env in (("native", native_env),
                               ("preloaded", preload_env)):
-                r = run_once(argv, env, args.timeout, task_kib,
-                             args.threads)
+                r = run_once(argv, env, args.timeout, task_kib, threads)
                 runs[mode].append(r)
                 wall = f"{r['wall_s']:.2f} s" if r["wall_s"] else "-"
                 print(f"[{name}] {mode} {i + 1}/{args.runs}: {wall}"
@@ -358,6 +498,8 @@ def main():
                     for line in r["stderr_tail"].splitlines():
                         print(f"    {line}")
         results.append({"name": name, "argv": argv, **runs})
+    for res, c in zip(results, counts):
+        res["count"] = c
 
     print()
     for res in results:
@@ -372,6 +514,13 @@ def main():
           (f", task_struct {task_kib - KSTACK_KIB:.1f} KiB)"
            if task_kib > KSTACK_KIB else "; task_struct size unreadable)") +
           "; total = peak RSS + page tables + kernel tasks.")
+    if counts:
+        print()
+        print_sweep(sweep_rows(results))
+    if args.plot:
+        write_svg(args.plot, commands[0][0].rsplit(" ", 1)[0],
+                  sweep_rows(results))
+        print(f"Plot: {args.plot}")
     if failed:
         print("Some runs FAILED (see above); their numbers are left out.")
 
