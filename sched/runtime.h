@@ -666,6 +666,8 @@ void sig_afterfork_child(struct g *gp) hidden;
 void sig_g_dead(struct g *gp) hidden;
 bool sig_info_restore(siginfo_t *info) hidden;
 bool sig_kicked(const siginfo_t *info, void *uc) hidden;
+/* The shim's SIGCANCEL handler takes kicks now: send them. */
+void sig_kicks_taken(void) hidden;
 void sig_preempt(struct m *mp) hidden;
 /* preempt.c */
 void preempt_init(void) hidden;

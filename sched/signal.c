@@ -1181,10 +1181,26 @@ void sig_left_wake(struct g *gp)
 #define KICK_VALUE    0x4b49434b
 #define PREEMPT_VALUE 0x50524d54 /* the G is to yield (preempt.c) */
 
+/*
+ * Kicks are sent once the shim's SIGCANCEL handler, which takes them
+ * (sig_kicked()), is in place: without it a kick would end the process
+ * (the runtime alone, in a unit test; a libc whose handler could not be
+ * replaced). Signals then wait for the G's next switch, and a G that runs
+ * long yields only at its safe points.
+ */
+static _Atomic bool kicks_taken;
+
+void sig_kicks_taken(void)
+{
+	atomic_store(&kicks_taken, true);
+}
+
 static void kick_value(struct m *mp, int value)
 {
 	siginfo_t si;
 
+	if (!atomic_load_explicit(&kicks_taken, memory_order_relaxed))
+		return;
 	memset(&si, 0, sizeof(si));
 	si.si_signo = GLIBC_SIGCANCEL;
 	si.si_code = SI_QUEUE;

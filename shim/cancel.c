@@ -97,6 +97,8 @@ void cancel_init(void)
 	if (err)
 		warn("pthread_cancel() of a blocked thread may not act: "
 		     "no SIGCANCEL handler");
+	else
+		sig_kicks_taken();
 }
 
 SPROUT_EXPORT int pthread_cancel(pthread_t t)

@@ -5,7 +5,10 @@
  * in arming order within one slack-wide slot, never early and at most the
  * slack late; a timer disarmed before its deadline never fires and empties
  * its bucket; thousands of timers due together make only a few buckets;
- * and a G's sleep ends on time (not under ASan, which cannot follow a G).
+ * a G that runs long beside a due timer is asked to yield, and, with no
+ * handler for the runtime's kicks in the process (no shim here), is not
+ * sent one; and a G's sleep ends on time (not under ASan, which cannot
+ * follow a G).
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -134,6 +137,35 @@ static void test_many_share_buckets(void **state)
 	}
 }
 
+/*
+ * sysmon asks P 0 to yield once its G has run 10 ms beside a due timer,
+ * and kicks its M 10 ms later: a SIGCANCEL that, with no handler, would
+ * end the process. The shim installs the handler; here there is none.
+ */
+static void test_long_run_not_kicked(void **state)
+{
+	struct probe pr = { .t = { .f = record } };
+	int64_t start = nanotime(), asked = 0;
+	volatile uint64_t spins = 0;
+
+	(void)state;
+	norder = 0;
+	pr.t.when = start;
+	rt_enter();
+	timer_add(&pr.t);
+	rt_exit();
+	/* Until asked, then 100 ms more: ten kicks' worth. 5 s at most. */
+	while (nanotime() - start < 5000000000 &&
+	       (!asked || nanotime() - asked < 100000000)) {
+		spins++;
+		if (!asked && atomic_load(&getp()->preempt))
+			asked = nanotime();
+	}
+	assert_true(asked != 0);
+	run_until_fired(1);
+	assert_int_equal(norder, 1);
+}
+
 static __attribute__((unused)) void test_sleep(void **state)
 {
 	int64_t start = nanotime();
@@ -149,6 +181,7 @@ int main(void)
 		cmocka_unit_test(test_order_and_slack),
 		cmocka_unit_test(test_del),
 		cmocka_unit_test(test_many_share_buckets),
+		cmocka_unit_test(test_long_run_not_kicked),
 #if !defined(__SANITIZE_ADDRESS__)
 		/* A G's TLS is its own: on a parked-and-resumed G, ASan
 		   finds no thread. The others run on the initial thread. */
