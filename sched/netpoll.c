@@ -147,8 +147,7 @@ static void ready(uint64_t key, uint32_t ev)
 }
 
 /*
- * The netpoller starts with the runtime (netpoll_start()), or, where its
- * fds cannot go high, on the first wait, from any M. Its fds are made
+ * The netpoller starts on the first wait, from any M. Its fds are made
  * low, then moved high (np_epoll_init()): while starting is set, a
  * program's close() of a low number may name one of them, and waits for
  * initlock (netpoll_own_fd()).
@@ -176,21 +175,6 @@ static int init(void)
 	}
 	unlock_nosig(&initlock, mask);
 	return err;
-}
-
-/*
- * Start now, while the process has one thread, if the fds can go above
- * the program's numbers. Made on a first wait, they would hold the
- * lowest free numbers for a moment, and an open() in another thread
- * would be given the next one (tests/progs/fd_first_wait). A child of
- * fork() makes its own at once, as it too has one thread then
- * (np_epoll_afterfork_child()). A failure here leaves it to the first
- * wait.
- */
-void netpoll_start(void)
-{
-	if (np_epoll_fds_go_high())
-		init();
 }
 
 uint32_t netpoll_ticket(int fd, int mode)
