@@ -35,11 +35,9 @@ static int64_t ts_ns(const struct timespec *ts)
 
 int64_t thread_cputime(pid_t tid)
 {
-	/* The kernel's MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED). */
-	clockid_t clk = (clockid_t)((~(unsigned int)tid << 3) | 6);
 	struct timespec ts;
 
-	if (sys2(SYS_clock_gettime, clk, (long)&ts) < 0)
+	if (sys2(SYS_clock_gettime, thread_cpuclock(tid), (long)&ts) < 0)
 		return -1;
 	return ts_ns(&ts);
 }

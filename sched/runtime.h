@@ -612,6 +612,11 @@ bool timer_sleep(int64_t until) hidden;
 void wake_timer_sleeper_now(void) hidden;
 
 /* cputime.c */
+/* The kernel's MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED): tid's CPU clock. */
+static inline clockid_t thread_cpuclock(pid_t tid)
+{
+	return (clockid_t)((~(unsigned int)tid << 3) | 6);
+}
 extern _Atomic bool cputime_on hidden;
 int64_t thread_cputime(pid_t tid) hidden;
 void cputime_in(struct m *mp, struct g *gp) hidden;

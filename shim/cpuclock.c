@@ -25,15 +25,7 @@
 #include "../compat/tcb.h"
 #include "../syscall-wrap/wrap.h"
 
-#define CPUCLOCK_PERTHREAD 4
-#define CPUCLOCK_SCHED	   2
-#define CPUCLOCK_BITS	   7
-
-static clockid_t thread_clock(pid_t tid)
-{
-	return (clockid_t)((~(unsigned int)tid << 3) | CPUCLOCK_PERTHREAD |
-			   CPUCLOCK_SCHED);
-}
+#define CPUCLOCK_BITS 7 /* which clock of the thread, and per-thread */
 
 /* A G the program can see: not freed, not ended, not an M's g0. */
 static bool g_alive(struct g *gp)
@@ -68,7 +60,7 @@ struct g *cpuclock_g(clockid_t clk)
 	if (clk == CLOCK_THREAD_CPUTIME_ID)
 		return self;
 	if (clk >= 0 ||
-	    (clk & CPUCLOCK_BITS) != (CPUCLOCK_PERTHREAD | CPUCLOCK_SCHED))
+	    (clk & CPUCLOCK_BITS) != (thread_cpuclock(0) & CPUCLOCK_BITS))
 		return NULL;
 	tid = (pid_t) ~(clk >> 3);
 	if (tid == 0 || (self && tid == tcb_tid(self->tcb)))
@@ -81,17 +73,18 @@ struct g *cpuclock_g(clockid_t clk)
 	return stack_find(has_tid, &tid);
 }
 
-/* Count CPU time from now on, the caller's among it (sched/cputime.c). */
+/*
+ * Count CPU time from now on, the caller's among it (sched/cputime.c).
+ * Inside the runtime, so that the caller stays on its M.
+ */
 static void count_from_now(void)
 {
 	struct g *self = self_counted();
 
-	if (likely(atomic_load_explicit(&cputime_on, memory_order_relaxed)) &&
-	    (!self || atomic_load_explicit(&self->cpu_m, memory_order_relaxed)))
-		return;
-	rt_enter();
-	cputime_start(self);
-	rt_exit();
+	if (unlikely(!atomic_load_explicit(&cputime_on, memory_order_relaxed) ||
+		     (self && !atomic_load_explicit(&self->cpu_m,
+						    memory_order_relaxed))))
+		cputime_start(self);
 }
 
 /*
@@ -103,8 +96,8 @@ int cpuclock_now(struct g *gp, struct timespec *ts)
 	pid_t tid = tcb_tid(gp->tcb);
 	int64_t ns;
 
-	count_from_now();
 	rt_enter(); /* the caller's own: stay on its M while it reads */
+	count_from_now();
 	ns = g_cputime(gp);
 	rt_exit();
 	/* Gone, or its slot is another thread's now. */
@@ -167,7 +160,9 @@ SPROUT_EXPORT int pthread_getcpuclockid(pthread_t t, clockid_t *clock)
 	if (gp->flags & G_LOCKED)
 		return REAL(pthread_getcpuclockid)(tcb_pthread(gp->tcb), clock);
 	/* Count from now, so that the clock has counted when it is read. */
+	rt_enter();
 	count_from_now();
-	*clock = thread_clock(tcb_tid(gp->tcb));
+	rt_exit();
+	*clock = thread_cpuclock(tcb_tid(gp->tcb));
 	return 0;
 }
