@@ -147,7 +147,8 @@ static void ready(uint64_t key, uint32_t ev)
 }
 
 /*
- * The netpoller starts on the first wait, from any M. Its fds are made
+ * The netpoller starts as the program makes its first thread
+ * (netpoll_start()), or on the first wait, from any M. Its fds are made
  * low, then moved high (np_epoll_init()): while starting is set, a
  * program's close() of a low number may name one of them, and waits for
  * initlock (netpoll_own_fd()).
@@ -175,6 +176,24 @@ static int init(void)
 	}
 	unlock_nosig(&initlock, mask);
 	return err;
+}
+
+/*
+ * Start while the process still has one thread: pthread_create() calls
+ * this before its new G exists. Made on a first wait in one thread, the
+ * fds would hold the lowest free numbers for a moment, and an open() in
+ * another would be given the next one (tests/progs/fd_first_wait). Not
+ * earlier, with the runtime: a process that never waits nor makes a
+ * thread would show two fds it never had natively (CPython's
+ * test_subprocess lists a child's fds). A child of fork() makes its own
+ * at once, as it too has one thread then (np_epoll_afterfork_child()).
+ * Where the fds cannot go high (a low RLIMIT_NOFILE), or on a failure,
+ * it is left to the first wait.
+ */
+void netpoll_start(void)
+{
+	if (!atomic_load(&inited) && np_epoll_fds_go_high())
+		init();
 }
 
 uint32_t netpoll_ticket(int fd, int mode)

@@ -59,6 +59,12 @@ static long fd_high(long fd)
 	return r;
 }
 
+/* Is there room above the program's numbers for the runtime's fds? */
+bool np_epoll_fds_go_high(void)
+{
+	return high_base() >= 64;
+}
+
 int np_epoll_init(void)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = BREAK_KEY };

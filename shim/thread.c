@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "sync.h"
+#include "../sched/netpoll.h"
 #include "../syscall-wrap/wrap.h"
 #include "../compat/attr.h"
 #include "../compat/tcb.h"
@@ -124,6 +125,7 @@ int thread_create(pthread_t *t, const pthread_attr_t *attr, bool c11,
 	struct kattr k;
 
 	main_landing_set();
+	netpoll_start();
 	/* Scheduling and affinity the kernel would refuse fail the call. */
 	err = attr_kattr(self, attr, &k);
 	if (err)
