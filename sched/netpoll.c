@@ -179,6 +179,19 @@ static int init(void)
 }
 
 /*
+ * Before the runtime's first thread: make the kernel's fd table of the
+ * process room for the fds' high numbers now. Grown later, with other
+ * threads sharing it, the kernel waits out an RCU grace period (several
+ * ms, in netpoll_start(), while pthread_create() holds its P: sysmon
+ * took the P from it and started another M).
+ */
+void netpoll_prepare(void)
+{
+	if (np_epoll_fds_go_high())
+		np_epoll_grow_fdtable();
+}
+
+/*
  * Start while the process still has one thread: pthread_create() calls
  * this before its new G exists. Made on a first wait in one thread, the
  * fds would hold the lowest free numbers for a moment, and an open() in

@@ -111,12 +111,14 @@ int netpoll(int64_t until) hidden; /* readies Gs; until: 0 now, -1 ever */
 int64_t netpoll_lastpoll(void) hidden;
 void netpoll_break(void) hidden;
 bool netpoll_inited(void) hidden;
+void netpoll_prepare(void) hidden;
 void netpoll_start(void) hidden;
 void netpoll_afterfork_child(void) hidden;
 
 /* netpoll_epoll.c */
 int np_epoll_init(void) hidden;
 bool np_epoll_fds_go_high(void) hidden;
+void np_epoll_grow_fdtable(void) hidden;
 int np_epoll_arm(int fd, uint64_t key) hidden;
 int np_epoll_wait(int64_t until,
 		  void (*ready)(uint64_t key, uint32_t ev)) hidden;

@@ -40,8 +40,7 @@ static long high_base(void)
 
 /*
  * Move the runtime's fd out of the program's way, near the top of the
- * first 1024 (or of a lower RLIMIT_NOFILE): the netpoller's fds appear
- * whenever it first runs, from any M, and a program counts on getting the
+ * first 1024 (or of a lower RLIMIT_NOFILE): a program counts on getting the
  * lowest free number (close(1), then open() to redirect its output) and
  * may list its fds (CPython's test_subprocess). Not above 1024: the
  * kernel's fd table would grow to the limit, however high.
@@ -63,6 +62,19 @@ static long fd_high(long fd)
 bool np_epoll_fds_go_high(void)
 {
 	return high_base() >= 64;
+}
+
+/*
+ * Grow the fd table to the runtime's numbers: a copy of an fd at the
+ * first of them, closed at once. The table never shrinks; the program
+ * sees no fd.
+ */
+void np_epoll_grow_fdtable(void)
+{
+	long fd = sys1(SYS_epoll_create1, EPOLL_CLOEXEC);
+
+	if (fd >= 0)
+		sys1(SYS_close, fd_high(fd));
 }
 
 int np_epoll_init(void)

@@ -1577,6 +1577,7 @@ int schedinit(const struct runtime_config *cfg, const char **why)
 	atomic_store(&sched.nlive, 1);
 	/* Each P needs an M, and one more may be blocked. */
 	sched.maxm = cfg->maxm > nprocs ? cfg->maxm : nprocs + 1;
+	netpoll_prepare(); /* before sysmon: while there is one thread */
 	if (sysmon_start(os_thread_create, cfg->schedtrace_ms)) {
 		*why = "cannot start sysmon";
 		return -1;
