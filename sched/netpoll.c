@@ -247,6 +247,7 @@ int netpoll_wait(int fd, int mode, uint32_t ticket, int64_t deadline)
 	 * looks at what they set.
 	 */
 	atomic_store(&gp->nwait, d);
+	g_waitfd(mode == NP_READ ? GW_READ : GW_WRITE, fd, deadline);
 	if (!g_sigready(gp) && !atomic_load(&gp->sigran))
 		err = wt_futex_wait_in(&d->q, &d->ev, ticket, deadline);
 	atomic_store(&gp->nwait, NULL);
@@ -600,6 +601,7 @@ int netpoll_wait_many(const struct netpoll_want *want, int n, int64_t deadline)
 		wake_timer_sleeper_now();
 	/* As in netpoll_wait(): g_kill() sets sigpend, then looks at nwait. */
 	atomic_store(&gp->nwait, first);
+	g_waitfor(GW_POLL, NULL, deadline);
 	if (!g_sigready(gp) && !atomic_load(&gp->sigran))
 		err = slots_wait(sl, want, n, deadline);
 	atomic_store(&gp->nwait, NULL);

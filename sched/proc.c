@@ -845,9 +845,11 @@ void gopark(bool (*unlockf)(struct g *, void *), void *lk)
 
 	if (gp->rtdepth != 1)
 		fatal("gopark: not entered in the runtime once");
+	gp->wait.since = nanotime_coarse();
 	gp->m->waitunlockf = unlockf;
 	gp->m->waitlock = lk;
 	mcall(park_m);
+	gp->wait.what = GW_NONE; /* the next park says what it waits on */
 }
 
 static struct g *gosched_m(struct m *mp, struct g *gp)

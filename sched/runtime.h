@@ -133,6 +133,31 @@ enum {
 	KICK_ONE = 8,	  /* one sender looking and sending */
 };
 
+/* What a parked G waits on (g->wait), as a dump names it. */
+enum gwaitwhat {
+	GW_NONE,
+	GW_MUTEX,   /* obj: the pthread_mutex_t */
+	GW_RWLOCK,  /* obj: the pthread_rwlock_t */
+	GW_COND,    /* obj: the pthread_cond_t */
+	GW_SEM,	    /* obj: the sem_t */
+	GW_BARRIER, /* obj: the pthread_barrier_t */
+	GW_ONCE,    /* obj: the pthread_once_t */
+	GW_JOIN,    /* obj: the G joined */
+	GW_FUTEX,   /* obj: the futex word */
+	GW_SLEEP,   /* until: when it wakes */
+	GW_READ,    /* fd: the one it waits to read */
+	GW_WRITE,   /* fd: the one it waits to write */
+	GW_POLL,    /* poll, select, epoll_wait */
+};
+
+struct gwait {
+	uint32_t what;	 /* enum gwaitwhat */
+	int fd;		 /* GW_READ, GW_WRITE */
+	const void *obj; /* the object waited on, or NULL */
+	int64_t until;	 /* its deadline (nanotime()), or -1 */
+	int64_t since;	 /* when it parked: CLOCK_MONOTONIC_COARSE */
+};
+
 enum gflags {
 	G_MAIN = 1 << 0,      /* the initial thread: its own stack and TCB */
 	G_LOCKED = 1 << 1,    /* a kernel thread the shim did not create */
@@ -245,7 +270,12 @@ struct g {
 	 */
 	_Atomic uint32_t sigran;
 	struct npdir *_Atomic nwait; /* fd direction it waits on (netpoll) */
-	stack_t altstack;	     /* its sigaltstack(); ss_sp NULL: none */
+	/*
+	 * What it waits on, for a dump (sprout dump): set by whoever parks
+	 * it (g_waitfor()), just before; waitsince by gopark().
+	 */
+	struct gwait wait;
+	stack_t altstack; /* its sigaltstack(); ss_sp NULL: none */
 	/*
 	 * KICK_*: a signal sent to the kernel thread of the G's M must get
 	 * there while the G does (g_kill()): senders count themselves in
@@ -515,6 +545,28 @@ static inline struct g *getg(void)
 }
 
 /*
+ * Say what the calling G is about to wait on (g->wait), for a dump; a
+ * thread the shim did not create may have no G.
+ */
+static inline void g_waitfor(uint32_t what, const void *obj, int64_t until)
+{
+	struct g *gp = getg();
+
+	if (gp) {
+		gp->wait.what = what;
+		gp->wait.obj = obj;
+		gp->wait.until = until;
+	}
+}
+
+static inline void g_waitfd(uint32_t what, int fd, int64_t until)
+{
+	g_waitfor(what, NULL, until);
+	if (getg())
+		getg()->wait.fd = fd;
+}
+
+/*
  * The P of the calling G, or NULL (a locked G holds none). Only between
  * rt_enter() and rt_exit() (or on g0) is it sure to be the G's still.
  */
@@ -602,6 +654,7 @@ void procyield(int n) hidden;
 
 /* timer.c */
 int64_t nanotime(void) hidden;
+int64_t nanotime_coarse(void) hidden; /* a tick's precision; cheaper */
 void nanotime_init(int (*read)(clockid_t, struct timespec *)) hidden;
 void timer_add(struct timer *t) hidden;
 bool timer_del(struct timer *t) hidden;

@@ -1484,6 +1484,7 @@ int g_sleep(int64_t deadline)
 		if (sig_wait_ran(gp))
 			return EINTR;
 		s.t.pp = NULL;
+		g_waitfor(GW_SLEEP, NULL, deadline);
 		rt_enter();
 		gopark(sleep_park, &s);
 		/* Woken by g_kill(): the timer may still be armed. */

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "runtime.h"
+#include "stack.h"
 #include "../arch/x86_64/sys.h"
 #include "../compat/tcb.h"
 
@@ -48,23 +49,6 @@
 #define ALTSTACK_BYTES	(64 * 1024)
 #define GFREE_LOCAL_MAX 256
 
-struct arena {
-	char *base, *end;
-	size_t slot_size;
-	struct stack_pool *pool;
-	struct arena *next;
-};
-
-struct stack_pool {
-	size_t size; /* slot size, guard included; a multiple of the page */
-	size_t guard;
-	struct lock lock;
-	struct g *free;	  /* dead Gs with their slots; under lock */
-	char *raw;	  /* slots that never got a G; under lock */
-	char *next, *end; /* uncarved part of the newest arena; under lock */
-	struct stack_pool *link;
-};
-
 static struct {
 	struct lock lock; /* pools list */
 	struct stack_pool *pools;
@@ -75,6 +59,17 @@ static struct {
 	bool guard_by_mprotect;
 	_Atomic bool exec; /* stacks are executable: see stack_exec_fault() */
 } stacks = { .lock = LOCK_INIT(RANK_STACKS) };
+
+__attribute__((visibility("default"))) struct sprout_debug sprout_debug = {
+	.magic = SPROUT_DEBUG_MAGIC,
+	.version = SPROUT_DEBUG_VERSION,
+	.g_size = sizeof(struct g),
+	.m_size = sizeof(struct m),
+	.arena_size = sizeof(struct arena),
+	.pool_size = sizeof(struct stack_pool),
+	.gmain = &g_main,
+	.arenas = &stacks.arenas,
+};
 
 static size_t round_page(size_t n)
 {
@@ -191,12 +186,6 @@ static int guard_install(char *lo, size_t len)
 }
 
 /* Where the G of the slot ending at top lives. */
-static struct g *slot_g(char *top)
-{
-	uintptr_t at = (uintptr_t)top - tcb_reserve() - sizeof(struct g);
-
-	return (struct g *)(at & ~(uintptr_t)63);
-}
 
 /* Set up the G of a slot: a fresh G with thread id id on tcb. */
 static void g_init(struct g *gp, void *tcb, struct stack_pool *pool, char *slot,
@@ -263,7 +252,7 @@ static struct g *slot_new(struct stack_pool *pool, int *err)
 		*err = EAGAIN;
 		return NULL;
 	}
-	gp = slot_g(slot + pool->size);
+	gp = slot_g(slot + pool->size, tcb_reserve());
 	g_init(gp, tcb, pool, slot, id);
 	return gp;
 }
@@ -381,11 +370,10 @@ struct g *stack_find(bool (*fn)(struct g *gp, void *arg), void *arg)
 	char *slot, *end;
 
 	for (a = atomic_load(&stacks.arenas); a; a = a->next) {
-		end = a->pool->next >= a->base && a->pool->next <= a->end
-			      ? a->pool->next
-			      : a->end;
+		end = arena_carved(a, a->pool);
 		for (slot = a->base; slot < end; slot += a->slot_size) {
-			struct g *gp = slot_g(slot + a->slot_size);
+			struct g *gp =
+				slot_g(slot + a->slot_size, tcb_reserve());
 			if (gp->tcb && fn(gp, arg))
 				return gp;
 		}
@@ -416,7 +404,8 @@ struct g *stack_find_g(const void *addr, bool *in_guard)
 		if (a >= ar->base && a < ar->end) {
 			size_t i = (size_t)(a - ar->base) / ar->slot_size;
 			char *slot = ar->base + i * ar->slot_size;
-			struct g *gp = slot_g(slot + ar->slot_size);
+			struct g *gp =
+				slot_g(slot + ar->slot_size, tcb_reserve());
 			*in_guard = a < slot + gp->guard;
 			return gp;
 		}
@@ -704,6 +693,7 @@ int stack_setup(size_t default_size, size_t default_guard)
 	size_t tcb_bytes;
 
 	stacks.page = (size_t)sysconf(_SC_PAGESIZE);
+	sprout_debug.tcb_reserve = tcb_reserve();
 	default_size = round_page(default_size);
 	default_guard = round_page(default_guard);
 	stacks.dflt = pool_get(default_size + default_guard, default_guard);

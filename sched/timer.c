@@ -51,12 +51,22 @@ void nanotime_init(int (*read)(clockid_t, struct timespec *))
 		clock_read = read;
 }
 
-int64_t nanotime(void)
+static int64_t clock_ns(clockid_t clk)
 {
 	struct timespec ts;
 
-	clock_read(CLOCK_MONOTONIC, &ts);
+	clock_read(clk, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t nanotime(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+int64_t nanotime_coarse(void)
+{
+	return clock_ns(CLOCK_MONOTONIC_COARSE);
 }
 
 void timers_init(struct p *pp)

@@ -55,6 +55,7 @@ SPROUT_EXPORT int pthread_barrier_destroy(pthread_barrier_t *barrier)
 		    !atomic_compare_exchange_weak(&bar->leaving, &n,
 						  n | LEAVING_WAIT))
 			continue;
+		g_waitfor(GW_BARRIER, bar, -1);
 		if (bar->pshared)
 			kfutex_wait(&bar->leaving, n | LEAVING_WAIT,
 				    NO_DEADLINE);
@@ -88,6 +89,7 @@ SPROUT_EXPORT int pthread_barrier_wait(pthread_barrier_t *barrier)
 	}
 	pshared = bar->pshared;
 	while (atomic_load_explicit(&bar->gen, memory_order_acquire) == gen) {
+		g_waitfor(GW_BARRIER, bar, -1);
 		if (pshared)
 			kfutex_wait(&bar->gen, gen, NO_DEADLINE);
 		else

@@ -92,6 +92,7 @@ static int cond_wait(struct sync_cond *c, struct sync_mutex *m,
 			r = 0;
 			break;
 		}
+		g_waitfor(GW_COND, c, deadline);
 		r = wt_wait(b, &c->seq, &w, deadline, WT_INTR);
 		handed = r == 0 && w.token == MUTEX_HANDOFF;
 	} while (r == EINTR || r == ERESTART);

@@ -128,6 +128,7 @@ static int lock_private(struct sync_mutex *m, int64_t deadline, uint64_t id)
 		if (!w.since)
 			w.since = nanotime();
 		w.id = id;
+		g_waitfor(GW_MUTEX, m, deadline);
 		r = wt_wait(b, &m->state, &w, deadline,
 			    (front ? WT_FRONT : 0) | WT_INTR);
 		if (r == EINTR || r == ERESTART)
@@ -422,8 +423,11 @@ static bool robust_take(struct sync_mutex *m, uint32_t *v, uint32_t nv,
  */
 static int robust_wait(struct sync_mutex *m, uint32_t v, int64_t deadline)
 {
-	int r = is_pshared(m) ? kfutex_wait(&m->state, v, deadline)
-			      : wt_futex_wait_intr(&m->state, v, deadline);
+	int r;
+
+	g_waitfor(GW_MUTEX, m, deadline);
+	r = is_pshared(m) ? kfutex_wait(&m->state, v, deadline)
+			  : wt_futex_wait_intr(&m->state, v, deadline);
 
 	return r == ETIMEDOUT ? r : 0;
 }

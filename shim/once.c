@@ -75,6 +75,7 @@ static void run_once(_Atomic uint32_t *st, void (*fn)(void))
 		}
 		if (v == ONCE_DONE)
 			return;
+		g_waitfor(GW_ONCE, st, -1);
 		wt_futex_wait_intr(st, ONCE_RUNNING, -1); /* EINTR: again */
 		if (atomic_load_explicit(st, memory_order_acquire) == ONCE_DONE)
 			return;

@@ -131,6 +131,7 @@ static int rw_private(struct sync_rwlock *rw, int want, bool try,
 		rw->writers_waiting++;
 	w.kind = want;
 	w.id = id;
+	g_waitfor(GW_RWLOCK, rw, deadline);
 	r = wt_wait(b, rw, &w, deadline, WT_INTR);
 	if (r == 0)
 		return 0; /* granted */

@@ -89,6 +89,7 @@ static int sem_wait_until(struct sync_sem *s, int64_t deadline)
 			break;
 		if (r == ERESTART && cancel_due())
 			break;
+		g_waitfor(GW_SEM, s, deadline);
 		r = is_shared(s) ? kfutex_wait_cancel(&s->value, 0, deadline)
 				 : wt_futex_wait_intr(&s->value, 0, deadline);
 	}

@@ -68,6 +68,7 @@ static long futex_wait(const long a[6], int cmd, int op)
 			return fail(EINVAL);
 		}
 	}
+	g_waitfor(GW_FUTEX, (const void *)a[0], deadline);
 	err = wt_futex_wait((const _Atomic uint32_t *)a[0], (uint32_t)a[2],
 			    deadline);
 	return err ? fail(err) : 0;

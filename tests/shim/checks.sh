@@ -1,14 +1,15 @@
 #!/bin/sh
 # Checks of the shim as a whole, one per name:
 #   checks.sh NAME BUILD_DIR
-# exports	libsprout.so exports exactly the names of shim/symbols.h
+# exports	libsprout.so exports exactly the names of shim/symbols.h and
+#		sprout_debug (sched/stack.h)
 # overflow	a G that overflows its stack is named on stderr, then SIGSEGV
 # config	malformed SPROUT_* values are reported once, with the value
 #		used; SPROUT_STACK sizes the threads whose attribute does not
 # off		SPROUT_OFF=1 runs the program on native threads
 # launcher	`sprout run --procs N` runs a program on N Ps; --help;
 #		`sprout compare` prints its table; installed, the command
-#		finds the installed library and compare.py
+#		finds the installed library, compare.py and sprout-dump
 # schedtrace	SPROUT_DEBUG=schedtrace=MS shows sysmon retaking Ps: from a
 #		FIFO open (a system call) and from printf waiting on a
 #		FILE lock (blocking the shim cannot see); bad items reported
@@ -108,6 +109,9 @@ launcher)
 		fail "installed sprout does not find the installed library"
 	PROG_MODE=sprout "$inst" run --procs 1 -- "$progs/os_threads" \
 		>"$out" 2>&1 || fail "installed sprout run failed"
+	"$inst" dump >"$out" 2>&1
+	[ $? = 2 ] && grep -q '^usage: sprout dump PID' "$out" ||
+		fail "installed sprout dump does not find sprout-dump"
 	rm -rf "$dest"
 	;;
 schedtrace)

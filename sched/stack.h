@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The arenas that hold the Gs' slots (stack.c), and the root through which
+ * a debugger or `sprout dump` finds them in a stopped process: the one
+ * data symbol libsprout.so exports besides libc's names, as ld.so exports
+ * _r_debug. The reader is built from these same headers, so it reads
+ * struct g and struct m as the runtime lays them out; magic, version and
+ * sizes refuse a library it was not built with.
+ */
+#ifndef SPROUT_SCHED_STACK_H
+#define SPROUT_SCHED_STACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runtime.h"
+
+struct arena {
+	char *base, *end;
+	size_t slot_size;
+	struct stack_pool *pool;
+	struct arena *next;
+};
+
+struct stack_pool {
+	size_t size; /* slot size, guard included; a multiple of the page */
+	size_t guard;
+	struct lock lock;
+	struct g *free;	  /* dead Gs with their slots; under lock */
+	char *raw;	  /* slots that never got a G; under lock */
+	char *next, *end; /* uncarved part of the newest arena; under lock */
+	struct stack_pool *link;
+};
+
+/* The G of the slot that ends at top: below the TCB and static TLS. */
+static inline struct g *slot_g(char *top, size_t tcb_reserve)
+{
+	uintptr_t at = (uintptr_t)top - tcb_reserve - sizeof(struct g);
+
+	return (struct g *)(at & ~(uintptr_t)63);
+}
+
+/* The slots of a carved so far end below this. */
+static inline char *arena_carved(const struct arena *a,
+				 const struct stack_pool *pool)
+{
+	return pool->next >= a->base && pool->next <= a->end ? pool->next
+							     : a->end;
+}
+
+#define SPROUT_DEBUG_MAGIC   0x31706d7564727073ull /* "sprdump1" */
+#define SPROUT_DEBUG_VERSION 1
+
+struct sprout_debug {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t g_size, m_size, arena_size, pool_size;
+	size_t tcb_reserve; /* for slot_g(); set by stack_setup() */
+	struct g *gmain;
+	struct arena *_Atomic *arenas; /* newest first */
+};
+
+extern struct sprout_debug sprout_debug;
+
+#endif
