@@ -1,30 +1,40 @@
 #!/usr/bin/env python3
-"""sprout dump of tests/dump/parked, under the shim: every thread is found
-with its name, the state its wait gives and a backtrace through the
-program's park_<wait> function; the process goes on afterwards (it lets
-its threads go on SIGUSR1 and must end with "released").
+"""Seeing inside tests/dump/parked, run under the shim: every thread is
+found with its name, the state its wait gives and a frame in the
+program's park_<wait> function.
 
-usage: check.py SPROUT-DUMP LIBSPROUT PARKED
+  check.py dump SPROUT-DUMP LIBSPROUT PARKED
+      `sprout dump PID`; then the program must go on (it lets its threads
+      go on SIGUSR1 and must end with "released");
+  check.py gdb SPROUT-GDB.PY LIBSPROUT PARKED
+      gdb -batch with sprout's commands, `info gthreads` and `gthread
+      apply all bt`, attached to the live program, then on a core file
+      the kernel wrote of it (skipped, saying so, where the kernel hands
+      cores to a program: /proc/sys/kernel/core_pattern "|...").
 """
+import glob
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
+import tempfile
 
-dump, lib, prog = sys.argv[1:4]
+mode = sys.argv[1]
+tool, lib, prog = (os.path.abspath(a) for a in sys.argv[2:5])
 
-# name -> what the thread's state must match
+# name -> what the thread's state must begin with
 WANT = {
-    "mutex": r"waiting: mutex 0x[0-9a-f]+, for [0-9.]+ s",
-    "cond": r"waiting: condvar 0x[0-9a-f]+, for",
-    "sem": r"waiting: semaphore 0x[0-9a-f]+, for",
-    "rwlock": r"waiting: rwlock 0x[0-9a-f]+, for",
-    "barrier": r"waiting: barrier 0x[0-9a-f]+, for",
-    "sleep": r"waiting: sleep, 3[0-9]{3}\.[0-9]+ s to go, for",
-    "read": r"waiting: read fd 3, for",
+    "mutex": r"waiting: mutex 0x[0-9a-f]+",
+    "cond": r"waiting: condvar 0x[0-9a-f]+",
+    "sem": r"waiting: semaphore 0x[0-9a-f]+",
+    "rwlock": r"waiting: rwlock 0x[0-9a-f]+",
+    "barrier": r"waiting: barrier 0x[0-9a-f]+",
+    "sleep": r"waiting: sleep",
+    "read": r"waiting: read fd 3",
     "syscall": r"in a system call on M[0-9]+, kernel thread [0-9]+",
-    "join": r"waiting: join of thread [0-9]+, for",
+    "join": r"waiting: join of thread [0-9]+",
     "spin": r"running on M[0-9]+, kernel thread [0-9]+|runnable",
 }
 
@@ -36,48 +46,143 @@ def fail(msg):
     print("FAIL: " + msg)
 
 
-env = dict(os.environ, LD_PRELOAD=lib, SPROUT_PROCS="2")
-p = subprocess.Popen([prog], env=env, stdout=subprocess.PIPE, text=True)
-try:
+def start(cwd=None, core=False):
+    """The program, under the shim, once all its threads wait."""
+    def limits():
+        if core:
+            resource.setrlimit(resource.RLIMIT_CORE,
+                               (resource.RLIM_INFINITY,
+                                resource.RLIM_INFINITY))
+    env = dict(os.environ, LD_PRELOAD=lib, SPROUT_PROCS="2")
+    p = subprocess.Popen([prog], env=env, stdout=subprocess.PIPE, text=True,
+                         cwd=cwd, preexec_fn=limits)
     line = p.stdout.readline()
     m = re.match(r"ready (\d+)", line)
     if not m:
+        p.kill()
         sys.exit("FAIL: the program did not start: %r" % line)
-    pid = int(m.group(1))
-    r = subprocess.run([dump, str(pid)], capture_output=True, text=True,
-                       timeout=60)
-    print(r.stdout, end="")
-    if r.returncode != 0:
-        fail("sprout dump exited %d: %s" % (r.returncode, r.stderr))
+    return p, int(m.group(1))
 
-    # thread ID "NAME" [STATE]:  then frames, then a blank line
-    blocks = {}
-    for block in r.stdout.split("\n\n")[1:]:
-        head = re.match(r'thread (\d+)(?: "([^"]*)")? \[(.*)\]:\n', block)
-        if head:
-            blocks[head.group(2)] = (head.group(3), block)
-    for name, state in WANT.items():
-        if name not in blocks:
-            fail("no thread named %r in the dump" % name)
-            continue
-        got, block = blocks[name]
-        if not re.fullmatch(state, got) and not re.match(state, got):
-            fail("thread %r: state %r, want /%s/" % (name, got, state))
-        if not re.search(r" park_%s\+0x" % name, block):
-            fail("thread %r: no frame in park_%s" % (name, name))
-    if "main" not in r.stdout.split("\n\n")[1]:
-        fail("the first thread (the initial one) has no frame in main")
-    # The process was let go as it was: its threads still work.
+
+def release(p, pid):
+    """The process was left as it was: its threads still work."""
     os.kill(pid, signal.SIGUSR1)
     out, _ = p.communicate(timeout=60)
     if p.returncode != 0 or "released" not in out:
-        fail("after the dump the program ended %d, saying %r"
+        fail("afterwards the program ended %d, saying %r"
              % (p.returncode, out))
-finally:
-    if p.poll() is None:
-        p.kill()
-        p.wait()
+
+
+def check_threads(found, where):
+    """found: name -> (state, text naming its frames)."""
+    for name, state in WANT.items():
+        if name not in found:
+            fail("%s: no thread named %r" % (where, name))
+            continue
+        got, frames = found[name]
+        if not re.match(state, got):
+            fail("%s: thread %r: state %r, want /%s/"
+                 % (where, name, got, state))
+        if not re.search(r"\bpark_%s\b" % name, frames):
+            fail("%s: thread %r: no frame in park_%s" % (where, name, name))
+
+
+def blocks(text):
+    """thread ID "NAME" [STATE]: then frames, up to the next thread."""
+    found = {}
+    parts = re.split(r'^(thread \d+(?: "[^"]*")? \[.*\]:)$', text,
+                     flags=re.M)
+    for head, body in zip(parts[1::2], parts[2::2]):
+        m = re.match(r'thread (\d+)(?: "([^"]*)")? \[(.*)\]:', head)
+        found[m.group(2)] = (m.group(3), body)
+    return found
+
+
+def dump():
+    p, pid = start()
+    try:
+        r = subprocess.run([tool, str(pid)], capture_output=True, text=True,
+                           timeout=60)
+        print(r.stdout, end="")
+        if r.returncode != 0:
+            fail("sprout dump exited %d: %s" % (r.returncode, r.stderr))
+        found = blocks(r.stdout)
+        check_threads(found, "dump")
+        for name, (state, _) in found.items():
+            if state.startswith("waiting") and not re.search(
+                    r", for [0-9.]+ s$", state):
+                fail("dump: thread %r: %r says not for how long"
+                     % (name, state))
+        first = r.stdout.split("\n\n")[1] if "\n\n" in r.stdout else ""
+        if " main+0x" not in first:
+            fail("dump: the first thread (the initial one) has no frame "
+                 "in main")
+        release(p, pid)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def gdb(target):
+    cmd = ["gdb", "-nx", "-batch", "-ex", "source " + tool,
+           "-ex", "info gthreads", "-ex", "gthread apply all bt"] + target
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    print(r.stdout, end="")
+    if "Python Exception" in r.stdout + r.stderr or "Error" in r.stderr:
+        fail("gdb %s: %s" % (target, r.stderr))
+    return r.stdout
+
+
+def check_gdb(out, where):
+    listed = {}
+    for line in out.splitlines():
+        m = re.match(r"[ *](\d+) +(\S+) +(\S.*?) {2}(\S.*)$", line)
+        if m:
+            listed[m.group(2)] = (m.group(3), m.group(4))
+    check_threads(listed, where + " info gthreads")
+    check_threads(blocks(out), where + " gthread apply all bt")
+
+
+def gdb_live():
+    p, pid = start()
+    try:
+        check_gdb(gdb(["-p", str(pid)]), "live")
+        release(p, pid)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def gdb_core():
+    with open("/proc/sys/kernel/core_pattern") as f:
+        pattern = f.read().strip()
+    if pattern.startswith("|"):
+        print("core file part skipped: the kernel hands cores to %r"
+              % pattern)
+        return
+    with tempfile.TemporaryDirectory() as d:
+        p, pid = start(cwd=d, core=True)
+        os.kill(pid, signal.SIGABRT)
+        p.communicate(timeout=60)
+        cores = glob.glob(os.path.join(d, "core*")) or glob.glob(
+            os.path.join(os.path.dirname(pattern) or d, "*%d*" % pid))
+        if not cores:
+            print("core file part skipped: no core written (pattern %r)"
+                  % pattern)
+            return
+        check_gdb(gdb([prog, cores[0]]), "core")
+        for c in cores:
+            if c.startswith(d):
+                os.unlink(c)
+
+
+if mode == "dump":
+    dump()
+else:
+    gdb_live()
+    gdb_core()
 if failed:
     sys.exit(1)
-print("ok: %d threads found, each in its wait; the program went on"
-      % len(WANT))
+print("ok: %d threads found, each in its wait" % len(WANT))
