@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "runtime.h"
 #include "../arch/x86_64/sys.h"
@@ -37,6 +38,27 @@ void fatal(const char *msg)
 	print(msg);
 	print("\n");
 	abort();
+}
+
+/*
+ * Name the calling kernel thread, one of the runtime's, as ps -L, top -H
+ * and gdb show it: prefix, then n if not negative ("sprout-m3"). The Gs
+ * it runs keep their own names (the shim's prctl() and
+ * pthread_getname_np() read them).
+ */
+void thread_name(const char *prefix, int n)
+{
+	char name[16] = "", num[24] = "";
+	size_t len = strlen(prefix), nlen;
+
+	if (n >= 0)
+		fmt_u(num, (unsigned long)n, 10);
+	nlen = strlen(num);
+	if (len + nlen > sizeof(name) - 1)
+		len = sizeof(name) - 1 - nlen;
+	memcpy(name, prefix, len);
+	memcpy(name + len, num, nlen + 1);
+	sys2(SYS_prctl, PR_SET_NAME, (long)name);
 }
 
 /* Format v in base 10 or 16 into buf (at least 24 bytes); returns buf. */

@@ -724,6 +724,7 @@ static void *mstart(void *arg)
 	struct g *g0 = &mp->g0_own;
 
 	mp->tid = (pid_t)sys_gettid();
+	thread_name("sprout-m", mp->id);
 	sys4(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&mp->sigmask, 8);
 	/* Started by a wired G's kernel thread, it took that one's. */
 	if (atomic_load_explicit(&kattr_used, memory_order_relaxed))
@@ -1568,7 +1569,7 @@ int schedinit(const struct runtime_config *cfg, const char **why)
 	g_main.kattr = kattr_default;
 	sys4(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&g_main.sigmask, 8);
 	atomic_store(&g_main.status, G_RUNNING);
-	prctl(PR_GET_NAME, g_main.name);
+	sys2(SYS_prctl, PR_GET_NAME, (long)g_main.name);
 	cur_g = &g_main;
 	if (m0_init()) {
 		*why = "out of memory";

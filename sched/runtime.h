@@ -809,6 +809,7 @@ struct g *stack_find_g(const void *addr, bool *in_guard) hidden;
 __attribute__((noreturn)) void fatal(const char *msg) hidden;
 void warn(const char *msg) hidden;
 void print(const char *s) hidden;
+void thread_name(const char *prefix, int n) hidden;
 char *fmt_u(char *buf, unsigned long v, int base) hidden;
 
 #endif

@@ -283,6 +283,7 @@ static void *sysmon(void *arg)
 
 	(void)arg;
 	atomic_store(&sched.sysmon_tid, (pid_t)sys_gettid());
+	thread_name("sprout-sysmon", -1);
 	atomic_store(&sched.sigroute_dirty, true); /* a child's new sysmon */
 	for (;;) {
 		int64_t now;

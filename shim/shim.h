@@ -15,6 +15,7 @@
 #include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <threads.h>
 
 #include "symbols.h"

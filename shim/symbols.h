@@ -31,6 +31,7 @@
 	X(pthread_yield, "GLIBC_2.2.5")                                   \
 	X(pthread_getcpuclockid, NULL)                                    \
 	X(pthread_setname_np, NULL)                                       \
+	X(prctl, NULL)                                                    \
 	X(pthread_getname_np, NULL)                                       \
 	X(gettid, NULL)                                                   \
 	X(vfork, NULL)                                                    \

@@ -641,6 +641,50 @@ static void main_comm(struct g *gp, const char *name, size_t len)
 	sys1(SYS_close, fd);
 }
 
+/*
+ * prctl(PR_SET_NAME/PR_GET_NAME) names the calling thread: a G's name, as
+ * pthread_setname_np() sets it, not its M's. The runtime's Ms carry names
+ * of their own (sprout-m3), which the G would otherwise read, and a name
+ * set through the M would stay with the M. The rest goes to libc.
+ */
+SPROUT_EXPORT int prctl(int option, ...)
+{
+	unsigned long a[4];
+	struct g *gp = getg();
+	char name[TASK_COMM_LEN] = "";
+	va_list ap;
+	int i;
+
+	va_start(ap, option);
+	for (i = 0; i < 4; i++)
+		a[i] = va_arg(ap, unsigned long);
+	va_end(ap);
+	if (!shim_on_g() || (gp->flags & G_LOCKED) ||
+	    (option != PR_SET_NAME && option != PR_GET_NAME))
+		return REAL(prctl)(option, a[0], a[1], a[2], a[3]);
+	if (option == PR_GET_NAME) {
+		memcpy(name, gp->name, sizeof(name));
+		if (!copy_out((void *)a[0], name, sizeof(name)))
+			goto fault;
+		return 0;
+	}
+	/* As the kernel: up to 15 bytes, to the first NUL. */
+	for (i = 0; i < TASK_COMM_LEN - 1; i++) {
+		if (!copy_in(&name[i], (const char *)a[0] + i, 1))
+			goto fault;
+		if (!name[i])
+			break;
+	}
+	name[i] = 0;
+	memcpy(gp->name, name, sizeof(name));
+	if (gp->flags & G_MAIN)
+		main_comm(gp, name, strlen(name));
+	return 0;
+fault:
+	errno = EFAULT;
+	return -1;
+}
+
 SPROUT_EXPORT int pthread_setname_np(pthread_t t, const char *name)
 {
 	struct g *gp = g_of(t);

@@ -5,11 +5,16 @@
  * - pthread_setname_np/pthread_getname_np work on the calling thread and
  *   on another running (yielding) thread;
  * - two threads' names do not interfere, across 1000 yields each, nor
- *   with main's name, including when main renames one of them.
+ *   with main's name, including when main renames one of them;
+ * - prctl(PR_SET_NAME/PR_GET_NAME) name the calling thread as those do:
+ *   each sees the other's, a new thread reads its creator's name, across
+ *   yields too; longer names are cut to 15 bytes; a bad pointer is
+ *   EFAULT.
  */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "check.h"
 
@@ -139,9 +144,63 @@ static void test_independent(void)
 	      "main renamed by its threads");
 }
 
+static void prctl_name(char *name)
+{
+	CHECK(prctl(PR_GET_NAME, name) == 0, "PR_GET_NAME: %s",
+	      strerror(errno));
+}
+
+static void *prctl_thread(void *arg)
+{
+	char name[NAMELEN], creator[NAMELEN];
+	int i;
+
+	(void)arg;
+	get_name(pthread_self(), creator);
+	prctl_name(name);
+	CHECK(strcmp(name, creator) == 0,
+	      "PR_GET_NAME of a new thread \"%s\", pthread_getname_np \"%s\"",
+	      name, creator);
+	CHECK(prctl(PR_SET_NAME, "by-prctl") == 0, "PR_SET_NAME: %s",
+	      strerror(errno));
+	CHECK(has_name(pthread_self(), "by-prctl"),
+	      "pthread_getname_np does not see PR_SET_NAME's name");
+	set_name(pthread_self(), "by-setname");
+	for (i = 0; i < 100; i++) {
+		sched_yield();
+		prctl_name(name);
+		CHECK(strcmp(name, "by-setname") == 0,
+		      "PR_GET_NAME \"%s\" at yield %d, want by-setname", name,
+		      i);
+	}
+	CHECK(prctl(PR_SET_NAME, "a-name-longer-than-fifteen") == 0,
+	      "PR_SET_NAME: %s", strerror(errno));
+	prctl_name(name);
+	CHECK(strcmp(name, "a-name-longer-t") == 0, "long name read as \"%s\"",
+	      name);
+	errno = 0;
+	CHECK(prctl(PR_SET_NAME, (char *)8) == -1 && errno == EFAULT,
+	      "PR_SET_NAME of a bad pointer: %s", strerror(errno));
+	CHECK(prctl(PR_GET_NAME, (char *)8) == -1 && errno == EFAULT,
+	      "PR_GET_NAME to a bad pointer: %s", strerror(errno));
+	return NULL;
+}
+
+static void test_prctl(void)
+{
+	pthread_t t;
+
+	CHECK(pthread_create(&t, NULL, prctl_thread, NULL) == 0,
+	      "pthread_create");
+	CHECK(pthread_join(t, NULL) == 0, "pthread_join");
+	CHECK(has_name(pthread_self(), "names-main"),
+	      "main renamed by a thread's prctl");
+}
+
 int main(void)
 {
 	test_inherited();
 	test_independent();
+	test_prctl();
 	return 0;
 }
