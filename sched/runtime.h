@@ -298,6 +298,7 @@ struct g {
 	char *stack_lo; /* usable stack: [stack_lo, stack_hi) */
 	char *stack_hi;
 	size_t guard;
+	unsigned int vg_stack; /* its stack's id with valgrind, if under it */
 
 	/* Entry, set by gostart(): fn(arg) runs on the G's first switch-in. */
 	void (*fn)(void *);

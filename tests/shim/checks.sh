@@ -9,7 +9,8 @@
 # off		SPROUT_OFF=1 runs the program on native threads
 # launcher	`sprout run --procs N` runs a program on N Ps; --help;
 #		`sprout compare` prints its table; installed, the command
-#		finds the installed library, compare.py and sprout-dump
+#		finds the installed library, compare.py, sprout-dump,
+#		sprout-gdb.py and sprout.supp
 # schedtrace	SPROUT_DEBUG=schedtrace=MS shows sysmon retaking Ps: from a
 #		FIFO open (a system call) and from printf waiting on a
 #		FILE lock (blocking the shim cannot see); bad items reported
@@ -112,6 +113,12 @@ launcher)
 	"$inst" dump >"$out" 2>&1
 	[ $? = 2 ] && grep -q '^usage: sprout dump PID' "$out" ||
 		fail "installed sprout dump does not find sprout-dump"
+	f=$("$inst" --gdb | sed -n 's/^source //p')
+	case $f in "$dest"/*) [ -f "$f" ] ;; *) false ;; esac ||
+		fail "installed sprout --gdb names '$f'"
+	f=$("$inst" --valgrind-supp)
+	case $f in "$dest"/*) [ -f "$f" ] ;; *) false ;; esac ||
+		fail "installed sprout --valgrind-supp names '$f'"
 	rm -rf "$dest"
 	;;
 schedtrace)
