@@ -1,11 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
- * Messages and fatal errors. Usable anywhere, including signal handlers and
- * the scheduler with locks held: raw write(2) of fixed text, no malloc.
+ * Messages, fatal errors and the dump of the threads. Usable anywhere,
+ * including signal handlers and the scheduler with locks held: raw system
+ * calls, fixed text, no malloc.
  */
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include "runtime.h"
 #include "../arch/x86_64/sys.h"
@@ -32,11 +39,79 @@ void warn(const char *msg)
 	print("\n");
 }
 
+/*
+ * The dump of every G (`sprout dump`, scripts/sprout-dump.c), printed on
+ * a fatal error and on SPROUT_DEBUG=dumpsig=SIG: the runtime forks and
+ * runs the dumper on itself, its output to stderr, and waits for it. Out
+ * of the process, the dump needs nothing of a runtime that may be
+ * broken, and no lock: raw system calls only, from any context, a
+ * signal handler's included. The child, one thread, only execs.
+ */
+static const char *dump_path;
+static int dump_sig;
+
+void dump_all(void)
+{
+	static _Atomic bool dumping;
+	char pid[24];
+	char *argv[] = { (char *)dump_path, pid, NULL }, *envp[] = { NULL };
+	long child, r;
+
+	if (!dump_path || atomic_exchange(&dumping, true))
+		return;
+	fmt_u(pid, (unsigned long)sys0(SYS_getpid), 10);
+	/* Where Yama limits ptrace to ancestors, let the child trace us. */
+	sys2(SYS_prctl, PR_SET_PTRACER, (long)PR_SET_PTRACER_ANY);
+	child = sys6(SYS_clone, SIGCHLD, 0, 0, 0, 0, 0);
+	if (child == 0) {
+		sys2(SYS_dup2, 2, 1);
+		sys3(SYS_execve, (long)dump_path, (long)argv, (long)envp);
+		sys1(SYS_exit_group, 127);
+	}
+	if (child > 0)
+		do
+			r = sys4(SYS_wait4, child, 0, __WALL, 0);
+		while (r == -EINTR);
+	else
+		warn("cannot start the dump of the threads");
+	sys2(SYS_prctl, PR_SET_PTRACER, 0);
+	atomic_store(&dumping, false);
+}
+
+static void dump_on_signal(int sig)
+{
+	(void)sig;
+	dump_all();
+}
+
+/*
+ * path: the dumper, or NULL for none; sig: the signal that asks for a
+ * dump, or 0; its handler goes in with libc's sigaction.
+ */
+void dump_init(const char *path, int sig,
+	       int (*sigaction)(int, const struct sigaction *,
+				struct sigaction *))
+{
+	struct sigaction sa = { .sa_handler = dump_on_signal,
+				.sa_flags = SA_RESTART };
+
+	dump_path = path;
+	if (sig && path && sigaction && !sigaction(sig, &sa, NULL))
+		dump_sig = sig;
+}
+
+/* The signal the runtime keeps for its dump, or 0. */
+int dump_signal(void)
+{
+	return dump_sig;
+}
+
 void fatal(const char *msg)
 {
 	print("sprout: fatal error: ");
 	print(msg);
 	print("\n");
+	dump_all();
 	abort();
 }
 

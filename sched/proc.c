@@ -1581,6 +1581,7 @@ int schedinit(const struct runtime_config *cfg, const char **why)
 	/* Each P needs an M, and one more may be blocked. */
 	sched.maxm = cfg->maxm > nprocs ? cfg->maxm : nprocs + 1;
 	netpoll_prepare(); /* before sysmon: while there is one thread */
+	dump_init(cfg->dump_path, cfg->dumpsig, cfg->sigaction);
 	if (sysmon_start(os_thread_create, cfg->schedtrace_ms)) {
 		*why = "cannot start sysmon";
 		return -1;

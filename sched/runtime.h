@@ -606,6 +606,9 @@ struct runtime_config {
 	int (*sigaction)(int, const struct sigaction *, struct sigaction *);
 	/* libc's clock_gettime, for nanotime(); NULL: the system call */
 	int (*clock_gettime)(clockid_t, struct timespec *);
+	/* `sprout dump`'s program, or NULL; SPROUT_DEBUG=dumpsig: 0 or SIG */
+	const char *dump_path;
+	int dumpsig;
 };
 
 int schedinit(const struct runtime_config *cfg, const char **why) hidden;
@@ -811,6 +814,11 @@ __attribute__((noreturn)) void fatal(const char *msg) hidden;
 void warn(const char *msg) hidden;
 void print(const char *s) hidden;
 void thread_name(const char *prefix, int n) hidden;
+void dump_init(const char *path, int sig,
+	       int (*sigaction)(int, const struct sigaction *,
+				struct sigaction *)) hidden;
+void dump_all(void) hidden;
+int dump_signal(void) hidden;
 char *fmt_u(char *buf, unsigned long v, int base) hidden;
 
 #endif

@@ -4,8 +4,10 @@
  * value is reported once, with the value used instead; it never stops the
  * program.
  */
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,37 +122,99 @@ static long whole(const char *name, const char *v, long lo, long hi,
 }
 
 /*
- * SPROUT_DEBUG: a comma-separated list; schedtrace=MS prints the
- * scheduler's state every MS milliseconds. Unknown items are reported.
+ * A signal for SPROUT_DEBUG=dumpsig: a number or a name (QUIT, SIGQUIT).
+ * Not one the program cannot catch, nor one glibc or the runtime keeps.
  */
-static int schedtrace(void)
+static int dump_sig(const char *v)
+{
+	const char *name = strncmp(v, "SIG", 3) ? v : v + 3;
+	char *end;
+	long n = strtol(v, &end, 10);
+	int sig;
+
+	if (*end || end == v) {
+		n = 0;
+		for (sig = 1; sig < SIGRTMIN && !n; sig++)
+			if (sigabbrev_np(sig) &&
+			    !strcmp(sigabbrev_np(sig), name))
+				n = sig;
+	}
+	if (n < 1 || n >= SIGRTMIN || n == SIGKILL || n == SIGSTOP) {
+		fprintf(stderr,
+			"sprout: SPROUT_DEBUG=dumpsig=%s is not a signal the "
+			"program may catch (a number or a name: QUIT, USR2); "
+			"using none\n",
+			v);
+		return 0;
+	}
+	return (int)n;
+}
+
+/*
+ * SPROUT_DEBUG: a comma-separated list; schedtrace=MS prints the
+ * scheduler's state every MS milliseconds, dumpsig=SIG prints every
+ * thread (`sprout dump`) on signal SIG. Unknown items are reported.
+ */
+static void debug_items(struct runtime_config *cfg)
 {
 	const char *v = getenv("SPROUT_DEBUG"), *item, *end;
 	char val[32];
-	int ms = 0;
 
+	cfg->schedtrace_ms = 0;
+	cfg->dumpsig = 0;
 	for (item = v; item && *item; item = *end ? end + 1 : end) {
+		const char *eq;
 		size_t len;
 
 		end = strchr(item, ',');
 		if (!end)
 			end = item + strlen(item);
 		len = (size_t)(end - item);
-		if (len > 11 && !strncmp(item, "schedtrace=", 11) &&
-		    len - 11 < sizeof(val)) {
-			memcpy(val, item + 11, len - 11);
-			val[len - 11] = 0;
-			ms = (int)whole("SPROUT_DEBUG=schedtrace", val, 1,
-					3600000, "a number of milliseconds",
-					1000);
+		eq = memchr(item, '=', len);
+		if (eq && (size_t)(end - eq - 1) < sizeof(val)) {
+			memcpy(val, eq + 1, (size_t)(end - eq - 1));
+			val[end - eq - 1] = 0;
+		}
+		if (eq && eq - item == 10 && !strncmp(item, "schedtrace", 10) &&
+		    (size_t)(end - eq - 1) < sizeof(val)) {
+			cfg->schedtrace_ms = (int)whole(
+				"SPROUT_DEBUG=schedtrace", val, 1, 3600000,
+				"a number of milliseconds", 1000);
+		} else if (eq && eq - item == 7 &&
+			   !strncmp(item, "dumpsig", 7) &&
+			   (size_t)(end - eq - 1) < sizeof(val)) {
+			cfg->dumpsig = dump_sig(val);
 		} else if (len) {
 			fprintf(stderr,
 				"sprout: SPROUT_DEBUG=%s: unknown item '%.*s'; "
-				"known: schedtrace=MS\n",
+				"known: schedtrace=MS, dumpsig=SIG\n",
 				v, (int)len, item);
 		}
 	}
-	return ms;
+}
+
+/*
+ * `sprout dump`'s program: beside this library (a build directory), else
+ * where it is installed.
+ */
+static const char *dump_path(void)
+{
+	static char path[PATH_MAX];
+	Dl_info info;
+	char *slash;
+
+	if (dladdr((void *)dump_path, &info) && info.dli_fname &&
+	    strlen(info.dli_fname) < sizeof(path)) {
+		strcpy(path, info.dli_fname);
+		slash = strrchr(path, '/');
+		if (slash && (size_t)(slash - path) + sizeof("/sprout-dump") <=
+				     sizeof(path)) {
+			strcpy(slash, "/sprout-dump");
+			if (!access(path, X_OK))
+				return path;
+		}
+	}
+	return access(SPROUT_DUMP_PATH, X_OK) ? NULL : SPROUT_DUMP_PATH;
 }
 
 /* A size in bytes, with an optional K, M or G suffix (powers of 1024). */
@@ -207,7 +271,8 @@ void config_read(struct runtime_config *cfg)
 	/* Go's default; the kernel's thread limits are higher here. */
 	cfg->maxm = (int)whole("SPROUT_MAXM", getenv("SPROUT_MAXM"), 4, 1000000,
 			       "a whole number from 4 to 1000000", 10000);
-	cfg->schedtrace_ms = schedtrace();
+	debug_items(cfg);
+	cfg->dump_path = dump_path();
 	/* The runtime's own handlers go in with libc's, not the shim's. */
 	cfg->sigaction = REAL(sigaction);
 }

@@ -416,6 +416,17 @@ SPROUT_EXPORT int sigaction(int sig, const struct sigaction *act,
 	if (!shim_on() || sig < 1 || sig >= NSIG)
 		return REAL(sigaction)(sig, act, old);
 	prev = actions[sig];
+	if (sig == dump_signal()) {
+		/*
+		 * The runtime's while SPROUT_DEBUG=dumpsig names it: the
+		 * program's action is kept to be read back, never installed.
+		 */
+		if (act)
+			actions[sig] = *act;
+		if (old)
+			*old = prev;
+		return 0;
+	}
 	if (act && has_handler(act)) {
 		k = *act;
 		k.sa_sigaction = trampoline;

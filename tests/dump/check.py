@@ -6,6 +6,9 @@ program's park_<wait> function.
   check.py dump SPROUT-DUMP LIBSPROUT PARKED
       `sprout dump PID`; then the program must go on (it lets its threads
       go on SIGUSR1 and must end with "released");
+  check.py dumpsig SPROUT-DUMP LIBSPROUT PARKED
+      the same dump, printed on stderr by the program itself on SIGQUIT
+      under SPROUT_DEBUG=dumpsig=QUIT, after which it goes on;
   check.py gdb SPROUT-GDB.PY LIBSPROUT PARKED
       gdb -batch with sprout's commands, `info gthreads` and `gthread
       apply all bt`, attached to the live program, then on a core file
@@ -20,6 +23,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 mode = sys.argv[1]
 tool, lib, prog = (os.path.abspath(a) for a in sys.argv[2:5])
@@ -46,7 +50,7 @@ def fail(msg):
     print("FAIL: " + msg)
 
 
-def start(cwd=None, core=False):
+def start(cwd=None, core=False, debug=None):
     """The program, under the shim, once all its threads wait."""
     def limits():
         if core:
@@ -54,8 +58,11 @@ def start(cwd=None, core=False):
                                (resource.RLIM_INFINITY,
                                 resource.RLIM_INFINITY))
     env = dict(os.environ, LD_PRELOAD=lib, SPROUT_PROCS="2")
+    if debug:
+        env["SPROUT_DEBUG"] = debug
     p = subprocess.Popen([prog], env=env, stdout=subprocess.PIPE, text=True,
-                         cwd=cwd, preexec_fn=limits)
+                         cwd=cwd, preexec_fn=limits,
+                         stderr=subprocess.PIPE if debug else None)
     line = p.stdout.readline()
     m = re.match(r"ready (\d+)", line)
     if not m:
@@ -67,10 +74,11 @@ def start(cwd=None, core=False):
 def release(p, pid):
     """The process was left as it was: its threads still work."""
     os.kill(pid, signal.SIGUSR1)
-    out, _ = p.communicate(timeout=60)
+    out, err = p.communicate(timeout=60)
     if p.returncode != 0 or "released" not in out:
         fail("afterwards the program ended %d, saying %r"
              % (p.returncode, out))
+    return err
 
 
 def check_threads(found, where):
@@ -98,6 +106,20 @@ def blocks(text):
     return found
 
 
+def check_dump(text):
+    found = blocks(text)
+    check_threads(found, "dump")
+    for name, (state, _) in found.items():
+        if state.startswith("waiting") and not re.search(
+                r", for [0-9.]+ s$", state):
+            fail("dump: thread %r: %r says not for how long"
+                 % (name, state))
+    first = text.split("\n\n")[1] if "\n\n" in text else ""
+    if " main+0x" not in first:
+        fail("dump: the first thread (the initial one) has no frame "
+             "in main")
+
+
 def dump():
     p, pid = start()
     try:
@@ -106,18 +128,22 @@ def dump():
         print(r.stdout, end="")
         if r.returncode != 0:
             fail("sprout dump exited %d: %s" % (r.returncode, r.stderr))
-        found = blocks(r.stdout)
-        check_threads(found, "dump")
-        for name, (state, _) in found.items():
-            if state.startswith("waiting") and not re.search(
-                    r", for [0-9.]+ s$", state):
-                fail("dump: thread %r: %r says not for how long"
-                     % (name, state))
-        first = r.stdout.split("\n\n")[1] if "\n\n" in r.stdout else ""
-        if " main+0x" not in first:
-            fail("dump: the first thread (the initial one) has no frame "
-                 "in main")
+        check_dump(r.stdout)
         release(p, pid)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def dumpsig():
+    p, pid = start(debug="dumpsig=QUIT")
+    try:
+        os.kill(pid, signal.SIGQUIT)
+        time.sleep(2)  # the handler waits for the dump to end
+        err = release(p, pid)
+        print(err, end="")
+        check_dump(err[err.find("sprout dump of"):])
     finally:
         if p.poll() is None:
             p.kill()
@@ -180,6 +206,8 @@ def gdb_core():
 
 if mode == "dump":
     dump()
+elif mode == "dumpsig":
+    dumpsig()
 else:
     gdb_live()
     gdb_core()
