@@ -26,6 +26,7 @@
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -254,6 +255,7 @@ struct gcopy {
 	uintptr_t at; /* its address there */
 	int mid;      /* its M's id and kernel thread, if on one */
 	pid_t mtid;
+	long sysno; /* the system call its kernel thread is in, or -1 */
 	unw_word_t regs[17]; /* libunwind's x86_64 numbering, to rip */
 	uintptr_t stack_at;  /* what stack is a copy of */
 	unsigned char *stack;
@@ -307,6 +309,7 @@ static void regs_running(struct gcopy *c)
 	c->regs[UNW_X86_64_R14] = r.r14;
 	c->regs[UNW_X86_64_R15] = r.r15;
 	c->regs[UNW_X86_64_RIP] = r.rip;
+	c->sysno = (long)r.orig_rax;
 }
 
 /* Copy the stack from the G's stack pointer up, by pages as they map. */
@@ -341,6 +344,7 @@ static bool copy_g(uintptr_t at, struct gcopy *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->mid = -1;
+	c->sysno = -1;
 	if (!peek(at, &c->g, sizeof(c->g)) || !c->g.tcb)
 		return false;
 	switch (c->g.status) {
@@ -508,6 +512,64 @@ static const struct name *proc_name(unw_cursor_t *cursor, unw_word_t ip)
 	return n;
 }
 
+/* The blocking system calls a thread is most often found in. */
+static const char *syscall_name(long n)
+{
+#define NAME(call)                \
+	{                         \
+		SYS_##call, #call \
+	}
+	static const struct {
+		long n;
+		const char *name;
+	} calls[] = {
+		NAME(read),
+		NAME(write),
+		NAME(readv),
+		NAME(writev),
+		NAME(pread64),
+		NAME(pwrite64),
+		NAME(openat),
+		NAME(close),
+		NAME(fsync),
+		NAME(fdatasync),
+		NAME(flock),
+		NAME(fcntl),
+		NAME(wait4),
+		NAME(waitid),
+		NAME(futex),
+		NAME(nanosleep),
+		NAME(clock_nanosleep),
+		NAME(poll),
+		NAME(ppoll),
+		NAME(select),
+		NAME(pselect6),
+		NAME(epoll_wait),
+		NAME(epoll_pwait),
+		NAME(accept),
+		NAME(accept4),
+		NAME(connect),
+		NAME(recvfrom),
+		NAME(sendto),
+		NAME(recvmsg),
+		NAME(sendmsg),
+		NAME(rt_sigsuspend),
+		NAME(rt_sigtimedwait),
+		NAME(pause),
+		NAME(msgrcv),
+		NAME(msgsnd),
+		NAME(semop),
+		NAME(mq_timedreceive),
+		NAME(mq_timedsend),
+		NAME(ioctl),
+	};
+#undef NAME
+	for (size_t i = 0; i < sizeof(calls) / sizeof(*calls); i++)
+		if (calls[i].n == n)
+			return calls[i].name;
+	return NULL;
+}
+
 static const char *state_name(const struct gcopy *c, char *buf, size_t len)
 {
 	static const char *const what[] = {
@@ -529,9 +591,18 @@ static const char *state_name(const struct gcopy *c, char *buf, size_t len)
 	case G_RUNNING:
 	case G_SYSCALL:
 		/* In a blocking section: its P is another M's to take. */
-		snprintf(buf, len, "%s on M%d, kernel thread %d",
-			 c->g.sysdepth ? "in a system call" : "running", c->mid,
-			 (int)c->mtid);
+		if (!c->g.sysdepth)
+			snprintf(buf, len, "running on M%d, kernel thread %d",
+				 c->mid, (int)c->mtid);
+		else if (syscall_name(c->sysno))
+			snprintf(buf, len,
+				 "in a system call (%s) on M%d, kernel thread "
+				 "%d",
+				 syscall_name(c->sysno), c->mid, (int)c->mtid);
+		else
+			snprintf(buf, len,
+				 "in a system call on M%d, kernel thread %d",
+				 c->mid, (int)c->mtid);
 		return buf;
 	}
 	if (w->what == GW_NONE || w->what >= sizeof(what) / sizeof(*what))

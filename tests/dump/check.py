@@ -37,7 +37,8 @@ WANT = {
     "barrier": r"waiting: barrier 0x[0-9a-f]+",
     "sleep": r"waiting: sleep",
     "read": r"waiting: read fd 3",
-    "syscall": r"in a system call on M[0-9]+, kernel thread [0-9]+",
+    "syscall": r"in a system call (\(wait4\) )?on M[0-9]+, "
+               r"kernel thread [0-9]+",
     "join": r"waiting: join of thread [0-9]+",
     "spin": r"running on M[0-9]+, kernel thread [0-9]+|runnable",
 }
@@ -114,6 +115,8 @@ def check_dump(text):
                 r", for [0-9.]+ s$", state):
             fail("dump: thread %r: %r says not for how long"
                  % (name, state))
+    if "syscall" in found and "(wait4)" not in found["syscall"][0]:
+        fail("dump: thread 'syscall' does not name its system call")
     first = text.split("\n\n")[1] if "\n\n" in text else ""
     if " main+0x" not in first:
         fail("dump: the first thread (the initial one) has no frame "
