@@ -9,6 +9,7 @@ n=${1:-10000}
 runs=${2:-5}
 out=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null; rm -rf "$out"' EXIT
+: >"$out/ready"
 LD_PRELOAD=build/libsprout.so build/bench/parked_many "$n" >"$out/ready" &
 pid=$!
 while ! grep -q ready "$out/ready"; do sleep 0.1; done

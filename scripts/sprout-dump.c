@@ -381,6 +381,13 @@ static struct gcopy *next_copy(void)
 	return &gs[ngs];
 }
 
+static int by_id(const void *a, const void *b)
+{
+	const struct gcopy *x = a, *y = b;
+
+	return (x->g.id > y->g.id) - (x->g.id < y->g.id);
+}
+
 static void copy_gs(const struct sprout_debug *root)
 {
 	uintptr_t a = 0;
@@ -696,6 +703,7 @@ int main(int argc, char **argv)
 	copy_gs(&root);
 	release_all();
 	t2 = now_ns();
+	qsort(gs, ngs, sizeof(*gs), by_id);
 
 	acc.access_mem = access_mem;
 	acc.access_reg = access_reg;

@@ -91,7 +91,7 @@ def all_gs():
                 live.append(g)
         except gdb.MemoryError:
             pass  # a slot the core file does not hold
-    return live
+    return sorted(live, key=lambda g: int(g["id"]))
 
 
 def find_g(gid):
@@ -321,9 +321,11 @@ as `gthread ID` says)."""
                                "known to gdb" % gid)
         print('[thread %d "%s" %s]' % (gid, gname(g), state(g)))
         if unwinder.skip:
-            print("frames below #%d are the kernel thread's it is shown "
-                  "through; the thread's own begin at #%d"
-                  % (unwinder.skip, unwinder.skip))
+            print("frame%s #0%s: the kernel thread's it is shown through; "
+                  "the thread's own begin at #%d"
+                  % ("s" if unwinder.skip > 1 else "",
+                     "-#%d" % (unwinder.skip - 1) if unwinder.skip > 1
+                     else "", unwinder.skip))
 
     def apply_all(self, cmd):
         thread = gdb.selected_thread()
