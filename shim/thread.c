@@ -650,7 +650,7 @@ static void main_comm(struct g *gp, const char *name, size_t len)
 SPROUT_EXPORT int prctl(int option, ...)
 {
 	unsigned long a[4];
-	struct g *gp = getg();
+	struct g *gp;
 	char name[TASK_COMM_LEN] = "";
 	va_list ap;
 	int i;
@@ -659,9 +659,14 @@ SPROUT_EXPORT int prctl(int option, ...)
 	for (i = 0; i < 4; i++)
 		a[i] = va_arg(ap, unsigned long);
 	va_end(ap);
-	if (!shim_on_g() || (gp->flags & G_LOCKED) ||
-	    (option != PR_SET_NAME && option != PR_GET_NAME))
+	/*
+	 * shim_on_g() first: a first call (a library constructor's) resolves
+	 * REAL() and makes the initial G.
+	 */
+	if (!shim_on_g() || (option != PR_SET_NAME && option != PR_GET_NAME) ||
+	    (getg()->flags & G_LOCKED))
 		return REAL(prctl)(option, a[0], a[1], a[2], a[3]);
+	gp = getg();
 	if (option == PR_GET_NAME) {
 		memcpy(name, gp->name, sizeof(name));
 		if (!copy_out((void *)a[0], name, sizeof(name)))
