@@ -30,10 +30,17 @@
 #include "../arch/x86_64/sys.h"
 #include "../shim/shim.h"
 
+/*
+ * The calls that make and close fds are safe points (preempt_check()),
+ * after the call and the record: a thread that loops on socket() and
+ * close() never blocks, and the kicks that would stop it land in libc,
+ * where they are refused; it would keep its P for ever.
+ */
 int fd_made(int fd)
 {
 	if (fd >= 0)
 		netpoll_fd_changed(fd);
+	preempt_check();
 	return fd;
 }
 
@@ -47,6 +54,7 @@ int sock_made(int fd, int kind)
 		netpoll_fd_changed(fd);
 		netpoll_set_kind(fd, kind | NP_KIND_OURS, netpoll_stamp(fd));
 	}
+	preempt_check();
 	return fd;
 }
 
@@ -68,6 +76,7 @@ static int do_close(int fd)
 	seq = netpoll_fd_closing(fd);
 	r = REAL(close)(fd);
 	netpoll_fd_closed(fd, seq);
+	preempt_check();
 	return r;
 }
 
