@@ -122,8 +122,9 @@ static long whole(const char *name, const char *v, long lo, long hi,
 }
 
 /*
- * A signal for SPROUT_DEBUG=dumpsig: a number or a name (QUIT, SIGQUIT).
- * Not one the program cannot catch, nor one glibc or the runtime keeps.
+ * A signal for SPROUT_DEBUG=dumpsig: a number or a name (QUIT, SIGQUIT),
+ * one of the 31 standard signals the program can catch (glibc keeps 32
+ * and 33, and the real-time ones are the program's queue).
  */
 static int dump_sig(const char *v)
 {
@@ -134,12 +135,12 @@ static int dump_sig(const char *v)
 
 	if (*end || end == v) {
 		n = 0;
-		for (sig = 1; sig < SIGRTMIN && !n; sig++)
+		for (sig = 1; sig < 32 && !n; sig++)
 			if (sigabbrev_np(sig) &&
 			    !strcmp(sigabbrev_np(sig), name))
 				n = sig;
 	}
-	if (n < 1 || n >= SIGRTMIN || n == SIGKILL || n == SIGSTOP) {
+	if (n < 1 || n >= 32 || n == SIGKILL || n == SIGSTOP) {
 		fprintf(stderr,
 			"sprout: SPROUT_DEBUG=dumpsig=%s is not a signal the "
 			"program may catch (a number or a name: QUIT, USR2); "
@@ -164,25 +165,24 @@ static void debug_items(struct runtime_config *cfg)
 	cfg->dumpsig = 0;
 	for (item = v; item && *item; item = *end ? end + 1 : end) {
 		const char *eq;
-		size_t len;
+		size_t len, key = 0;
 
 		end = strchr(item, ',');
 		if (!end)
 			end = item + strlen(item);
 		len = (size_t)(end - item);
+		/* key=value, the value not empty and short enough for val */
 		eq = memchr(item, '=', len);
-		if (eq && (size_t)(end - eq - 1) < sizeof(val)) {
+		if (eq && end - eq > 1 && (size_t)(end - eq) <= sizeof(val)) {
+			key = (size_t)(eq - item);
 			memcpy(val, eq + 1, (size_t)(end - eq - 1));
 			val[end - eq - 1] = 0;
 		}
-		if (eq && eq - item == 10 && !strncmp(item, "schedtrace", 10) &&
-		    (size_t)(end - eq - 1) < sizeof(val)) {
+		if (key == 10 && !strncmp(item, "schedtrace", 10)) {
 			cfg->schedtrace_ms = (int)whole(
 				"SPROUT_DEBUG=schedtrace", val, 1, 3600000,
 				"a number of milliseconds", 1000);
-		} else if (eq && eq - item == 7 &&
-			   !strncmp(item, "dumpsig", 7) &&
-			   (size_t)(end - eq - 1) < sizeof(val)) {
+		} else if (key == 7 && !strncmp(item, "dumpsig", 7)) {
 			cfg->dumpsig = dump_sig(val);
 		} else if (len) {
 			fprintf(stderr,
