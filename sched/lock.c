@@ -123,6 +123,16 @@ void lock_sigctx(int delta)
 {
 	held_here()->sigctx += delta;
 }
+
+/* Set the count to v; returns what it was. */
+int lock_sigctx_swap(int v)
+{
+	struct lock_held *h = held_here();
+	int old = h->sigctx;
+
+	h->sigctx = v;
+	return old;
+}
 #else
 static inline void rank_lock(struct lock *l)
 {

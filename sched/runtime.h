@@ -96,6 +96,7 @@ struct lock_held {
 #ifdef SPROUT_LOCK_RANK
 void lock_assert_none(const char *where) hidden;
 void lock_sigctx(int delta) hidden;
+int lock_sigctx_swap(int v) hidden;
 #else
 static inline void lock_assert_none(const char *where)
 {
@@ -105,6 +106,11 @@ static inline void lock_assert_none(const char *where)
 static inline void lock_sigctx(int delta)
 {
 	(void)delta;
+}
+
+static inline int lock_sigctx_swap(int v)
+{
+	return v;
 }
 #endif
 

@@ -1241,8 +1241,18 @@ bool sig_kicked(const siginfo_t *info, void *uc)
 	if (info->si_value.sival_int != KICK_VALUE)
 		return false;
 	if (gp && !(gp->flags & (G_G0 | G_LOCKED)) && gp->rtdepth == 0 &&
-	    g_sigready(gp))
+	    g_sigready(gp)) {
+		/*
+		 * At depth 0 the G holds none of the runtime's locks, even
+		 * where the kick lands in the runtime's part of a handler
+		 * of the program's (the shim's trampoline, before it knows
+		 * what it interrupted): its own locks are free to take.
+		 */
+		int ctx = lock_sigctx_swap(0);
+
 		sigpend_deliver(gp);
+		lock_sigctx_swap(ctx);
+	}
 	return true;
 }
 
