@@ -555,22 +555,25 @@ static inline struct g *getg(void)
  * Say what the calling G is about to wait on (g->wait), for a dump; a
  * thread the shim did not create may have no G.
  */
-static inline void g_waitfor(uint32_t what, const void *obj, int64_t until)
+static inline void g_wait_set(uint32_t what, const void *obj, int fd,
+			      int64_t until)
 {
 	struct g *gp = getg();
 
-	if (gp) {
-		gp->wait.what = what;
-		gp->wait.obj = obj;
-		gp->wait.until = until;
-	}
+	if (gp)
+		gp->wait = (struct gwait){
+			.what = what, .obj = obj, .fd = fd, .until = until
+		};
+}
+
+static inline void g_waitfor(uint32_t what, const void *obj, int64_t until)
+{
+	g_wait_set(what, obj, -1, until);
 }
 
 static inline void g_waitfd(uint32_t what, int fd, int64_t until)
 {
-	g_waitfor(what, NULL, until);
-	if (getg())
-		getg()->wait.fd = fd;
+	g_wait_set(what, NULL, fd, until);
 }
 
 /*
