@@ -37,7 +37,7 @@ struct glibc_tcbhead {
 	void *private_tm[4];	  /* 0x50 */
 	void *private_ss;	  /* 0x70: -fsplit-stack limit */
 	unsigned long long ssp;	  /* 0x78 */
-	char rest[0x2c0 - 0x80];  /* saved vector registers etc. */
+	char rest[0x2c0 - 0x80];  /* 0x80: unused (tcb_g_offset()) */
 };
 
 struct glibc_key_data {

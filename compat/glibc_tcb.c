@@ -310,6 +310,24 @@ size_t tcb_reserve(void)
 	return glibc.reserve + glibc.static_align - 64;
 }
 
+/*
+ * tcbhead_t ends in 576 bytes glibc 2.36 neither reads nor writes
+ * (__glibc_unused2 and __padding, kept for the header's size that
+ * sanitizers know): a G's descriptor fits there, and so takes no room of
+ * the page its first stack frames share with the TCB and TLS.
+ */
+size_t tcb_g_offset(size_t size)
+{
+	size_t spare = offsetof(struct glibc_tcbhead, rest);
+	size_t tcb = (sizeof(struct glibc_pthread) + glibc.static_align - 1) &
+		     ~(glibc.static_align - 1);
+
+	if (size <= sizeof(struct glibc_tcbhead) - spare &&
+	    glibc.static_align % 64 == 0)
+		return tcb - spare;
+	return (tcb_reserve() + size + 63) & ~(size_t)63;
+}
+
 void tcb_set_stack(void *tcb, void *stack_lo, size_t stack_size, size_t guard)
 {
 	struct glibc_pthread *pd = tcb;
@@ -398,6 +416,22 @@ void tcb_recycle(void *tcb)
 	pd->exiting = false;
 	pd->c11 = false;
 	init_fields(pd);
+}
+
+_Static_assert(
+	offsetof(struct glibc_pthread, specific) ==
+		offsetof(struct glibc_pthread, specific_1stblock) +
+			sizeof(((struct glibc_pthread *)0)->specific_1stblock),
+	"thread-specific data is one block");
+_Static_assert(offsetof(struct glibc_pthread, specific_used) -
+			       offsetof(struct glibc_pthread,
+					specific_1stblock) ==
+		       TCB_TSD_SIZE,
+	       "TCB_TSD_SIZE");
+
+void *tcb_tsd(void *tcb)
+{
+	return ((struct glibc_pthread *)tcb)->specific_1stblock;
 }
 
 void *tcb_tls_addr(void *tcb, void *var)

@@ -38,6 +38,13 @@ bool tcb_libc_known(const char *version);
 size_t tcb_reserve(void);
 
 /*
+ * Where a G's descriptor of size bytes goes, as an offset down from the top
+ * of its memory (64-byte aligned): in bytes of the TCB that libc keeps but
+ * never uses, if they hold it; else below the static TLS.
+ */
+size_t tcb_g_offset(size_t size);
+
+/*
  * Build a TCB in the tcb_reserve() bytes below top (64-byte aligned) for a
  * thread whose stack is [stack_lo, stack_lo + stack_size) with a guard of
  * guard bytes below it. tid is the G's fake kernel thread id: unique, stable,
@@ -51,6 +58,14 @@ void tcb_set_stack(void *tcb, void *stack_lo, size_t stack_size, size_t guard);
 
 /* Make a dead thread's TCB look new to the next thread that gets it. */
 void tcb_recycle(void *tcb);
+
+/*
+ * The TCB_TSD_SIZE bytes in tcb that glibc keeps a thread's thread-specific
+ * data in (struct tsd, sched/runtime.h): zero in a new TCB, and left alone
+ * by glibc in a TCB it did not make, whose keys the shim answers.
+ */
+#define TCB_TSD_SIZE (32 * 16 + 32 * 8)
+void *tcb_tsd(void *tcb);
 
 /* The address in tcb's TLS of the calling thread's TLS variable var. */
 void *tcb_tls_addr(void *tcb, void *var);

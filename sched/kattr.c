@@ -46,6 +46,7 @@
  */
 #include <errno.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/capability.h>
 #include <sys/resource.h>
@@ -58,6 +59,57 @@ struct kattr kattr_default;
 /* A G has been wired once: new Ms must reset what they inherit. */
 _Atomic bool kattr_used;
 
+/*
+ * CPU sets, each kept once and never freed, so that a G's attributes hold
+ * a pointer (8 bytes in every G, not 128) and equal sets are equal
+ * pointers. A program uses a few: the process's, one per CPU it pins to.
+ */
+struct cpuset {
+	cpu_set_t set;
+	struct cpuset *next;
+};
+
+static struct cpuset cpuset_default;
+static struct cpuset *_Atomic cpusets = &cpuset_default;
+static struct lock cpusets_lock = LOCK_INIT(RANK_CPUSETS);
+
+static const cpu_set_t *cpuset_find(const cpu_set_t *set)
+{
+	struct cpuset *c;
+
+	for (c = atomic_load_explicit(&cpusets, memory_order_acquire); c;
+	     c = c->next)
+		if (CPU_EQUAL(&c->set, set))
+			return &c->set;
+	return NULL;
+}
+
+/* The kept copy of set; NULL if memory ran out. */
+const cpu_set_t *kattr_cpuset(const cpu_set_t *set)
+{
+	const cpu_set_t *found = cpuset_find(set);
+	struct cpuset *c;
+
+	if (found)
+		return found;
+	/* Allocated unlocked: a malloc may take a pthread mutex. */
+	c = malloc(sizeof(*c));
+	if (!c)
+		return NULL;
+	c->set = *set;
+	lock(&cpusets_lock);
+	found = cpuset_find(set);
+	if (!found) {
+		c->next = atomic_load_explicit(&cpusets, memory_order_relaxed);
+		atomic_store_explicit(&cpusets, c, memory_order_release);
+		found = &c->set;
+		c = NULL;
+	}
+	unlock(&cpusets_lock);
+	free(c);
+	return found;
+}
+
 /* The initial thread's attributes are the process's. */
 void kattr_init(void)
 {
@@ -69,17 +121,17 @@ void kattr_init(void)
 		r < 0 ? SCHED_OTHER : (int)r & ~SCHED_RESET_ON_FORK;
 	if (sys2(SYS_sched_getparam, 0, (long)&sp) == 0)
 		kattr_default.prio = sp.sched_priority;
-	CPU_ZERO(&kattr_default.cpus);
-	if (sys3(SYS_sched_getaffinity, 0, sizeof(kattr_default.cpus),
-		 (long)&kattr_default.cpus) < 0)
+	CPU_ZERO(&cpuset_default.set);
+	if (sys3(SYS_sched_getaffinity, 0, sizeof(cpuset_default.set),
+		 (long)&cpuset_default.set) < 0)
 		fatal("sched_getaffinity of the initial thread failed");
+	kattr_default.cpus = &cpuset_default.set;
 }
 
 bool kattr_is_default(const struct kattr *k)
 {
 	return k->policy == kattr_default.policy &&
-	       k->prio == kattr_default.prio &&
-	       CPU_EQUAL(&k->cpus, &kattr_default.cpus);
+	       k->prio == kattr_default.prio && k->cpus == kattr_default.cpus;
 }
 
 /* Does the process have CAP_SYS_NICE in its effective set? */
@@ -144,14 +196,23 @@ int kattr_check(const struct kattr *cur, int policy, int prio)
  * k's CPUs from a set of size bytes, as the kernel's sched_setaffinity()
  * takes it: a shorter set is padded with zeros, a longer one cut (here at
  * CPU_SETSIZE), and only allowed CPUs kept (the process's, here). EINVAL
- * if none is left.
+ * if none is left, ENOMEM if memory ran out.
  */
 int kattr_cpus(struct kattr *k, size_t size, const cpu_set_t *set)
 {
-	CPU_ZERO(&k->cpus);
-	memcpy(&k->cpus, set, size < sizeof(k->cpus) ? size : sizeof(k->cpus));
-	CPU_AND(&k->cpus, &k->cpus, &kattr_default.cpus);
-	return CPU_COUNT(&k->cpus) ? 0 : EINVAL;
+	const cpu_set_t *kept;
+	cpu_set_t s;
+
+	CPU_ZERO(&s);
+	memcpy(&s, set, size < sizeof(s) ? size : sizeof(s));
+	CPU_AND(&s, &s, kattr_default.cpus);
+	if (!CPU_COUNT(&s))
+		return EINVAL;
+	kept = kattr_cpuset(&s);
+	if (!kept)
+		return ENOMEM;
+	k->cpus = kept;
+	return 0;
 }
 
 /* Give kernel thread tid (0: the caller's) k. 0 or the kernel's error. */
@@ -162,8 +223,8 @@ int kattr_apply(pid_t tid, const struct kattr *k)
 
 	r = sys3(SYS_sched_setscheduler, tid, k->policy, (long)&sp);
 	if (r == 0)
-		r = sys3(SYS_sched_setaffinity, tid, sizeof(k->cpus),
-			 (long)&k->cpus);
+		r = sys3(SYS_sched_setaffinity, tid, sizeof(*k->cpus),
+			 (long)k->cpus);
 	return r < 0 ? (int)-r : 0;
 }
 

@@ -63,6 +63,7 @@ __thread struct g *cur_g __attribute__((tls_model("initial-exec")));
 
 static struct m m0;
 struct g g_main;
+static struct tsd main_tsd;
 /*
  * libc's own pthread_create, which makes Ms (and sysmon): the shim's
  * REAL(pthread_create), handed down in the runtime's configuration, since
@@ -732,6 +733,7 @@ static void *mstart(void *arg)
 	g_locks_init(g0);
 	g0->flags = G_G0;
 	g0->tcb = tcb_current();
+	g0->tsd = &mp->g0_tsd;
 	g0->m = mp;
 	atomic_store(&g0->status, G_RUNNING);
 	mp->g0 = g0;
@@ -962,9 +964,16 @@ static struct lock lockedg_lock = LOCK_INIT(RANK_LOCKEDG);
 static struct g *lockedg_freelist;
 static char *lockedg_next, *lockedg_end;
 
+/* A locked G and its thread-specific data: the TCB's is glibc's. */
+struct lockedg {
+	struct g g;
+	struct tsd tsd;
+};
+
 static struct g *lockedg_alloc(void)
 {
 	const size_t chunk = 64 * 1024;
+	struct lockedg *lg;
 	struct g *gp;
 
 	lock(&lockedg_lock);
@@ -972,7 +981,7 @@ static struct g *lockedg_alloc(void)
 	if (gp) {
 		lockedg_freelist = gp->schedlink;
 	} else {
-		if ((size_t)(lockedg_end - lockedg_next) < sizeof(*gp)) {
+		if ((size_t)(lockedg_end - lockedg_next) < sizeof(*lg)) {
 			char *p = sys_mmap(NULL, chunk, PROT_READ | PROT_WRITE,
 					   MAP_PRIVATE | MAP_ANONYMOUS);
 			if (sys_mmap_failed(p)) {
@@ -983,11 +992,13 @@ static struct g *lockedg_alloc(void)
 			lockedg_end = p + chunk;
 		}
 		gp = (struct g *)lockedg_next;
-		lockedg_next += (sizeof(*gp) + 63) & ~(size_t)63;
+		lockedg_next += (sizeof(*lg) + 63) & ~(size_t)63;
 	}
 	unlock(&lockedg_lock);
-	memset(gp, 0, sizeof(*gp));
+	lg = (struct lockedg *)gp;
+	memset(lg, 0, sizeof(*lg));
 	g_locks_init(gp);
+	gp->tsd = &lg->tsd;
 	return gp;
 }
 
@@ -1562,6 +1573,7 @@ int schedinit(const struct runtime_config *cfg, const char **why)
 	atomic_store(&allp[0].state, m0.pgen | P_USER);
 
 	g_locks_init(&g_main);
+	g_main.tsd = &main_tsd;
 	g_main.flags = G_MAIN;
 	g_main.tcb = tcb_current();
 	g_main.id = atomic_fetch_add(&sched.gnext, 1) + 1;

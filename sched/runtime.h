@@ -53,6 +53,7 @@ enum lock_rank {
 	RANK_KEEPER,   /* process-shared robust mutexes (shim/mutex.c) */
 	RANK_TASKDIR,  /* one /proc/self/task stream (shim/taskdir.c) */
 	RANK_SIGQ,     /* gp->sigq.lock: one G's queued signals (sigq.c) */
+	RANK_CPUSETS,  /* the CPU sets of kernel attributes (kattr.c) */
 	RANK_COUNT
 };
 
@@ -193,6 +194,17 @@ struct tsd_slot {
 	void *data;
 };
 
+/*
+ * A thread's thread-specific data: keys 0..31 in first, the others in
+ * blocks allocated as they are set (more[0] is not used). Laid out as
+ * glibc's own in its thread descriptor, where a G the shim created keeps
+ * it (tcb_tsd()): 768 bytes that glibc leaves unused in a G's TCB.
+ */
+struct tsd {
+	struct tsd_slot first[TSD_BLOCK];
+	struct tsd_slot *more[TSD_BLOCKS];
+};
+
 struct stack_pool;
 
 /*
@@ -203,7 +215,8 @@ struct stack_pool;
 struct kattr {
 	int policy; /* SCHED_*, without SCHED_RESET_ON_FORK */
 	int prio;
-	cpu_set_t cpus; /* as the kernel keeps it: asked for and allowed */
+	/* As the kernel keeps it: asked for and allowed. Interned. */
+	const cpu_set_t *cpus;
 };
 
 /*
@@ -337,9 +350,8 @@ struct g {
 	 */
 	struct kattr kattr;
 	uint32_t kattr_gen, kattr_done;
-	int kattr_err; /* the kernel's verdict on the last kattr_sync() */
-	struct tsd_slot tsd[TSD_BLOCK];	       /* keys 0..31 */
-	struct tsd_slot *tsd_more[TSD_BLOCKS]; /* the others, allocated */
+	int kattr_err;	 /* the kernel's verdict on the last kattr_sync() */
+	struct tsd *tsd; /* in its TCB, or beside a G the shim did not create */
 };
 
 /*
@@ -473,6 +485,7 @@ struct m {
 	_Atomic bool kpend;
 	uint32_t rand;	 /* fastrand() state; owner */
 	struct g g0_own; /* g0 of Ms other than M0 */
+	struct tsd g0_tsd;
 
 	/* The idle list is doubly linked: an idle M may leave it by itself. */
 	struct m *idleprev; /* under sched.lock */
@@ -647,6 +660,7 @@ extern struct kattr kattr_default hidden;
 bool kattr_is_default(const struct kattr *k) hidden;
 int kattr_check(const struct kattr *cur, int policy, int prio) hidden;
 int kattr_cpus(struct kattr *k, size_t size, const cpu_set_t *set) hidden;
+const cpu_set_t *kattr_cpuset(const cpu_set_t *set) hidden;
 int kattr_set(struct g *gp, const struct kattr *k) hidden;
 void kattr_get(struct g *gp, struct kattr *k) hidden;
 void kattr_start(struct g *gp, const struct kattr *k) hidden;

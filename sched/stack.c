@@ -69,6 +69,8 @@ static struct {
 	struct stack_pool *tcb_only; /* Gs on stacks the program supplied */
 	_Atomic(struct arena *) arenas;
 	size_t page;
+	/* Bytes at a slot's top that its TCB, static TLS and G take. */
+	size_t top_used;
 	bool guard_by_mprotect;
 	_Atomic bool exec; /* stacks are executable: see stack_exec_fault() */
 } stacks = { .lock = LOCK_INIT(RANK_STACKS) };
@@ -200,6 +202,8 @@ static int guard_install(char *lo, size_t len)
 	return (int)sys_mprotect(lo, len, PROT_NONE);
 }
 
+_Static_assert(sizeof(struct tsd) == TCB_TSD_SIZE, "a TCB holds a G's keys");
+
 /* Set up the G of a slot: a fresh G with thread id id on tcb. */
 static void g_init(struct g *gp, void *tcb, struct stack_pool *pool, char *slot,
 		   uint32_t id)
@@ -207,13 +211,14 @@ static void g_init(struct g *gp, void *tcb, struct stack_pool *pool, char *slot,
 	memset(gp, 0, sizeof(*gp));
 	g_locks_init(gp);
 	gp->tcb = tcb;
+	gp->tsd = tcb_tsd(tcb);
 	gp->id = id;
 	tcb_set_id(tcb, id);
 	gp->pool = pool;
 	gp->slot = slot;
 	gp->guard = pool->guard;
 	gp->stack_lo = slot + pool->guard;
-	gp->stack_hi = (char *)gp;
+	gp->stack_hi = slot + pool->size - stacks.top_used;
 	gp->vg_stack = VALGRIND_STACK_REGISTER(gp->stack_lo, gp->stack_hi);
 	tcb_set_stack(tcb, gp->stack_lo, pool->size - pool->guard, pool->guard);
 }
@@ -266,7 +271,7 @@ static struct g *slot_new(struct stack_pool *pool, int *err)
 		*err = EAGAIN;
 		return NULL;
 	}
-	gp = slot_g(slot + pool->size, tcb_reserve());
+	gp = slot_g(slot + pool->size, sprout_debug.g_off);
 	g_init(gp, tcb, pool, slot, id);
 	return gp;
 }
@@ -312,8 +317,7 @@ struct g *stack_gget(struct p *pp, size_t stack_size, size_t guard, int *err)
 	size_t size = round_page(stack_size), gsize = round_page(guard);
 	struct stack_pool *pool = stacks.dflt;
 
-	if (size < tcb_reserve() + sizeof(struct g) + 2048 ||
-	    size + gsize < size) {
+	if (size < stacks.top_used + 2048 || size + gsize < size) {
 		*err = EINVAL;
 		return NULL;
 	}
@@ -357,7 +361,8 @@ void stack_gput(struct p *pp, struct g *gp)
 		pp->ngfree++;
 		return;
 	}
-	keep = (char *)((uintptr_t)gp & ~(stacks.page - 1));
+	/* The page the TCB, TLS and first frames share stays. */
+	keep = (char *)((uintptr_t)gp->stack_hi & ~(stacks.page - 1));
 	if (!(gp->flags & G_USERSTACK) && keep > gp->stack_lo)
 		sys_madvise(gp->stack_lo, (size_t)(keep - gp->stack_lo),
 			    MADV_DONTNEED);
@@ -390,7 +395,7 @@ struct g *stack_find(bool (*fn)(struct g *gp, void *arg), void *arg)
 		end = arena_carved(a, a->pool);
 		for (slot = a->base; slot < end; slot += a->slot_size) {
 			struct g *gp =
-				slot_g(slot + a->slot_size, tcb_reserve());
+				slot_g(slot + a->slot_size, sprout_debug.g_off);
 			if (gp->tcb && fn(gp, arg))
 				return gp;
 		}
@@ -421,8 +426,8 @@ struct g *stack_find_g(const void *addr, bool *in_guard)
 		if (a >= ar->base && a < ar->end) {
 			size_t i = (size_t)(a - ar->base) / ar->slot_size;
 			char *slot = ar->base + i * ar->slot_size;
-			struct g *gp =
-				slot_g(slot + ar->slot_size, tcb_reserve());
+			struct g *gp = slot_g(slot + ar->slot_size,
+					      sprout_debug.g_off);
 			*in_guard = a < slot + gp->guard;
 			return gp;
 		}
@@ -707,15 +712,15 @@ void stack_overflow_setup(int (*act)(int, const struct sigaction *,
 
 int stack_setup(size_t default_size, size_t default_guard)
 {
-	size_t tcb_bytes;
+	size_t g_off = tcb_g_offset(sizeof(struct g));
 
 	stacks.page = (size_t)sysconf(_SC_PAGESIZE);
-	sprout_debug.tcb_reserve = tcb_reserve();
+	sprout_debug.g_off = g_off;
+	stacks.top_used = g_off > tcb_reserve() ? g_off : tcb_reserve();
 	default_size = round_page(default_size);
 	default_guard = round_page(default_guard);
 	stacks.dflt = pool_get(default_size + default_guard, default_guard);
-	tcb_bytes = round_page(tcb_reserve() + sizeof(struct g) + 64);
-	stacks.tcb_only = pool_get(tcb_bytes, 0);
+	stacks.tcb_only = pool_get(round_page(stacks.top_used), 0);
 	if (!stacks.dflt || !stacks.tcb_only)
 		return -ENOMEM;
 	return 0;

@@ -32,12 +32,10 @@ struct stack_pool {
 	struct stack_pool *link;
 };
 
-/* The G of the slot that ends at top: below the TCB and static TLS. */
-static inline struct g *slot_g(char *top, size_t tcb_reserve)
+/* The G of the slot that ends at top: g_off bytes below it (stack_setup()). */
+static inline struct g *slot_g(char *top, size_t g_off)
 {
-	uintptr_t at = (uintptr_t)top - tcb_reserve - sizeof(struct g);
-
-	return (struct g *)(at & ~(uintptr_t)63);
+	return (struct g *)(top - g_off);
 }
 
 /* The slots of a carved so far end below this. */
@@ -49,13 +47,13 @@ static inline char *arena_carved(const struct arena *a,
 }
 
 #define SPROUT_DEBUG_MAGIC   0x31706d7564727073ull /* "sprdump1" */
-#define SPROUT_DEBUG_VERSION 1
+#define SPROUT_DEBUG_VERSION 2
 
 struct sprout_debug {
 	uint64_t magic;
 	uint32_t version;
 	uint32_t g_size, m_size, arena_size, pool_size;
-	size_t tcb_reserve; /* for slot_g(); set by stack_setup() */
+	size_t g_off; /* for slot_g(); set by stack_setup() */
 	struct g *gmain;
 	struct arena *_Atomic *arenas; /* newest first */
 };

@@ -414,6 +414,12 @@ def main():
                     "(default: from a 'metric NAME N threads' line)")
     ap.add_argument("--env", action="append", default=[], metavar="K=V",
                     help="extra environment for preloaded runs (repeatable)")
+    ap.add_argument("--tunables", metavar="T",
+                    help="GLIBC_TUNABLES for preloaded runs (the sprout "
+                    "command gives the ones `sprout run` sets)")
+    ap.add_argument("--full-tls", action="store_true",
+                    help="preloaded runs without --tunables: glibc's full "
+                    "static TLS reserve, as `sprout run --full-tls`")
     ap.add_argument("--label", help="name of the command in the output")
     ap.add_argument("--suite", help="file with one 'name: prog args' a line")
     ap.add_argument("--json", help="write all raw numbers to this file")
@@ -473,6 +479,8 @@ def main():
     native_env = dict(os.environ)
     if args.procs:
         extra.setdefault("SPROUT_PROCS", str(args.procs))
+    if args.tunables and not args.full_tls:
+        extra.setdefault("GLIBC_TUNABLES", args.tunables)
     preload_env = dict(native_env, **extra)
     task_kib = KSTACK_KIB + task_struct_kib()
     old = native_env.get("LD_PRELOAD")

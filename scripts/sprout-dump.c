@@ -406,8 +406,7 @@ static void copy_gs(const struct sprout_debug *root)
 			break;
 		end = arena_carved(&ar, &pool);
 		for (slot = ar.base; slot < end; slot += ar.slot_size) {
-			struct g *gp =
-				slot_g(slot + ar.slot_size, root->tcb_reserve);
+			struct g *gp = slot_g(slot + ar.slot_size, root->g_off);
 			if (copy_g((uintptr_t)gp, next_copy()))
 				ngs++;
 		}

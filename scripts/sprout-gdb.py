@@ -66,7 +66,7 @@ def all_gs():
     r = root()
     gtype = gdb.lookup_type("struct g")
     gptr = gtype.pointer()
-    reserve = int(r["tcb_reserve"])
+    g_off = int(r["g_off"])
     found = [r["gmain"].dereference()]
     a = r["arenas"].dereference()
     while int(a):
@@ -77,7 +77,7 @@ def all_gs():
         if base <= carved <= end:
             end = carved
         for slot in range(base, end, size):
-            at = (slot + size - reserve - gtype.sizeof) & ~63
+            at = slot + size - g_off
             found.append(gdb.Value(at).cast(gptr).dereference())
         a = ar["next"]
     live_states = [enum(s) for s in ("G_RUNNABLE", "G_RUNNING",

@@ -62,9 +62,10 @@ bool attr_sigmask(const pthread_attr_t *attr, uint64_t *mask)
 }
 
 /* The calling kernel thread's own attributes (a thread not the shim's). */
-static void kattr_kernel(struct kattr *k)
+static int kattr_kernel(struct kattr *k)
 {
 	struct sched_param sp = { 0 };
+	cpu_set_t cpus;
 	long r;
 
 	*k = kattr_default;
@@ -73,9 +74,11 @@ static void kattr_kernel(struct kattr *k)
 		k->policy = (int)r & ~SCHED_RESET_ON_FORK;
 	if (sys2(SYS_sched_getparam, 0, (long)&sp) == 0)
 		k->prio = sp.sched_priority;
-	if (sys3(SYS_sched_getaffinity, 0, sizeof(k->cpus), (long)&k->cpus) >=
-	    0)
-		CPU_AND(&k->cpus, &k->cpus, &kattr_default.cpus);
+	CPU_ZERO(&cpus);
+	if (sys3(SYS_sched_getaffinity, 0, sizeof(cpus), (long)&cpus) < 0)
+		return 0;
+	r = kattr_cpus(k, sizeof(cpus), &cpus);
+	return r == ENOMEM ? EAGAIN : 0;
 }
 
 static int kattr_from(const pthread_attr_t *attr, struct kattr *k)
@@ -109,21 +112,23 @@ static int kattr_from(const pthread_attr_t *attr, struct kattr *k)
 int attr_kattr(struct g *self, const pthread_attr_t *attr, struct kattr *k)
 {
 	pthread_attr_t def;
-	int err;
+	int err = 0;
 
 	if (self->flags & (G_LOCKED | G_G0))
-		kattr_kernel(k);
+		err = kattr_kernel(k);
 	else
 		kattr_get(self, k);
-	if (attr)
-		return kattr_from(attr, k);
-	if (!atomic_load_explicit(&default_set, memory_order_relaxed))
-		return 0;
-	if (REAL(pthread_getattr_default_np)(&def))
-		return 0;
-	err = kattr_from(&def, k);
-	pthread_attr_destroy(&def);
-	return err;
+	if (err)
+		return err;
+	if (attr) {
+		err = kattr_from(attr, k);
+	} else if (atomic_load_explicit(&default_set, memory_order_relaxed) &&
+		   REAL(pthread_getattr_default_np)(&def) == 0) {
+		err = kattr_from(&def, k);
+		pthread_attr_destroy(&def);
+	}
+	/* Out of memory for a CPU set: pthread_create()'s word for it. */
+	return err == ENOMEM ? EAGAIN : err;
 }
 
 void attr_defaults_init(const struct runtime_config *cfg)
@@ -148,7 +153,7 @@ static void attr_kattr_fill(pthread_attr_t *attr, struct g *gp)
 	sp.sched_priority = k.prio;
 	if (pthread_attr_setschedpolicy(attr, k.policy) == 0)
 		pthread_attr_setschedparam(attr, &sp);
-	pthread_attr_setaffinity_np(attr, sizeof(k.cpus), &k.cpus);
+	pthread_attr_setaffinity_np(attr, sizeof(*k.cpus), k.cpus);
 }
 
 SPROUT_EXPORT int pthread_getattr_np(pthread_t t, pthread_attr_t *attr)

@@ -125,8 +125,8 @@ static long g_getaffinity(struct g *gp, size_t size, cpu_set_t *mask)
 		return n;
 	kattr_get(gp, &k);
 	memset(mask, 0, (size_t)n);
-	memcpy(mask, &k.cpus,
-	       (size_t)n < sizeof(k.cpus) ? (size_t)n : sizeof(k.cpus));
+	memcpy(mask, k.cpus,
+	       (size_t)n < sizeof(*k.cpus) ? (size_t)n : sizeof(*k.cpus));
 	return n;
 }
 

@@ -70,8 +70,8 @@ static struct tsd_slot *slot(struct g *gp, pthread_key_t key, bool alloc)
 	struct tsd_slot **blk;
 
 	if (key < TSD_BLOCK)
-		return &gp->tsd[key];
-	blk = &gp->tsd_more[key / TSD_BLOCK];
+		return &gp->tsd->first[key];
+	blk = &gp->tsd->more[key / TSD_BLOCK];
 	if (!*blk && alloc)
 		*blk = calloc(TSD_BLOCK, sizeof(**blk));
 	return *blk ? &(*blk)[key % TSD_BLOCK] : NULL;
@@ -140,7 +140,7 @@ void tsd_run_destructors(struct g *gp)
 			void *data;
 
 			if (key % TSD_BLOCK == 0 && key &&
-			    !gp->tsd_more[key / TSD_BLOCK]) {
+			    !gp->tsd->more[key / TSD_BLOCK]) {
 				key += TSD_BLOCK - 1;
 				continue;
 			}
@@ -154,10 +154,19 @@ void tsd_run_destructors(struct g *gp)
 				dtor(data);
 		}
 	}
-	memset(gp->tsd, 0, sizeof(gp->tsd));
-	for (key = 0; key < TSD_BLOCKS; key++) {
-		free(gp->tsd_more[key]);
-		gp->tsd_more[key] = NULL;
+	tsd_drop(gp);
+}
+
+/* Forget gp's thread-specific data, unrun. */
+void tsd_drop(struct g *gp)
+{
+	struct tsd *t = gp->tsd;
+	unsigned int i;
+
+	memset(t->first, 0, sizeof(t->first));
+	for (i = 1; i < TSD_BLOCKS; i++) {
+		free(t->more[i]);
+		t->more[i] = NULL;
 	}
 	gp->tsd_used = false;
 }

@@ -63,6 +63,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sync.h"
@@ -244,6 +245,23 @@ static __thread unsigned int held_shared
 	__attribute__((tls_model("initial-exec")));
 static __thread unsigned int held_forks
 	__attribute__((tls_model("initial-exec")));
+
+/* Priority protection (glibc's tpp), per G. */
+
+#define PRIO_LEVELS 100
+
+/*
+ * Allocated by a G's first PP lock and freed as it exits: one pointer of
+ * static TLS in every G rather than the 216 bytes few programs use.
+ */
+struct tpp {
+	uint16_t held[PRIO_LEVELS]; /* PP mutexes held, by ceiling */
+	int max;		    /* highest ceiling held, 0: none */
+	int normal, policy;	    /* the thread's own, while boosted */
+	int applied;		    /* the priority set for the boost */
+};
+
+static __thread struct tpp *tpp __attribute__((tls_model("initial-exec")));
 
 /* In a child of fork(), the forking G holds none of them (g_tid()). */
 static void held_check(void)
@@ -582,6 +600,10 @@ void mutex_g_exit(void)
 	uint32_t gtid, id;
 	int n = 0;
 
+	if (unlikely(tpp)) {
+		free(tpp);
+		tpp = NULL;
+	}
 	held_check();
 	if (likely(!held_private && !held_shared))
 		return;
@@ -611,16 +633,7 @@ void mutex_g_exit(void)
 	keeper_unlock();
 }
 
-/* Priority protection (glibc's tpp), per G. */
-
-#define PRIO_LEVELS 100
-
-static __thread struct {
-	uint16_t held[PRIO_LEVELS]; /* PP mutexes held, by ceiling */
-	int max;		    /* highest ceiling held, 0: none */
-	int normal, policy;	    /* the thread's own, while boosted */
-	int applied;		    /* the priority set for the boost */
-} tpp __attribute__((tls_model("initial-exec")));
+/* Priority protection. */
 
 static int ceiling_of(const struct sync_mutex *m)
 {
@@ -642,10 +655,12 @@ static int normal_prio(void)
 {
 	int cur = kthread_prio();
 
+	if (!tpp || !tpp->max)
+		return cur;
 	/* Changed since the boost (pthread_setschedparam()): its own. */
-	if (tpp.max && cur != tpp.applied)
-		tpp.normal = cur;
-	return tpp.max ? tpp.normal : cur;
+	if (cur != tpp->applied)
+		tpp->normal = cur;
+	return tpp->normal;
 }
 
 /* Hold one more PP mutex of ceiling next and one fewer of prev (-1: none). */
@@ -657,35 +672,37 @@ static int tpp_change(int prev, int next)
 
 	if (next >= PRIO_LEVELS || prev >= PRIO_LEVELS)
 		return EINVAL;
-	if (next >= 0 && tpp.held[next] == UINT16_MAX)
+	if (!tpp && !(tpp = calloc(1, sizeof(*tpp))))
+		return EAGAIN;
+	if (next >= 0 && tpp->held[next] == UINT16_MAX)
 		return EAGAIN;
 	normal = normal_prio();
-	if (!tpp.max)
-		tpp.policy = (int)sys1(SYS_sched_getscheduler, 0);
+	if (!tpp->max)
+		tpp->policy = (int)sys1(SYS_sched_getscheduler, 0);
 	if (next >= 0)
-		tpp.held[next]++;
-	if (prev >= 0 && tpp.held[prev])
-		tpp.held[prev]--;
+		tpp->held[next]++;
+	if (prev >= 0 && tpp->held[prev])
+		tpp->held[prev]--;
 	for (i = PRIO_LEVELS - 1; i > 0 && !max; i--)
-		if (tpp.held[i])
+		if (tpp->held[i])
 			max = i;
-	if (max == tpp.max)
+	if (max == tpp->max)
 		return 0;
 	prio = max > normal ? max : normal;
 	if (prio != kthread_prio()) {
 		sp.sched_priority = prio;
-		r = sys3(SYS_sched_setscheduler, 0, tpp.policy, (long)&sp);
+		r = sys3(SYS_sched_setscheduler, 0, tpp->policy, (long)&sp);
 		if (r) {
 			if (next >= 0)
-				tpp.held[next]--;
+				tpp->held[next]--;
 			if (prev >= 0)
-				tpp.held[prev]++;
+				tpp->held[prev]++;
 			return (int)-r;
 		}
 	}
-	tpp.normal = normal;
-	tpp.applied = prio;
-	tpp.max = max;
+	tpp->normal = normal;
+	tpp->applied = prio;
+	tpp->max = max;
 	return 0;
 }
 
@@ -693,7 +710,7 @@ static void pp_unlocked(const struct sync_mutex *m)
 {
 	int c = ceiling_of(m);
 
-	if (c < PRIO_LEVELS && tpp.held[c])
+	if (tpp && c < PRIO_LEVELS && tpp->held[c])
 		tpp_change(c, -1);
 }
 

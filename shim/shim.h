@@ -99,6 +99,7 @@ void thread_end_locked(struct g *gp) hidden;
 
 /* key.c */
 void tsd_run_destructors(struct g *gp) hidden;
+void tsd_drop(struct g *gp) hidden;
 
 /* attr.c */
 void attr_defaults_init(const struct runtime_config *cfg) hidden;

@@ -479,15 +479,8 @@ SPROUT_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg,
  */
 static __attribute__((noreturn)) void thread_exit_raw(struct g *gp, int code)
 {
-	int i;
-
 	gp->retval = NULL;
-	memset(gp->tsd, 0, sizeof(gp->tsd));
-	for (i = 0; i < TSD_BLOCKS; i++) {
-		free(gp->tsd_more[i]);
-		gp->tsd_more[i] = NULL;
-	}
-	gp->tsd_used = false;
+	tsd_drop(gp);
 	mutex_g_exit();
 	if (atomic_fetch_sub(&sched.nlive, 1) == 1)
 		sys1(SYS_exit_group, code);

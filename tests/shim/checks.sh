@@ -79,6 +79,22 @@ launcher)
 	# start another M, as a busy native thread can be descheduled.)
 	grep -q '^sprout: SCHED .* procs=1 ' "$out" || fail "not one P"
 	grep -q '^sprout: SCHED .* procs=[02-9]' "$out" && fail "not one P"
+	# The static TLS reserve: trimmed, added to the program's tunables,
+	# the program's own where it sets one, glibc's with --full-tls.
+	trim=glibc.rtld.nns=1:glibc.rtld.optional_static_tls=0
+	t=$(env -u GLIBC_TUNABLES "$build/sprout" run -- \
+		sh -c 'echo "$GLIBC_TUNABLES"')
+	[ "$t" = "$trim" ] || fail "sprout run set GLIBC_TUNABLES='$t'"
+	t=$(GLIBC_TUNABLES=glibc.malloc.check=0 "$build/sprout" run -- \
+		sh -c 'echo "$GLIBC_TUNABLES"')
+	[ "$t" = "glibc.malloc.check=0:$trim" ] ||
+		fail "sprout run set GLIBC_TUNABLES='$t' over another tunable"
+	t=$(GLIBC_TUNABLES=glibc.rtld.nns=2 "$build/sprout" run -- \
+		sh -c 'echo "$GLIBC_TUNABLES"')
+	[ "$t" = glibc.rtld.nns=2 ] || fail "sprout run changed nns: '$t'"
+	t=$(env -u GLIBC_TUNABLES "$build/sprout" run --full-tls -- \
+		sh -c 'echo "${GLIBC_TUNABLES-unset}"')
+	[ "$t" = unset ] || fail "sprout run --full-tls set '$t'"
 	"$build/sprout" run --bogus true >"$out" 2>&1 && fail "bad option accepted"
 	grep -q "unknown option '--bogus'" "$out" || fail "no message"
 	"$build/sprout" --help >"$out" 2>&1 || fail "--help failed"

@@ -98,6 +98,42 @@ static void test_tls_and_recycle(void **state)
 	assert_int_equal(tls_var, 1);
 }
 
+/*
+ * A G's descriptor goes in the TCB's unused bytes when it fits: inside the
+ * descriptor, clear of every field glibc or the runtime sets, and left as
+ * it was by recycling; the thread-specific data area is zero when new.
+ * On the TCB test_fields() made.
+ */
+static void test_g_offset(void **state)
+{
+	char *top = region + region_len;
+	struct glibc_pthread *pd =
+		(void *)(((uintptr_t)top - sizeof(*pd)) & ~(uintptr_t)63);
+	size_t off = tcb_g_offset(400);
+	char *g = top - off, *tsd = tcb_tsd(pd);
+	size_t i;
+
+	(void)state;
+	assert_int_equal(off % 64, 0);
+	assert_ptr_equal(g, (char *)pd + 0x80);
+	assert_true(g + 400 <= (char *)&pd->list);
+	/* Too big for the spare bytes: below the static TLS. */
+	off = tcb_g_offset(1000);
+	assert_int_equal(off % 64, 0);
+	assert_true(off >= tcb_reserve() + 1000);
+	assert_true(off < tcb_reserve() + 1000 + 64);
+
+	assert_ptr_equal(tsd, pd->specific_1stblock);
+	for (i = 0; i < TCB_TSD_SIZE; i++)
+		assert_true(tsd[i] == 0 || tsd + i >= (char *)pd->specific);
+	memset(g, 0xa5, 400);
+	tcb_recycle(pd);
+	for (i = 0; i < 400; i++)
+		assert_int_equal((unsigned char)g[i], 0xa5);
+	assert_ptr_equal(pd->header.self, pd);
+	memset(g, 0, 400);
+}
+
 static void *ctx_sp, *main_sp;
 static int seen_var;
 static void *seen_self;
@@ -139,6 +175,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reserve),
 		cmocka_unit_test(test_fields),
+		cmocka_unit_test(test_g_offset),
 		cmocka_unit_test(test_tls_and_recycle),
 		cmocka_unit_test(test_switch),
 	};
