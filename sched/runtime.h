@@ -340,7 +340,8 @@ struct g {
 	bool c11; /* started by thrd_create() */
 	/* Created PTHREAD_EXPLICIT_SCHED, for pthread_getattr_np(). */
 	bool explicit_sched;
-	bool tsd_used;
+	bool tsd_used;	/* a value not NULL set since the last round */
+	bool tsd_dirty; /* tsd written since tsd_drop() */
 	char name[16];
 	/*
 	 * Its kernel attributes (proc.c), under lock. kattr_gen moves on
@@ -818,6 +819,7 @@ int stack_setup(size_t default_size, size_t default_guard) hidden;
 struct g *stack_gget(struct p *pp, size_t size, size_t guard, int *err) hidden;
 struct g *stack_gget_user(void *lo, size_t size, int *err) hidden;
 void stack_gput(struct p *pp, struct g *gp) hidden;
+void stack_scavenge(int64_t now) hidden;
 void stack_overflow_setup(int (*act)(int, const struct sigaction *,
 				     struct sigaction *)) hidden;
 void stack_m_init(struct m *mp) hidden;

@@ -58,13 +58,27 @@
 #define MADV_GUARD_INSTALL 102
 #endif
 
-#define ARENA_BYTES	(1ul << 30)
-#define ALTSTACK_BYTES	(64 * 1024)
-#define GFREE_LOCAL_MAX 256
+#define ARENA_BYTES    (1ul << 30)
+#define ALTSTACK_BYTES (64 * 1024)
+/*
+ * A P's cache of dead Gs (of the default stack size), refilled from and
+ * spilt to its pool GFREE_BATCH at a time, as Go's gfget()/gfput(): a
+ * create or an exit takes no lock and makes no system call in the
+ * steady state.
+ */
+#define GFREE_LOCAL_MAX 64
+#define GFREE_BATCH	32
+/*
+ * Stack pages of Gs dead and unused in their pool from one aging to the
+ * next (SCAVENGE_AGE_NS apart) go back to the kernel, SCAVENGE_BATCH Gs
+ * per look of sysmon's (stack_scavenge()).
+ */
+#define SCAVENGE_AGE_NS 1000000000
+#define SCAVENGE_BATCH	1024
 
 static struct {
-	struct lock lock; /* pools list */
-	struct stack_pool *pools;
+	struct lock lock;		  /* pools list */
+	struct stack_pool *_Atomic pools; /* added under lock, never removed */
 	struct stack_pool *dflt;
 	struct stack_pool *tcb_only; /* Gs on stacks the program supplied */
 	_Atomic(struct arena *) arenas;
@@ -106,7 +120,8 @@ static struct stack_pool *pool_get(size_t size, size_t guard)
 			pool->size = size;
 			pool->guard = guard;
 			pool->link = stacks.pools;
-			stacks.pools = pool;
+			atomic_store_explicit(&stacks.pools, pool,
+					      memory_order_release);
 		}
 	}
 	unlock(&stacks.lock);
@@ -285,19 +300,42 @@ static void g_reset(struct g *gp)
 	       atomic_fetch_add(&sched.gnext, 1) + 1);
 }
 
+/* A dead G of pool's, warmest first; NULL if none. pool->lock held. */
+static struct g *pool_take(struct stack_pool *pool)
+{
+	struct g **list = pool->free   ? &pool->free
+			  : pool->aged ? &pool->aged
+				       : &pool->clean;
+	struct g *gp = *list;
+
+	if (gp)
+		*list = gp->schedlink;
+	return gp;
+}
+
 static struct g *pool_gget(struct stack_pool *pool, struct p *pp, int *err)
 {
 	struct g *gp = NULL;
 
-	if (pool == stacks.dflt && pp && pp->gfree) {
+	if (pool == stacks.dflt && pp) {
+		if (!pp->gfree) {
+			lock(&pool->lock);
+			while (pp->ngfree < GFREE_BATCH &&
+			       (gp = pool_take(pool))) {
+				gp->schedlink = pp->gfree;
+				pp->gfree = gp;
+				pp->ngfree++;
+			}
+			unlock(&pool->lock);
+		}
 		gp = pp->gfree;
-		pp->gfree = gp->schedlink;
-		pp->ngfree--;
+		if (gp) {
+			pp->gfree = gp->schedlink;
+			pp->ngfree--;
+		}
 	} else {
 		lock(&pool->lock);
-		gp = pool->free;
-		if (gp)
-			pool->free = gp->schedlink;
+		gp = pool_take(pool);
 		unlock(&pool->lock);
 	}
 	if (!gp)
@@ -351,25 +389,87 @@ struct g *stack_gget_user(void *lo, size_t size, int *err)
 void stack_gput(struct p *pp, struct g *gp)
 {
 	struct stack_pool *pool = gp->pool;
-	char *keep;
+	struct g *spill, *last;
+	int n;
 
 	atomic_store_explicit(&gp->status, G_IDLE, memory_order_relaxed);
 	VALGRIND_STACK_DEREGISTER(gp->vg_stack);
-	if (pool == stacks.dflt && pp && pp->ngfree < GFREE_LOCAL_MAX) {
+	if (pool == stacks.dflt && pp) {
 		gp->schedlink = pp->gfree;
 		pp->gfree = gp;
-		pp->ngfree++;
-		return;
+		if (++pp->ngfree <= GFREE_LOCAL_MAX)
+			return;
+		/* Full: the GFREE_BATCH warmest stay, the others go. */
+		for (last = pp->gfree, n = 1; n < GFREE_BATCH; n++)
+			last = last->schedlink;
+		spill = last->schedlink;
+		last->schedlink = NULL;
+		pp->ngfree = GFREE_BATCH;
+		for (last = spill; last->schedlink; last = last->schedlink)
+			;
+	} else {
+		spill = last = gp;
 	}
-	/* The page the TCB, TLS and first frames share stays. */
-	keep = (char *)((uintptr_t)gp->stack_hi & ~(stacks.page - 1));
-	if (!(gp->flags & G_USERSTACK) && keep > gp->stack_lo)
-		sys_madvise(gp->stack_lo, (size_t)(keep - gp->stack_lo),
-			    MADV_DONTNEED);
 	lock(&pool->lock);
-	gp->schedlink = pool->free;
-	pool->free = gp;
+	last->schedlink = pool->free;
+	pool->free = spill;
 	unlock(&pool->lock);
+}
+
+/*
+ * Give back the stack pages of dead Gs their pools have not needed for
+ * a while: called by sysmon on every look. Every SCAVENGE_AGE_NS a
+ * pool's free list (Gs dead since the last aging) becomes its aged list,
+ * unless that still holds Gs; the aged Gs, SCAVENGE_BATCH per call, lose
+ * every page below the one their TCB and first frames share (kept: new
+ * Gs start there) and move to the clean list. A create takes a free G
+ * first, a clean one last. Gs in the Ps' caches (GFREE_LOCAL_MAX each)
+ * keep theirs, and so do parked Gs, whose M may resume them meanwhile.
+ */
+void stack_scavenge(int64_t now)
+{
+	static int64_t next_age;
+	bool age = now >= next_age;
+	struct stack_pool *pool;
+	struct g *batch, *gp, *last;
+	int n;
+
+	for (pool = atomic_load_explicit(&stacks.pools, memory_order_acquire);
+	     pool; pool = pool->link) {
+		if (pool == stacks.tcb_only) /* the program's stacks */
+			continue;
+		lock(&pool->lock);
+		batch = pool->aged;
+		for (last = NULL, gp = batch, n = 0; gp && n < SCAVENGE_BATCH;
+		     last = gp, gp = gp->schedlink, n++)
+			;
+		pool->aged = gp;
+		if (last)
+			last->schedlink = NULL;
+		else
+			batch = NULL;
+		if (!pool->aged && age) {
+			pool->aged = pool->free;
+			pool->free = NULL;
+		}
+		unlock(&pool->lock);
+		if (!batch)
+			continue;
+		for (gp = batch; gp; gp = gp->schedlink) {
+			char *keep = (char *)((uintptr_t)gp->stack_hi &
+					      ~(stacks.page - 1));
+			if (keep > gp->stack_lo)
+				sys_madvise(gp->stack_lo,
+					    (size_t)(keep - gp->stack_lo),
+					    MADV_DONTNEED);
+		}
+		lock(&pool->lock);
+		last->schedlink = pool->clean;
+		pool->clean = batch;
+		unlock(&pool->lock);
+	}
+	if (age)
+		next_age = now + SCAVENGE_AGE_NS;
 }
 
 /* After fork(): locks held by Ms that are gone are free in the child. */

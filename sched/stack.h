@@ -26,7 +26,12 @@ struct stack_pool {
 	size_t size; /* slot size, guard included; a multiple of the page */
 	size_t guard;
 	struct lock lock;
-	struct g *free;	  /* dead Gs with their slots; under lock */
+	/*
+	 * Dead Gs with their slots, under lock: free keeps the stack pages
+	 * they used; aged, those of Gs unused since the last look before
+	 * (stack_scavenge()); clean, none below the first page.
+	 */
+	struct g *free, *aged, *clean;
 	char *raw;	  /* slots that never got a G; under lock */
 	char *next, *end; /* uncarved part of the newest arena; under lock */
 	struct stack_pool *link;

@@ -312,6 +312,7 @@ static void *sysmon(void *arg)
 		idle = retake(now) ? 0 : idle + 1;
 		kick_timers(now);
 		retry_mstart();
+		stack_scavenge(now);
 		/* Nobody polled for a while: the Ms are busy. Go does this. */
 		if (netpoll_waiting() && now - netpoll_lastpoll() > POLL_NS)
 			netpoll(0);

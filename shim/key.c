@@ -117,6 +117,7 @@ SPROUT_EXPORT int pthread_setspecific(pthread_key_t key, const void *value)
 		return ENOMEM;
 	s->seq = seq;
 	s->data = (void *)value;
+	gp->tsd_dirty = true;
 	if (value)
 		gp->tsd_used = true;
 	return 0;
@@ -163,6 +164,9 @@ void tsd_drop(struct g *gp)
 	struct tsd *t = gp->tsd;
 	unsigned int i;
 
+	if (!gp->tsd_dirty)
+		return;
+	gp->tsd_dirty = false;
 	memset(t->first, 0, sizeof(t->first));
 	for (i = 1; i < TSD_BLOCKS; i++) {
 		free(t->more[i]);

@@ -74,11 +74,17 @@ static void test_layout(void **state)
 	stack_gput(NULL, gp);
 }
 
-static void test_reuse_returns_pages(void **state)
+/*
+ * A dead G is reused with the stack pages it used; once its pool has not
+ * needed it for one aging of sysmon's scavenger, the next look gives
+ * them back, and a create still finds it.
+ */
+static void test_reuse_then_scavenge(void **state)
 {
 	int err = 0;
 	struct g *gp = stack_gget(NULL, STACK, GUARD, &err), *again;
 	uint32_t id;
+	int64_t t = 1000000000000;
 
 	(void)state;
 	assert_non_null(gp);
@@ -88,12 +94,56 @@ static void test_reuse_returns_pages(void **state)
 	stack_gput(NULL, gp);
 	assert_int_equal(atomic_load(&gp->status), G_IDLE);
 	again = stack_gget(NULL, STACK, GUARD, &err);
-	/* LIFO: the same slot, a new id, its stack pages zero again. */
+	/* LIFO: the same slot, a new id, its pages as they were. */
 	assert_ptr_equal(again, gp);
 	assert_int_not_equal(again->id, id);
-	assert_int_equal(again->stack_lo[0], 0);
-	assert_int_equal(again->stack_lo[STACK / 2], 0);
+	assert_int_equal(again->stack_lo[0], 1);
 	stack_gput(NULL, again);
+
+	stack_scavenge(t); /* ages the free list: nothing given back yet */
+	assert_int_equal(gp->stack_lo[0], 1);
+	assert_int_equal(gp->stack_lo[STACK / 2], 2);
+	stack_scavenge(t); /* the aged Gs lose their stack pages */
+	assert_int_equal(gp->stack_lo[0], 0);
+	assert_int_equal(gp->stack_lo[STACK / 2], 0);
+	again = stack_gget(NULL, STACK, GUARD, &err);
+	assert_ptr_equal(again, gp);
+	stack_gput(NULL, again);
+}
+
+/*
+ * A P caches dead Gs: past GFREE_LOCAL_MAX (64) it spills all but the
+ * warmest 32 to the pool, and it refills from the pool, so that as many
+ * creates again carve no new slot.
+ */
+static void test_p_cache(void **state)
+{
+	struct p *pp = calloc(1, sizeof(*pp));
+	struct g *gs[100], *gp;
+	int err = 0, i, j, n;
+
+	(void)state;
+	assert_non_null(pp);
+	for (i = 0; i < 100; i++) {
+		gs[i] = stack_gget(pp, STACK, GUARD, &err);
+		assert_non_null(gs[i]);
+	}
+	for (i = 0; i < 100; i++) {
+		stack_gput(pp, gs[i]);
+		assert_true(pp->ngfree >= 1 && pp->ngfree <= 64);
+	}
+	for (n = 0, gp = pp->gfree; gp; gp = gp->schedlink)
+		n++;
+	assert_int_equal(n, pp->ngfree);
+	assert_int_equal(n, 34); /* spilt at the 65th and the 98th */
+	for (i = 0; i < 100; i++) {
+		gp = stack_gget(pp, STACK, GUARD, &err);
+		for (j = 0; j < 100 && gs[j] != gp; j++)
+			;
+		assert_true(j < 100); /* one of the dead, not a new slot */
+		gs[j] = NULL;
+	}
+	free(pp);
 }
 
 static void test_guard_faults(void **state)
@@ -149,7 +199,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_layout),
-		cmocka_unit_test(test_reuse_returns_pages),
+		cmocka_unit_test(test_reuse_then_scavenge),
+		cmocka_unit_test(test_p_cache),
 		cmocka_unit_test(test_guard_faults),
 		cmocka_unit_test(test_sizes),
 	};

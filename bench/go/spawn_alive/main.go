@@ -1,6 +1,7 @@
 // spawn_alive with goroutines: the reference for bench/spawn_alive.c.
-// ROUNDS rounds of BATCH goroutines that each wait on the round's channel
-// until it is closed; a WaitGroup joins them. The first round warms up.
+// ROUNDS rounds of BATCH goroutines that each wait on a sync.Cond until
+// the round is released, as the C threads do on a condvar; a WaitGroup
+// stands for the joins. The first round warms up.
 //
 // Usage: go run ./spawn_alive [ROUNDS [BATCH]]   (from bench/go)
 package main
@@ -28,22 +29,34 @@ func count(i int, def int) int {
 func main() {
 	rounds, batch := count(1, 50), count(2, 1000)
 	var create, round time.Duration
+	var mu sync.Mutex
+	wake, allWaiting := sync.NewCond(&mu), sync.NewCond(&mu)
+	waiting, roundNo := 0, 0
 	for r := 0; r <= rounds; r++ {
-		var started, done sync.WaitGroup
-		release := make(chan struct{})
+		var done sync.WaitGroup
 		t0 := time.Now()
 		for i := 0; i < batch; i++ {
-			started.Add(1)
 			done.Add(1)
-			go func() {
-				started.Done()
-				<-release
+			go func(r int) { // the C waiter(), with a WaitGroup for join
+				mu.Lock()
+				waiting++
+				allWaiting.Signal()
+				for roundNo == r {
+					wake.Wait()
+				}
+				mu.Unlock()
 				done.Done()
-			}()
+			}(r)
 		}
 		t1 := time.Now()
-		started.Wait()
-		close(release)
+		mu.Lock()
+		for waiting < batch {
+			allWaiting.Wait()
+		}
+		waiting = 0
+		roundNo++
+		wake.Broadcast()
+		mu.Unlock()
 		done.Wait()
 		if r > 0 {
 			create += t1.Sub(t0)
