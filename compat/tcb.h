@@ -61,7 +61,7 @@ void tcb_recycle(void *tcb);
 
 /*
  * The TCB_TSD_SIZE bytes in tcb that glibc keeps a thread's thread-specific
- * data in (struct tsd, sched/runtime.h): zero in a new TCB, and left alone
+ * data in (struct tsd, sched/types.h): zero in a new TCB, and left alone
  * by glibc in a TCB it did not make, whose keys the shim answers.
  */
 #define TCB_TSD_SIZE (32 * 16 + 32 * 8)

@@ -30,7 +30,7 @@ import re
 import gdb
 import gdb.unwinder
 
-# What each kind of wait (enum gwaitwhat, runtime.h) is called, as
+# What each kind of wait (enum gwaitwhat, types.h) is called, as
 # sprout dump calls it.
 WAITS = {"GW_MUTEX": "mutex", "GW_RWLOCK": "rwlock", "GW_COND": "condvar",
          "GW_SEM": "semaphore", "GW_BARRIER": "barrier",

@@ -6,7 +6,7 @@
  * each needs an M of its own), then all end. Within 20 s the process must
  * be back to a handful of kernel threads (the Ps' Ms, a few spare, sysmon,
  * the initial thread), as it is natively at once. Proves that idle Ms
- * retire (sched/proc.c, stopm()).
+ * retire (sched/sched.c, stopm()).
  */
 #include <pthread.h>
 #include <stdatomic.h>

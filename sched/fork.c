@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The scheduler in the child of fork() (sched_afterfork_child()): only
+ * the forking thread lives on there, so the runtime forgets every other
+ * M and G. It resets its lock, its run queues and its lists of idle Ms
+ * and Ps, keeps the P of the forking M, has the stacks, the wait table,
+ * the netpoller, signals and the TCBs reset their own state, and starts a
+ * sysmon of the child's own. afterfork_child() is the atfork handler
+ * schedinit() registers; sched_forks counts the forks a process's line has
+ * come through.
+ */
+#include "runtime.h"
+#include "netpoll.h"
+#include "../arch/x86_64/sys.h"
+#include "../compat/tcb.h"
+
+/*
+ * In the child of fork() only the forking kernel thread exists, and only the
+ * forking thread of the program (POSIX). Forget every other M and G: the
+ * run queues held threads that do not exist here, and a lock may have been
+ * held by an M that is gone. Every way of forking comes here: fork() as an
+ * atfork handler, after glibc's own reset of its thread lists
+ * (libc_reclaimed); _Fork() and the fork-like syscall()s right after the
+ * call, with glibc's lists as the parent left them.
+ *
+ * The forking M keeps the P it believes it holds, whatever the parent's
+ * sysmon did with it meanwhile (took it from a blocked G, gave it to an M
+ * that does not exist here), in the state its G expects: P_USER in the
+ * program's code, P_SYSCALL inside a blocking section (whose exitsyscall()
+ * then takes it back). The child counts its Ms from none, as a new
+ * process: the parent's count would bring SPROUT_MAXM closer for Ms the
+ * child never had.
+ */
+_Atomic unsigned int sched_forks;
+
+void sched_afterfork_child(bool libc_reclaimed)
+{
+	struct g *gp = getg();
+	struct m *mp = gp && !(gp->flags & G_LOCKED) ? gp->m : NULL;
+	struct p *keep = mp ? mp->p : NULL;
+	int i;
+
+	atomic_fetch_add(&sched_forks, 1);
+	lock_init(&sched.lock, RANK_SCHED);
+	sched.runqhead = sched.runqtail = NULL;
+	atomic_store(&sched.runqsize, 0);
+	sched.midle = NULL;
+	sched.mnext = 0; /* the forking M is the only one, as M0 is */
+	sched.pidle = NULL;
+	atomic_store(&sched.npidle, 0);
+	atomic_store(&sched.nmspinning, 0);
+	atomic_store(&sched.nlive, 1);
+	atomic_store(&sched.timer_sleeping, false);
+	atomic_store(&sched.sleep_until, INT64_MIN);
+	atomic_store(&sched.sysmon_idle, false);
+	atomic_store(&sched.sysmon_wake, 0);
+	atomic_store(&sched.sigwork, false);
+	atomic_store(&sched.mstart_failed, false);
+	atomic_store(&failing_since, 0);
+	for (i = nprocs - 1; i >= 0; i--) {
+		struct p *pp = &allp[i];
+
+		atomic_store(&pp->runqhead, 0);
+		atomic_store(&pp->runqtail, 0);
+		atomic_store(&pp->runnext, NULL);
+		atomic_store(&pp->preempt, false);
+		/* Only threads that are gone here can have armed timers. */
+		timers_init(pp);
+		if (pp == keep)
+			continue;
+		atomic_store(&pp->m, NULL);
+		atomic_store(&pp->state, atomic_load(&pp->state) & ~3u);
+		pidleput(pp);
+	}
+	if (keep) {
+		atomic_store(&keep->m, mp);
+		atomic_store(&keep->state,
+			     mp->pgen | (gp->rtdepth	? P_RUNNING
+					 : gp->sysdepth ? P_SYSCALL
+							: P_USER));
+	}
+	if (mp) {
+		mp->tid = (pid_t)sys_gettid();
+		mp->spinning = false;
+		mp->schedlink = mp->idleprev = NULL;
+		mp->idle = false;
+		mp->nextp = NULL;
+		tcb_set_kernel_tid(mp->g0->tcb, mp->tid);
+		cputime_afterfork_child(mp, gp);
+	}
+	stack_afterfork_child();
+	wt_afterfork_child();
+	netpoll_afterfork_child();
+	sig_afterfork_child(gp && !(gp->flags & G_LOCKED) ? gp : NULL);
+	/* An M other than M0 runs its g0 on its own pthread stack. */
+	tcb_afterfork_child(mp && !mp->g0->pool ? mp->g0->tcb : NULL,
+			    stack_foreach_tcb, libc_reclaimed);
+	/* sysmon takes the process's attributes, not a wired G's. */
+	if (gp && (gp->flags & G_WIRED))
+		kattr_apply(0, &kattr_default);
+	if (sysmon_start(os_thread_create, 0))
+		warn("cannot start sysmon in the child of fork()");
+	if (gp && (gp->flags & G_WIRED))
+		kattr_apply(0, &gp->kattr);
+}
+
+void afterfork_child(void)
+{
+	sched_afterfork_child(true);
+}
