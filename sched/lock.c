@@ -64,7 +64,7 @@ static void rank_fatal(const char *what, const struct lock *l,
 		print(" while holding rank ");
 		print(fmt_u(b, held->rank, 10));
 	}
-	print(" (enum lock_rank, sched/runtime.h)\n");
+	print(" (enum lock_rank, sched/types.h)\n");
 	/*
 	 * Where: a checked build is for finding out. backtrace() may load
 	 * libgcc through the shim's pthread_once(): nothing is held now.

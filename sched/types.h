@@ -305,7 +305,7 @@ struct g {
 	bool tsd_dirty; /* tsd written since tsd_drop() */
 	char name[16];
 	/*
-	 * Its kernel attributes (proc.c), under lock. kattr_gen moves on
+	 * Its kernel attributes (kattr.c), under lock. kattr_gen moves on
 	 * with each change; the G brings its kernel thread in line
 	 * (kattr_sync()) when kattr_done differs from it, before it next
 	 * runs the program's code. kattr_done is the G's own.
