@@ -138,17 +138,18 @@ def gname(g):
 class GUnwinder(gdb.unwinder.Unwinder):
     """Gives the host thread's innermost real frame a parked G's
     registers as its caller's, while a G is selected (select()). That
-    frame is #0, or #1 under an inlined one, which gdb's own unwinder
-    for inlined frames takes before any other."""
+    frame is #0, or the first below the inlined ones, which gdb's own
+    unwinder for inlined frames takes before any other (level)."""
 
     def __init__(self):
         super().__init__("sprout-gthread")
         self.regs = None  # {name: value} of the selected G, or None
         self.host = None  # the gdb thread it is shown through
         self.skip = 0  # the host's frames, shown before the G's
+        self.level = 0  # of the host's innermost frame not inlined
 
     def __call__(self, pending):
-        if (self.regs is None or pending.level() > 1 or
+        if (self.regs is None or pending.level() != self.level or
                 gdb.selected_thread() != self.host):
             return None
         if int(pending.read_register("rsp")) == int(self.regs["rsp"]):
@@ -204,6 +205,12 @@ def select(g):
             return False
         t.switch()
     else:
+        gdb.invalidate_cached_frames()
+        unwinder.level = 0
+        f = gdb.newest_frame()
+        while f is not None and f.type() == gdb.INLINE_FRAME:
+            unwinder.level += 1
+            f = f.older()
         unwinder.regs = saved_regs(g)
         unwinder.host = gdb.selected_thread()
     selected_id = int(g["id"])
@@ -211,7 +218,8 @@ def select(g):
     unwinder.skip = 0
     if unwinder.regs is not None:
         f, pc = gdb.newest_frame(), int(unwinder.regs["rip"])
-        while f is not None and f.pc() != pc and unwinder.skip < 3:
+        while (f is not None and f.pc() != pc and
+               unwinder.skip < unwinder.level + 3):
             unwinder.skip += 1
             f = f.older()
     return True
