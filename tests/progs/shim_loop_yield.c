@@ -1,32 +1,22 @@
 /*
  * Proves that threads looping on calls the shim only passes through (no
- * lock released, nothing that blocks) do not keep the others from
- * running: two threads loop on pthread_getaffinity_np() and
- * pthread_getattr_np() while main sleeps 20 ms, then creates four more
- * threads that must each run once, as main sleeps 1 ms at a time: all of
- * it within 5 s (natively: milliseconds). Under sprout at one P, with
- * only the preemption kicks to stop them, which land in the kernel, libc
- * or the shim nearly every time, the others waited seconds: every entry
- * to the shim must be a safe point while a thread is waiting.
+ * lock released, nothing that blocks) do not keep the others from running
+ * (loopers.h): two threads loop on pthread_getaffinity_np() and
+ * pthread_getattr_np(). Under sprout at one P, with only the preemption
+ * kicks to stop them, which land in the kernel, libc or the shim nearly
+ * every time, the others waited seconds: every entry to the shim must be
+ * a safe point while a thread is waiting.
  */
-#include <pthread.h>
 #include <sched.h>
-#include <stdatomic.h>
 
-#include "check.h"
-
-#define LOOPERS 2
-#define WORKERS 4
-
-static atomic_int ran, stop;
-static atomic_long loops;
+#include "loopers.h"
 
 static void *looper(void *arg)
 {
 	cpu_set_t set;
 
 	(void)arg;
-	while (!atomic_load(&stop)) {
+	while (!atomic_load(&loopers_stop)) {
 		pthread_attr_t a;
 		int err = pthread_getaffinity_np(pthread_self(), sizeof(set),
 						 &set);
@@ -35,50 +25,12 @@ static void *looper(void *arg)
 		err = pthread_getattr_np(pthread_self(), &a);
 		CHECK(err == 0, "pthread_getattr_np: %s", strerror(err));
 		pthread_attr_destroy(&a);
-		atomic_fetch_add(&loops, 1);
+		atomic_fetch_add(&loopers_loops, 1);
 	}
-	return NULL;
-}
-
-static void *worker(void *arg)
-{
-	(void)arg;
-	atomic_fetch_add(&ran, 1);
 	return NULL;
 }
 
 int main(void)
 {
-	pthread_t l[LOOPERS], w[WORKERS];
-	struct timespec t0, t1;
-	long ms;
-	int i;
-
-	watchdog(60);
-	for (i = 0; i < LOOPERS; i++)
-		CHECK(!pthread_create(&l[i], NULL, looper, NULL),
-		      "pthread_create");
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	usleep(20000);
-	for (i = 0; i < WORKERS; i++)
-		CHECK(!pthread_create(&w[i], NULL, worker, NULL),
-		      "pthread_create");
-	do {
-		usleep(1000);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		ms = (t1.tv_sec - t0.tv_sec) * 1000 +
-		     (t1.tv_nsec - t0.tv_nsec) / 1000000;
-	} while (atomic_load(&ran) < WORKERS && ms < 5000);
-	CHECK(atomic_load(&ran) == WORKERS && ms < 5000,
-	      "%d of %d threads ran in %ld ms beside the loopers",
-	      atomic_load(&ran), WORKERS, ms);
-	CHECK(atomic_load(&loops) > 0, "the loopers never ran");
-	printf("workers ran after %ld ms\n", ms);
-	atomic_store(&stop, 1);
-	for (i = 0; i < LOOPERS; i++)
-		CHECK(!pthread_join(l[i], NULL), "pthread_join");
-	for (i = 0; i < WORKERS; i++)
-		CHECK(!pthread_join(w[i], NULL), "pthread_join");
-	puts("ok");
-	return 0;
+	return beside_loopers(looper);
 }
