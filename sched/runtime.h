@@ -306,14 +306,6 @@ static inline uint64_t g_sigready(struct g *gp)
 int g_sleep(int64_t deadline) hidden;
 
 /*
- * The word every entry to the shim loads first (shim/shim.h): the shim's
- * state, and RT_ATTN while sysmon asks a G to yield or has taken a P from
- * under one (sysmon.c), which makes every entry a safe point meanwhile.
- */
-#define RT_ATTN 0x100
-extern _Atomic int rt_gate hidden;
-
-/*
  * A safe point in the program's code, after the shim released a lock,
  * posted or signalled: yield if sysmon asked this P to (sysmon.c), and
  * take a P again if sysmon took this one while the G was blocked where the

@@ -23,9 +23,6 @@
  *    kicks its M to stop it where it is (preempt.c).
  *  - A P whose local queue has not moved for 10 ms, tick or no tick: it
  *    is asked to yield the same way.
- *  - While some P is asked to yield, and for 100 ms after a P was taken
- *    from under a G in the program's code, every entry to the shim is a
- *    safe point (RT_ATTN in rt_gate, attention()).
  *
  * It also starts an M for timers that are overdue while Ps are idle, and
  * one for queued work whose M could not be started (retry_mstart()), ends
@@ -106,31 +103,9 @@ static bool retake_p(struct p *pp, uint32_t w)
 	return true;
 }
 
-_Atomic int rt_gate;
-
-/*
- * Make every entry to the shim a safe point (RT_ATTN) while a P is asked
- * to yield, and for ATTN_AFTER_NS after a P was taken from under a G
- * running the program's code, which then has none until it notices
- * (preempt_check()). Written only on a change: every entry reads the word.
- */
-#define ATTN_AFTER_NS (10 * BLOCKED_NS)
-
-static void attention(bool on)
-{
-	int s = atomic_load_explicit(&rt_gate, memory_order_relaxed);
-	int want = on ? s | RT_ATTN : s & ~RT_ATTN;
-
-	/* Lost to the shim starting or going off: the next look sees. */
-	if (s != want)
-		atomic_compare_exchange_strong(&rt_gate, &s, want);
-}
-
 /* One look at every P; returns how many were taken. */
 static int retake(int64_t now)
 {
-	static int64_t attn_until;
-	bool attn = false;
 	int i, n = 0;
 
 	for (i = 0; i < nprocs; i++) {
@@ -196,7 +171,6 @@ static int retake(int64_t now)
 		if (cpu == M_CPU_ASLEEP) {
 			if (retake_p(pp, w)) {
 				atomic_fetch_add(&sched.hidden_handoffs, 1);
-				attn_until = now + ATTN_AFTER_NS;
 				n++;
 			}
 		} else if (work) {
@@ -217,10 +191,6 @@ static int retake(int64_t now)
 			}
 		}
 	}
-	for (i = 0; i < nprocs && !attn; i++)
-		attn = atomic_load_explicit(&allp[i].preempt,
-					    memory_order_relaxed);
-	attention(attn || now < attn_until);
 	return n;
 }
 

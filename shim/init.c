@@ -24,6 +24,8 @@ SPROUT_SYMBOLS(X)
 #undef X
 #pragma GCC diagnostic pop
 
+_Atomic int shim_state;
+
 /* A libc key whose destructor tells us a foreign kernel thread ended. */
 static pthread_key_t locked_key;
 
@@ -106,33 +108,20 @@ void shim_init(void)
 	int expect = SHIM_UNINIT;
 	int saved = errno;
 
-	if (atomic_compare_exchange_strong(&rt_gate, &expect, SHIM_STARTING)) {
+	if (atomic_compare_exchange_strong(&shim_state, &expect,
+					   SHIM_STARTING)) {
 		const char *version = gnu_get_libc_version();
 
 		atomic_store(&starter, sys_gettid());
 		resolve(tcb_libc_known(version));
-		/* sysmon, started meanwhile, sets RT_ATTN again if need be. */
-		atomic_store_explicit(&rt_gate,
+		atomic_store_explicit(&shim_state,
 				      start(version) ? SHIM_ON : SHIM_OFF,
 				      memory_order_release);
 	} else if (atomic_load(&starter) != sys_gettid()) {
-		while ((atomic_load(&rt_gate) & ~RT_ATTN) == SHIM_STARTING)
+		while (atomic_load(&shim_state) == SHIM_STARTING)
 			sys0(SYS_sched_yield);
 	}
 	errno = saved;
-}
-
-bool shim_on_slow(int gate)
-{
-	switch (gate & ~RT_ATTN) {
-	case SHIM_ON: /* with RT_ATTN: a safe point */
-		preempt_check();
-		return true;
-	case SHIM_OFF:
-		return false;
-	}
-	shim_init();
-	return (atomic_load(&rt_gate) & ~RT_ATTN) == SHIM_ON;
 }
 
 __attribute__((constructor(101))) static void shim_constructor(void)

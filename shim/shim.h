@@ -33,22 +33,20 @@ SPROUT_SYMBOLS(X)
 
 #define REAL(name) (real_##name)
 
-/* The shim's state, in rt_gate (sched/runtime.h) beside RT_ATTN. */
 enum shim_state { SHIM_UNINIT, SHIM_STARTING, SHIM_ON, SHIM_OFF };
+extern _Atomic int shim_state hidden;
 void shim_init(void) hidden;
-bool shim_on_slow(int gate) hidden;
 
-/*
- * Every entry is a safe point, at the cost of this one load: while sysmon
- * wants a G to yield (RT_ATTN), the entry takes the slow path, which
- * yields if the request is this G's (preempt_check()).
- */
 static inline bool shim_on(void)
 {
-	int s = atomic_load_explicit(&rt_gate, memory_order_acquire);
+	int s = atomic_load_explicit(&shim_state, memory_order_acquire);
 
-	if (unlikely(s != SHIM_ON))
-		return shim_on_slow(s);
+	if (unlikely(s != SHIM_ON)) {
+		if (s == SHIM_OFF)
+			return false;
+		shim_init();
+		return atomic_load(&shim_state) == SHIM_ON;
+	}
 	return true;
 }
 

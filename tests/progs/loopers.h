@@ -1,10 +1,10 @@
 /*
  * Threads that loop on calls which never block must not keep the others
- * from running (fd_loop_yield, shim_loop_yield): LOOPERS threads run
- * looper() while main sleeps 20 ms, then main creates WORKERS threads that
- * must each run once, as main sleeps 1 ms at a time: all of it within 5 s
- * (natively: milliseconds). looper() loops until loopers_stop, counting
- * its rounds in loopers_loops.
+ * from running (fd_loop_yield): LOOPERS threads run looper() while main
+ * sleeps 20 ms, then main creates WORKERS threads that must each run once,
+ * as main sleeps 1 ms at a time: all of it within 5 s (natively:
+ * milliseconds). looper() loops until loopers_stop, counting its rounds
+ * in loopers_loops.
  */
 #include <pthread.h>
 #include <stdatomic.h>
