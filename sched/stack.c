@@ -73,8 +73,9 @@
  * next (SCAVENGE_AGE_NS apart) go back to the kernel, SCAVENGE_BATCH Gs
  * per look of sysmon's (stack_scavenge()).
  */
-#define SCAVENGE_AGE_NS 1000000000
-#define SCAVENGE_BATCH	1024
+#define SCAVENGE_AGE_NS	 1000000000
+#define SCAVENGE_LOOK_NS 10000000
+#define SCAVENGE_BATCH	 1024
 
 static struct {
 	struct lock lock;		  /* pools list */
@@ -389,8 +390,6 @@ struct g *stack_gget_user(void *lo, size_t size, int *err)
 void stack_gput(struct p *pp, struct g *gp)
 {
 	struct stack_pool *pool = gp->pool;
-	struct g *spill, *last;
-	int n;
 
 	atomic_store_explicit(&gp->status, G_IDLE, memory_order_relaxed);
 	VALGRIND_STACK_DEREGISTER(gp->vg_stack);
@@ -399,26 +398,29 @@ void stack_gput(struct p *pp, struct g *gp)
 		pp->gfree = gp;
 		if (++pp->ngfree <= GFREE_LOCAL_MAX)
 			return;
-		/* Full: the GFREE_BATCH warmest stay, the others go. */
-		for (last = pp->gfree, n = 1; n < GFREE_BATCH; n++)
-			last = last->schedlink;
-		spill = last->schedlink;
-		last->schedlink = NULL;
-		pp->ngfree = GFREE_BATCH;
-		for (last = spill; last->schedlink; last = last->schedlink)
-			;
-	} else {
-		spill = last = gp;
+		/* Full: down to GFREE_BATCH, the rest to the pool. */
+		lock(&pool->lock);
+		while (pp->ngfree > GFREE_BATCH) {
+			gp = pp->gfree;
+			pp->gfree = gp->schedlink;
+			pp->ngfree--;
+			gp->schedlink = pool->free;
+			pool->free = gp;
+		}
+		unlock(&pool->lock);
+		return;
 	}
 	lock(&pool->lock);
-	last->schedlink = pool->free;
-	pool->free = spill;
+	gp->schedlink = pool->free;
+	pool->free = gp;
 	unlock(&pool->lock);
 }
 
 /*
  * Give back the stack pages of dead Gs their pools have not needed for
- * a while: called by sysmon on every look. Every SCAVENGE_AGE_NS a
+ * a while: called by sysmon on every look, it looks every
+ * SCAVENGE_LOOK_NS, and locks only a pool with Gs to age or give back
+ * (creates and exits take that lock too). Every SCAVENGE_AGE_NS a
  * pool's free list (Gs dead since the last aging) becomes its aged list,
  * unless that still holds Gs; the aged Gs, SCAVENGE_BATCH per call, lose
  * every page below the one their TCB and first frames share (kept: new
@@ -428,15 +430,24 @@ void stack_gput(struct p *pp, struct g *gp)
  */
 void stack_scavenge(int64_t now)
 {
-	static int64_t next_age;
+	static int64_t next_age, next_look;
 	bool age = now >= next_age;
 	struct stack_pool *pool;
 	struct g *batch, *gp, *last;
 	int n;
 
+	if (!age && now < next_look)
+		return;
+	next_look = now + SCAVENGE_LOOK_NS;
 	for (pool = atomic_load_explicit(&stacks.pools, memory_order_acquire);
 	     pool; pool = pool->link) {
-		if (pool == stacks.tcb_only) /* the program's stacks */
+		/*
+		 * Not the program's stacks (tcb_only); the lists are read
+		 * unlocked only to skip a pool with nothing to do.
+		 */
+		if (pool == stacks.tcb_only ||
+		    (!__atomic_load_n(&pool->aged, __ATOMIC_RELAXED) &&
+		     !(age && __atomic_load_n(&pool->free, __ATOMIC_RELAXED))))
 			continue;
 		lock(&pool->lock);
 		batch = pool->aged;
