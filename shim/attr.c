@@ -61,7 +61,10 @@ bool attr_sigmask(const pthread_attr_t *attr, uint64_t *mask)
 	return m != 0;
 }
 
-/* The calling kernel thread's own attributes (a thread not the shim's). */
+/*
+ * The calling kernel thread's own attributes (a thread not the shim's):
+ * 0, or ENOMEM when its CPU set cannot be kept.
+ */
 static int kattr_kernel(struct kattr *k)
 {
 	struct sched_param sp = { 0 };
@@ -77,8 +80,8 @@ static int kattr_kernel(struct kattr *k)
 	CPU_ZERO(&cpus);
 	if (sys3(SYS_sched_getaffinity, 0, sizeof(cpus), (long)&cpus) < 0)
 		return 0;
-	r = kattr_cpus(k, sizeof(cpus), &cpus);
-	return r == ENOMEM ? EAGAIN : 0;
+	/* None of the process's CPUs (EINVAL): the process's set, as before. */
+	return kattr_cpus(k, sizeof(cpus), &cpus) == ENOMEM ? ENOMEM : 0;
 }
 
 static int kattr_from(const pthread_attr_t *attr, struct kattr *k)
@@ -118,11 +121,10 @@ int attr_kattr(struct g *self, const pthread_attr_t *attr, struct kattr *k)
 		err = kattr_kernel(k);
 	else
 		kattr_get(self, k);
-	if (err)
-		return err;
-	if (attr) {
+	if (!err && attr) {
 		err = kattr_from(attr, k);
-	} else if (atomic_load_explicit(&default_set, memory_order_relaxed) &&
+	} else if (!err &&
+		   atomic_load_explicit(&default_set, memory_order_relaxed) &&
 		   REAL(pthread_getattr_default_np)(&def) == 0) {
 		err = kattr_from(&def, k);
 		pthread_attr_destroy(&def);
