@@ -123,9 +123,13 @@ static void test_g_offset(void **state)
 	assert_true(off >= tcb_reserve() + 1000);
 	assert_true(off < tcb_reserve() + 1000 + 64);
 
+	/* Keys 0..31 empty, no further block; specific[0] is glibc's. */
 	assert_ptr_equal(tsd, pd->specific_1stblock);
-	for (i = 0; i < TCB_TSD_SIZE; i++)
-		assert_true(tsd[i] == 0 || tsd + i >= (char *)pd->specific);
+	for (i = 0; i < sizeof(pd->specific_1stblock); i++)
+		assert_int_equal(tsd[i], 0);
+	assert_ptr_equal(pd->specific[0], pd->specific_1stblock);
+	for (i = 1; i < 32; i++)
+		assert_null(pd->specific[i]);
 	memset(g, 0xa5, 400);
 	tcb_recycle(pd);
 	for (i = 0; i < 400; i++)
