@@ -24,7 +24,7 @@ struct glibc_list {
 /* tcbhead_t: what %fs:N reaches. */
 struct glibc_tcbhead {
 	void *tcb;		  /* 0x00: %fs:0, base of TLS addresses */
-	void *dtv;		  /* 0x08: set by _dl_allocate_tls */
+	void *dtv;		  /* 0x08: union glibc_dtv[], entry 1 */
 	void *self;		  /* 0x10: THREAD_SELF, stdio lock owner */
 	int multiple_threads;	  /* 0x18: x86 catomic_* lock prefix */
 	int gscope_flag;	  /* 0x1c: ld.so global scope in use */

@@ -5,7 +5,8 @@
  * glibc's own pthread_create() places a struct pthread at the top of the
  * thread's stack with the static TLS blocks right below it, lets ld.so's
  * _dl_allocate_tls() build the DTV and copy the TLS images, and fills in a
- * dozen fields. We do the same for each G (recipe, with the failure seen for
+ * dozen fields. We allocate the DTV ourselves, sized to fit (dtv_alloc()),
+ * and let _dl_allocate_tls_init() do the rest. We do the same for each G (recipe, with the failure seen for
  * each field left wrong: shared/notes/glibc-tls.md).
  *
  * Three things glibc does only for threads it knows:
@@ -47,7 +48,7 @@
 #define PID_MAX_LIMIT 0x400000 /* 2^22: no kernel tid reaches it */
 
 static struct {
-	void *(*allocate_tls)(void *mem);
+	void *(*allocate_tls_init)(void *tcb, bool init_tls);
 	void (*ctype_init)(void);
 	void (*call_tls_dtors)(void);
 	size_t static_size, static_align;
@@ -64,6 +65,7 @@ static struct {
 	size_t *stack_cache_actsize;	/* GL(dl_stack_cache_actsize) */
 	int *stack_cache_lock;		/* GL(dl_stack_cache_lock) */
 	struct glibc_pthread *template;
+	size_t dtv_len; /* GL(dl_tls_max_dtv_idx), as last seen */
 } glibc;
 
 static void *sym(const char *name)
@@ -151,6 +153,25 @@ static int find_libc_tls(struct dl_phdr_info *info, size_t size, void *data)
 		}
 	}
 	return 0;
+}
+
+static int find_max_modid(struct dl_phdr_info *info, size_t size, void *data)
+{
+	size_t *max = data;
+
+	(void)size;
+	if (info->dlpi_tls_modid > *max)
+		*max = info->dlpi_tls_modid;
+	return 0;
+}
+
+/* GL(dl_tls_max_dtv_idx): the highest module id of the loaded objects. */
+static size_t max_tls_modid(void)
+{
+	size_t max = 0;
+
+	dl_iterate_phdr(find_max_modid, &max);
+	return max;
 }
 
 static int check_layout(const char **why)
@@ -262,13 +283,13 @@ int tcb_setup(const char **why)
 		*why = "unknown glibc version";
 		return -1;
 	}
-	glibc.allocate_tls = private_sym("_dl_allocate_tls");
+	glibc.allocate_tls_init = private_sym("_dl_allocate_tls_init");
 	glibc.ctype_init = private_sym("__ctype_init");
 	glibc.call_tls_dtors = private_sym("__call_tls_dtors");
 	static_info = private_sym("_dl_get_tls_static_info");
 	resp = sym("__resp");
-	if (!glibc.allocate_tls || !glibc.ctype_init || !glibc.call_tls_dtors ||
-	    !static_info || !resp) {
+	if (!glibc.allocate_tls_init || !glibc.ctype_init ||
+	    !glibc.call_tls_dtors || !static_info || !resp) {
 		*why = "a private libc symbol is missing";
 		return -1;
 	}
@@ -288,6 +309,7 @@ int tcb_setup(const char **why)
 		*why = "libc's TLS block is not found";
 		return -1;
 	}
+	glibc.dtv_len = max_tls_modid();
 
 	len = (glibc.reserve + glibc.static_align + 4095) & ~4095ul;
 	mem = sys_mmap(NULL, len, PROT_READ | PROT_WRITE,
@@ -362,6 +384,35 @@ static void init_fields(struct glibc_pthread *pd)
 	*(void **)((char *)pd + glibc.resp_off) = &pd->res;
 }
 
+/*
+ * A DTV with room for the modules loaded now and no more. glibc's own
+ * allocate_dtv() adds 14 spare entries (224 bytes a thread) so that a
+ * thread seldom grows its DTV after a dlopen(); a G that meets a module
+ * loaded after its DTV was made grows it the same way, by realloc() in
+ * _dl_update_slotinfo(), so the DTV must come from malloc like glibc's.
+ */
+static union glibc_dtv *dtv_alloc(void)
+{
+	size_t n = __atomic_load_n(&glibc.dtv_len, __ATOMIC_RELAXED);
+	union glibc_dtv *dtv = calloc(n + 2, sizeof(*dtv));
+
+	if (!dtv)
+		return NULL;
+	dtv[0].counter = n;
+	return dtv + 1;
+}
+
+/* _dl_allocate_tls_init() grew the DTV: modules were loaded since. */
+static void dtv_check(struct glibc_pthread *pd)
+{
+	union glibc_dtv *dtv = pd->header.dtv;
+
+	if (dtv[-1].counter !=
+	    __atomic_load_n(&glibc.dtv_len, __ATOMIC_RELAXED))
+		__atomic_store_n(&glibc.dtv_len, max_tls_modid(),
+				 __ATOMIC_RELAXED);
+}
+
 void *tcb_create(void *top, uint32_t tid, void *stack_lo, size_t stack_size,
 		 size_t guard)
 {
@@ -369,9 +420,12 @@ void *tcb_create(void *top, uint32_t tid, void *stack_lo, size_t stack_size,
 
 	pd = (void *)(((uintptr_t)top - sizeof(*pd)) &
 		      ~(glibc.static_align - 1));
-	/* Copies every static module's TLS image; takes dl_load_tls_lock. */
-	if (!glibc.allocate_tls(pd))
+	pd->header.dtv = dtv_alloc();
+	if (!pd->header.dtv)
 		return NULL;
+	/* Copies every static module's TLS image; takes dl_load_tls_lock. */
+	glibc.allocate_tls_init(pd, true);
+	dtv_check(pd);
 	init_fields(pd);
 	tcb_set_id(pd, tid);
 	tcb_set_stack(pd, stack_lo, stack_size, guard);

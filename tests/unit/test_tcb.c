@@ -6,6 +6,7 @@
  * switched to on its own TCB sees its own TLS.
  */
 #include <errno.h>
+#include <link.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -71,6 +72,47 @@ static void test_fields(void **state)
 	/* The TCB is on ld.so's list: its neighbours point back at it. */
 	assert_ptr_equal(pd->list.next->prev, &pd->list);
 	assert_ptr_equal(pd->list.prev->next, &pd->list);
+}
+
+struct dtv_check {
+	struct glibc_pthread *pd;
+	size_t max_modid;
+	int modules;
+};
+
+static int check_module(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct dtv_check *c = data;
+	union glibc_dtv *dtv = c->pd->header.dtv;
+
+	(void)size;
+	if (!info->dlpi_tls_modid)
+		return 0;
+	if (info->dlpi_tls_modid > c->max_modid)
+		c->max_modid = info->dlpi_tls_modid;
+	/* Every module here is in static TLS: its block is in the TCB's. */
+	assert_ptr_equal(dtv[info->dlpi_tls_modid].pointer.val,
+			 tcb_tls_addr(c->pd, info->dlpi_tls_data));
+	c->modules++;
+	return 0;
+}
+
+/*
+ * The DTV has an entry for each loaded TLS module and none spare (glibc
+ * would add 14): entry -1 is its length, the highest module id.
+ */
+static void test_dtv(void **state)
+{
+	struct dtv_check c = { (void *)(((uintptr_t)(region + region_len) -
+					 sizeof(struct glibc_pthread)) &
+					~(uintptr_t)63),
+			       0, 0 };
+	union glibc_dtv *dtv = c.pd->header.dtv;
+
+	(void)state;
+	dl_iterate_phdr(check_module, &c);
+	assert_true(c.modules >= 2); /* this program's and libc's */
+	assert_int_equal(dtv[-1].counter, c.max_modid);
 }
 
 static void test_tls_and_recycle(void **state)
@@ -180,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_reserve),
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_g_offset),
+		cmocka_unit_test(test_dtv),
 		cmocka_unit_test(test_tls_and_recycle),
 		cmocka_unit_test(test_switch),
 	};
