@@ -301,16 +301,45 @@ static void g_reset(struct g *gp)
 	       atomic_fetch_add(&sched.gnext, 1) + 1);
 }
 
-/* A dead G of pool's, warmest first; NULL if none. pool->lock held. */
-static struct g *pool_take(struct stack_pool *pool)
+/*
+ * A pool's lists hold dead Gs in batches: a chain through schedlink whose
+ * first G holds the next batch and the chain's length. A P refills its
+ * cache with a whole batch, one pointer from the pool, where a walk of
+ * the chain would wait on a cache and TLB miss for each G (a slot apart,
+ * not two in a page). pool->lock held for all three.
+ */
+static void batch_push(struct g **list, struct g *first, uint32_t n)
 {
-	struct g **list = pool->free   ? &pool->free
-			  : pool->aged ? &pool->aged
-				       : &pool->clean;
+	first->batchlink = *list;
+	first->batchn = n;
+	*list = first;
+}
+
+static struct g *batch_pop(struct g **list)
+{
 	struct g *gp = *list;
 
 	if (gp)
-		*list = gp->schedlink;
+		*list = gp->batchlink;
+	return gp;
+}
+
+/* The batches of the warmest dead Gs pool has. */
+static struct g **pool_list(struct stack_pool *pool)
+{
+	return pool->free   ? &pool->free
+	       : pool->aged ? &pool->aged
+			    : &pool->clean;
+}
+
+/* A dead G of pool's, warmest first; NULL if none. pool->lock held. */
+static struct g *pool_take(struct stack_pool *pool)
+{
+	struct g **list = pool_list(pool);
+	struct g *gp = batch_pop(list);
+
+	if (gp && gp->schedlink)
+		batch_push(list, gp->schedlink, gp->batchn - 1);
 	return gp;
 }
 
@@ -321,13 +350,9 @@ static struct g *pool_gget(struct stack_pool *pool, struct p *pp, int *err)
 	if (pool == stacks.dflt && pp) {
 		if (!pp->gfree) {
 			lock(&pool->lock);
-			while (pp->ngfree < GFREE_BATCH &&
-			       (gp = pool_take(pool))) {
-				gp->schedlink = pp->gfree;
-				pp->gfree = gp;
-				pp->ngfree++;
-			}
+			pp->gfree = batch_pop(pool_list(pool));
 			unlock(&pool->lock);
+			pp->ngfree = pp->gfree ? pp->gfree->batchn : 0;
 		}
 		gp = pp->gfree;
 		if (gp) {
@@ -394,26 +419,39 @@ void stack_gput(struct p *pp, struct g *gp)
 	atomic_store_explicit(&gp->status, G_IDLE, memory_order_relaxed);
 	VALGRIND_STACK_DEREGISTER(gp->vg_stack);
 	if (pool == stacks.dflt && pp) {
+		struct g *last;
+		uint32_t i, n;
+
 		gp->schedlink = pp->gfree;
 		pp->gfree = gp;
 		if (++pp->ngfree <= GFREE_LOCAL_MAX)
 			return;
-		/* Full: down to GFREE_BATCH, the rest to the pool. */
+		/* Full: the warmest GFREE_BATCH stay, the rest to the pool. */
+		for (last = gp, i = 1; i < GFREE_BATCH; i++)
+			last = last->schedlink;
+		gp = last->schedlink;
+		last->schedlink = NULL;
+		n = pp->ngfree - GFREE_BATCH;
+		pp->ngfree = GFREE_BATCH;
 		lock(&pool->lock);
-		while (pp->ngfree > GFREE_BATCH) {
-			gp = pp->gfree;
-			pp->gfree = gp->schedlink;
-			pp->ngfree--;
-			gp->schedlink = pool->free;
-			pool->free = gp;
-		}
+		batch_push(&pool->free, gp, n);
 		unlock(&pool->lock);
 		return;
 	}
+	gp->schedlink = NULL;
 	lock(&pool->lock);
-	gp->schedlink = pool->free;
-	pool->free = gp;
+	batch_push(&pool->free, gp, 1);
 	unlock(&pool->lock);
+}
+
+/* Every page of gp's stack below the one its TCB and first frames share. */
+static void stack_give_back(struct g *gp)
+{
+	char *keep = (char *)((uintptr_t)gp->stack_hi & ~(stacks.page - 1));
+
+	if (keep > gp->stack_lo)
+		sys_madvise(gp->stack_lo, (size_t)(keep - gp->stack_lo),
+			    MADV_DONTNEED);
 }
 
 /*
@@ -422,9 +460,9 @@ void stack_gput(struct p *pp, struct g *gp)
  * SCAVENGE_LOOK_NS, and locks only a pool with Gs to age or give back
  * (creates and exits take that lock too). Every SCAVENGE_AGE_NS a
  * pool's free list (Gs dead since the last aging) becomes its aged list,
- * unless that still holds Gs; the aged Gs, SCAVENGE_BATCH per call, lose
- * every page below the one their TCB and first frames share (kept: new
- * Gs start there) and move to the clean list. A create takes a free G
+ * unless that still holds Gs; the aged Gs, SCAVENGE_BATCH per call (in
+ * whole batches), lose every page below the one their TCB and first
+ * frames share (kept: new Gs start there) and move to the clean list. A create takes a free G
  * first, a clean one last. Gs in the Ps' caches (GFREE_LOCAL_MAX each)
  * keep theirs, and so do parked Gs, whose M may resume them meanwhile.
  */
@@ -433,8 +471,8 @@ void stack_scavenge(int64_t now)
 	static int64_t next_age, next_look;
 	bool age = now >= next_age;
 	struct stack_pool *pool;
-	struct g *batch, *gp, *last;
-	int n;
+	struct g *batches, *b, *next, *gp;
+	uint32_t n;
 
 	if (!age && now < next_look)
 		return;
@@ -450,33 +488,25 @@ void stack_scavenge(int64_t now)
 		     !(age && __atomic_load_n(&pool->free, __ATOMIC_RELAXED))))
 			continue;
 		lock(&pool->lock);
-		batch = pool->aged;
-		for (last = NULL, gp = batch, n = 0; gp && n < SCAVENGE_BATCH;
-		     last = gp, gp = gp->schedlink, n++)
-			;
-		pool->aged = gp;
-		if (last)
-			last->schedlink = NULL;
-		else
-			batch = NULL;
+		for (batches = NULL, n = 0;
+		     n < SCAVENGE_BATCH && (b = batch_pop(&pool->aged));
+		     n += b->batchn)
+			batch_push(&batches, b, b->batchn);
 		if (!pool->aged && age) {
 			pool->aged = pool->free;
 			pool->free = NULL;
 		}
 		unlock(&pool->lock);
-		if (!batch)
+		if (!batches)
 			continue;
-		for (gp = batch; gp; gp = gp->schedlink) {
-			char *keep = (char *)((uintptr_t)gp->stack_hi &
-					      ~(stacks.page - 1));
-			if (keep > gp->stack_lo)
-				sys_madvise(gp->stack_lo,
-					    (size_t)(keep - gp->stack_lo),
-					    MADV_DONTNEED);
-		}
+		for (b = batches; b; b = b->batchlink)
+			for (gp = b; gp; gp = gp->schedlink)
+				stack_give_back(gp);
 		lock(&pool->lock);
-		last->schedlink = pool->clean;
-		pool->clean = batch;
+		for (b = batches; b; b = next) {
+			next = b->batchlink;
+			batch_push(&pool->clean, b, b->batchn);
+		}
 		unlock(&pool->lock);
 	}
 	if (age)

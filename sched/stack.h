@@ -27,9 +27,10 @@ struct stack_pool {
 	size_t guard;
 	struct lock lock;
 	/*
-	 * Dead Gs with their slots, under lock: free keeps the stack pages
-	 * they used; aged, those of Gs unused since the last look before
-	 * (stack_scavenge()); clean, none below the first page.
+	 * Dead Gs with their slots, under lock, in batches (stack.c): free
+	 * keeps the stack pages they used; aged, those of Gs unused since
+	 * the last look before (stack_scavenge()); clean, none below the
+	 * first page.
 	 */
 	struct g *free, *aged, *clean;
 	char *raw;	  /* slots that never got a G; under lock */

@@ -220,7 +220,10 @@ struct g {
 	uint32_t flags;		 /* enum gflags; set at creation */
 	struct m *m;		 /* M running it; NULL unless G_RUNNING */
 	struct g *schedlink;	 /* run queue or free list; owner of the list */
-	uint32_t id;		 /* unique: a new one for every thread */
+	/* Dead, first of a batch in a pool (stack.c): the next, its length */
+	struct g *batchlink;
+	uint32_t batchn;
+	uint32_t id; /* unique: a new one for every thread */
 	/*
 	 * Depth of runtime calls the G is in (rt_enter()); its P is P_RUNNING
 	 * while this is not 0, P_USER or P_SYSCALL while it is.

@@ -138,6 +138,9 @@ static void test_p_cache(void **state)
 		n++;
 	assert_int_equal(n, pp->ngfree);
 	assert_int_equal(n, 34); /* spilt at the 65th and the 98th */
+	/* The warmest stayed: the last 2, then the 32 kept at the 98th. */
+	for (i = 99, gp = pp->gfree; gp; gp = gp->schedlink, i--)
+		assert_ptr_equal(gp, gs[i]);
 	for (i = 0; i < 100; i++) {
 		gp = stack_gget(pp, STACK, GUARD, &err);
 		for (j = 0; j < 100 && gs[j] != gp; j++)
