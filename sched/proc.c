@@ -98,6 +98,7 @@ void gostart(struct g *gp, void (*fn)(void *), void *arg)
 	gp->rtsys = false;
 	memset(&gp->altstack, 0, sizeof(gp->altstack));
 	cputime_reset(gp);
+	atomic_store_explicit(&gp->fresh, true, memory_order_relaxed);
 	goready(gp);
 }
 

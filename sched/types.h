@@ -224,6 +224,8 @@ struct g {
 	struct g *batchlink;
 	uint32_t batchn;
 	uint32_t id; /* unique: a new one for every thread */
+	/* Started by gostart(), not yet run: thieves wait a moment (runq.c) */
+	_Atomic bool fresh;
 	/*
 	 * Depth of runtime calls the G is in (rt_enter()); its P is P_RUNNING
 	 * while this is not 0, P_USER or P_SYSCALL while it is.
