@@ -174,22 +174,6 @@ static int poll_wants(const struct pollfd *fds, nfds_t n,
 	return nw;
 }
 
-/*
- * Is [p, p + len) in the calling G's stack slot (a pollfd array of the
- * caller's), which is mapped whole and may be read without a fault? Not
- * known for the initial thread's stack (the kernel's) or one the program
- * supplied.
- */
-static bool on_own_stack(const void *p, size_t len)
-{
-	const struct g *gp = getg();
-	const char *c = p;
-
-	return gp->stack_lo && !(gp->flags & G_USERSTACK) &&
-	       c >= gp->stack_lo && c < gp->stack_hi &&
-	       len <= (size_t)(gp->stack_hi - c);
-}
-
 static long do_poll(struct pollfd *fds, nfds_t n, int64_t deadline,
 		    const sigset_t *mask)
 {

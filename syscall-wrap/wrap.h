@@ -48,11 +48,14 @@ static inline void blocking_unwound(const bool *in)
  * Copy n bytes of the program's at src to dst, read by the kernel
  * (process_vm_readv) so that a bad pointer is false, not a fault here: the
  * shim never dereferences a pointer the kernel would check for EFAULT
- * (syscall.c).
+ * (syscall.c). Bytes on the calling G's own stack, mapped whole, are
+ * copied directly (on_own_stack()).
  */
 bool copy_in(void *dst, const void *src, size_t n) hidden;
 /* And n bytes of src to the program's dst, the same way. */
 bool copy_out(void *dst, const void *src, size_t n) hidden;
+/* Whether [p, p + len) is in the calling G's stack slot (syscall.c). */
+bool on_own_stack(const void *p, size_t len) hidden;
 
 /* syscall(SYS_futex, ...) with its six arguments (syscall.c). */
 long futex_call(const long a[6]) hidden;
