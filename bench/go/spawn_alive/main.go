@@ -8,26 +8,15 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"strconv"
 	"sync"
 	"time"
+
+	"echo_server/args"
 )
 
-func count(i int, def int) int {
-	if len(os.Args) <= i {
-		return def
-	}
-	n, err := strconv.Atoi(os.Args[i])
-	if err != nil || n <= 0 {
-		fmt.Fprintln(os.Stderr, "spawn_alive: counts must be above 0")
-		os.Exit(2)
-	}
-	return n
-}
-
 func main() {
-	rounds, batch := count(1, 50), count(2, 1000)
+	const usage = "spawn_alive: counts must be above 0"
+	rounds, batch := args.Count(1, 50, usage), args.Count(2, 1000, usage)
 	var create, round time.Duration
 	var mu sync.Mutex
 	wake, allWaiting := sync.NewCond(&mu), sync.NewCond(&mu)
