@@ -154,6 +154,7 @@ static struct timer_bucket *bucket_get(struct p *pp, int64_t slot)
 		pp->timerscap = cap;
 	}
 	b->slot = slot;
+	b->firing = false;
 	b->head = b->tail = NULL;
 	b->hnext = *h;
 	*h = b;
@@ -164,8 +165,8 @@ static struct timer_bucket *bucket_get(struct p *pp, int64_t slot)
 	return b;
 }
 
-/* Take b, now empty or emptied by the caller, out of the heap and hash. */
-static void bucket_put(struct p *pp, struct timer_bucket *b)
+/* Take b out of the heap and hash. */
+static void bucket_remove(struct p *pp, struct timer_bucket *b)
 {
 	struct timer_bucket **h = hash_slot(pp, b->slot);
 	struct timer_slot last = pp->timers[--pp->ntimers];
@@ -180,6 +181,11 @@ static void bucket_put(struct p *pp, struct timer_bucket *b)
 	while (*h != b)
 		h = &(*h)->hnext;
 	*h = b->hnext;
+}
+
+/* Free b, out of the heap and hash and with no timers. */
+static void bucket_free(struct p *pp, struct timer_bucket *b)
+{
 	b->hnext = pp->tbfree;
 	pp->tbfree = b;
 }
@@ -238,9 +244,9 @@ bool timer_del(struct timer *t)
 	bool queued;
 
 	lock(&pp->timerlock);
-	queued = atomic_load(&t->state) == TIMER_ARMED;
+	b = t->bucket;
+	queued = atomic_load(&t->state) == TIMER_ARMED && !b->firing;
 	if (queued) {
-		b = t->bucket;
 		if (t->prev)
 			t->prev->next = t->next;
 		else
@@ -249,8 +255,10 @@ bool timer_del(struct timer *t)
 			t->next->prev = t->prev;
 		else
 			b->tail = t->prev;
-		if (!b->head)
-			bucket_put(pp, b);
+		if (!b->head) {
+			bucket_remove(pp, b);
+			bucket_free(pp, b);
+		}
 		atomic_store(&t->state, TIMER_DONE);
 	}
 	unlock(&pp->timerlock);
@@ -262,8 +270,12 @@ bool timer_del(struct timer *t)
 
 /*
  * Run pp's timers that are due at now. Any M; pp need not be the caller's.
- * A due bucket's timers are taken under one hold of the lock, then run
- * without it. Returns the next deadline, or INT64_MAX.
+ * A due bucket is taken out of the heap and marked firing under the lock;
+ * its timers then run without it, while timer_del() of one of them waits
+ * for it to be done; the bucket is freed after. Timers are on the stacks
+ * of the Gs that armed them, each in a page of its own: each timer's line
+ * is fetched while the one before runs, not when the walk reaches it.
+ * Returns the next deadline, or INT64_MAX.
  */
 int64_t checktimers(struct p *pp, int64_t now)
 {
@@ -277,19 +289,20 @@ int64_t checktimers(struct p *pp, int64_t now)
 		struct timer_bucket *b = pp->timers[0].b;
 
 		t = b->head;
-		bucket_put(pp, b);
-		for (next = t; next; next = next->next)
-			atomic_store_explicit(&next->state, TIMER_FIRING,
-					      memory_order_relaxed);
+		bucket_remove(pp, b);
+		b->firing = true;
 		unlock(&pp->timerlock);
 		for (; t; t = next) {
 			next = t->next; /* t may be gone once it is done */
+			if (next)
+				__builtin_prefetch(next, 1);
 			t->f(t);
 			/* Pairs with the acquire in timer_del(). */
 			atomic_store_explicit(&t->state, TIMER_DONE,
 					      memory_order_release);
 		}
 		lock(&pp->timerlock);
+		bucket_free(pp, b);
 	}
 	first = atomic_load(&pp->timer0);
 	unlock(&pp->timerlock);

@@ -346,6 +346,7 @@ struct timer {
 struct timer_bucket {
 	int64_t slot;		    /* due at slot * TIMER_SLACK_NS */
 	int idx;		    /* in the P's heap */
+	bool firing;		    /* out of the heap, its timers running */
 	struct timer *head, *tail;  /* its timers */
 	struct timer_bucket *hnext; /* hash chain, or free list */
 };
@@ -357,9 +358,8 @@ struct timer_slot {
 };
 
 enum timer_state {
-	TIMER_ARMED,  /* in a heap */
-	TIMER_FIRING, /* taken from the heap; f is running */
-	TIMER_DONE,   /* f has returned, or the timer was removed */
+	TIMER_ARMED, /* in a bucket: in a heap, or firing (bucket->firing) */
+	TIMER_DONE,  /* f has returned, or the timer was removed */
 };
 
 /*
