@@ -5,6 +5,7 @@
  * in arming order within one slack-wide slot, never early and at most the
  * slack late; a timer disarmed before its deadline never fires and empties
  * its bucket; thousands of timers due together make only a few buckets;
+ * a timer function may arm and disarm timers;
  * a G that runs long beside a due timer is asked to yield, and, with no
  * handler for the runtime's kicks in the process (no shim here), is not
  * sent one; and a G's sleep ends on time (not under ASan, which cannot
@@ -138,6 +139,41 @@ static void test_many_share_buckets(void **state)
 }
 
 /*
+ * A timer function runs with its bucket out of the heap and marked
+ * firing, and the timer lock free: it may arm a timer for its own slot,
+ * which goes to a new bucket and fires after its own bucket's timers,
+ * and disarm one in another bucket. Probe 0 does both, on the initial G
+ * (timer_add() needs a P).
+ */
+static void arm_and_del(struct timer *t)
+{
+	record(t);
+	probes[3] = (struct probe){ .t = { .when = t->when, .f = record },
+				    .id = 3 };
+	timer_add(&probes[3].t);
+	assert_true(timer_del(&probes[2].t));
+}
+
+static void test_arm_and_del_while_firing(void **state)
+{
+	int64_t base = nanotime() + 3000000;
+
+	(void)state;
+	norder = 0;
+	arm(0, base);
+	arm(1, base);
+	arm(2, base + 1000000);
+	probes[0].t.f = arm_and_del;
+	run_until_fired(3);
+	assert_int_equal(norder, 3);
+	assert_int_equal(order[0], 0);
+	assert_int_equal(order[1], 1); /* its bucket's, armed before 3 */
+	assert_int_equal(order[2], 3);
+	assert_int_equal(probes[2].fired, 0);
+	assert_int_equal(getp()->ntimers, 0);
+}
+
+/*
  * sysmon asks P 0 to yield once its G has run 10 ms beside a due timer,
  * and kicks its M 10 ms later: a SIGCANCEL that, with no handler, would
  * end the process. The shim installs the handler; here there is none.
@@ -181,6 +217,7 @@ int main(void)
 		cmocka_unit_test(test_order_and_slack),
 		cmocka_unit_test(test_del),
 		cmocka_unit_test(test_many_share_buckets),
+		cmocka_unit_test(test_arm_and_del_while_firing),
 		cmocka_unit_test(test_long_run_not_kicked),
 #if !defined(__SANITIZE_ADDRESS__)
 		/* A G's TLS is its own: on a parked-and-resumed G, ASan
