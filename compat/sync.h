@@ -68,8 +68,8 @@ _Static_assert(offsetof(struct sync_mutex, next) ==
 	       "__list");
 
 struct sync_cond {
-	_Atomic uint32_t seq; /* bumped by every signal and broadcast */
-	uint32_t unused0;
+	_Atomic uint32_t seq;	  /* bumped by every signal and broadcast */
+	_Atomic uint32_t waiters; /* that may read it; destroy waits */
 	struct sync_mutex *_Atomic mutex; /* the waiters' mutex */
 	int clock;			  /* from the condattr */
 	int pshared;

@@ -11,16 +11,14 @@
  * completes a round may then destroy and initialise the barrier again
  * (or free it) while the others of its round still wake. The completing
  * G adds the number it wakes to leaving; each counts itself out after its
- * last touch of the barrier but the wake, and wakes a destroy that waits
- * (LEAVING_WAIT) when it is the last.
+ * last touch of the barrier (users_put()), which wakes a destroy that
+ * waits when it is the last.
  */
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
 
 #include "sync.h"
-
-#define LEAVING_WAIT (1u << 31)
 
 SPROUT_EXPORT int pthread_barrier_init(pthread_barrier_t *barrier,
 				       const pthread_barrierattr_t *attr,
@@ -44,33 +42,18 @@ SPROUT_EXPORT int pthread_barrier_init(pthread_barrier_t *barrier,
 SPROUT_EXPORT int pthread_barrier_destroy(pthread_barrier_t *barrier)
 {
 	struct sync_barrier *bar = (struct sync_barrier *)barrier;
-	uint32_t n;
 
 	if (!shim_on())
 		return REAL(pthread_barrier_destroy)(barrier);
 	self_g();
-	n = atomic_load(&bar->leaving);
-	while (n & ~LEAVING_WAIT) {
-		if (!(n & LEAVING_WAIT) &&
-		    !atomic_compare_exchange_weak(&bar->leaving, &n,
-						  n | LEAVING_WAIT))
-			continue;
-		g_waitfor(GW_BARRIER, bar, -1);
-		if (bar->pshared)
-			kfutex_wait(&bar->leaving, n | LEAVING_WAIT,
-				    NO_DEADLINE);
-		else
-			wt_futex_wait(&bar->leaving, n | LEAVING_WAIT,
-				      NO_DEADLINE);
-		n = atomic_load(&bar->leaving);
-	}
+	users_drain(&bar->leaving, bar->pshared, GW_BARRIER, bar);
 	return 0;
 }
 
 SPROUT_EXPORT int pthread_barrier_wait(pthread_barrier_t *barrier)
 {
 	struct sync_barrier *bar = (struct sync_barrier *)barrier;
-	uint32_t gen, n;
+	uint32_t gen;
 	bool pshared;
 
 	if (!shim_on())
@@ -95,13 +78,7 @@ SPROUT_EXPORT int pthread_barrier_wait(pthread_barrier_t *barrier)
 		else
 			wt_futex_wait_intr(&bar->gen, gen, NO_DEADLINE);
 	}
-	/* The barrier may be destroyed from here on, unless we wake it. */
-	n = atomic_fetch_sub(&bar->leaving, 1);
-	if (n == (LEAVING_WAIT | 1)) {
-		if (pshared)
-			kfutex_wake(&bar->leaving, INT_MAX);
-		else
-			wt_futex_wake(&bar->leaving, INT_MAX);
-	}
+	/* The barrier may be destroyed from here on. */
+	users_put(&bar->leaving, pshared);
 	return 0;
 }

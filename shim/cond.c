@@ -19,6 +19,12 @@
  *
  * A process-shared condvar waits on the kernel's futex and broadcast
  * wakes everyone.
+ *
+ * pthread_cond_destroy() waits, as glibc's does, until every waiter has
+ * stopped reading the condvar: a waiter counts itself in while it holds
+ * the mutex and out before it takes the mutex back, so that a thread may
+ * signal, unlock, destroy and reuse the memory while the waiters it woke
+ * (or that were about to park when it signalled) have yet to run.
  */
 #include <errno.h>
 #include <limits.h>
@@ -31,13 +37,24 @@ static struct sync_cond *cv(pthread_cond_t *c)
 	return (struct sync_cond *)c;
 }
 
-/* A condvar wait's hold on its mutex, given back however the wait ends. */
+/*
+ * A condvar wait's hold on its mutex, given back however the wait ends,
+ * and on the condvar (counted in its waiters while armed).
+ */
 struct cond_relock {
+	struct sync_cond *c;
 	struct sync_mutex *m;
 	uint32_t count;
 	struct waiter *w;
 	bool armed;
 };
+
+/* The waiter no longer reads c: a destroy may go on. */
+static void cond_leave(struct cond_relock *rl)
+{
+	rl->armed = false;
+	users_put(&rl->c->waiters, rl->c->pshared);
+}
 
 /*
  * Cancellation unwinds the wait: the mutex is the thread's again before
@@ -46,10 +63,11 @@ struct cond_relock {
  */
 static void cond_unwound(struct cond_relock *rl)
 {
-	if (rl->armed)
-		mutex_relock(rl->m, rl->count,
-			     rl->w->result == 0 &&
-				     rl->w->token == MUTEX_HANDOFF);
+	if (!rl->armed)
+		return;
+	cond_leave(rl);
+	mutex_relock(rl->m, rl->count,
+		     rl->w->result == 0 && rl->w->token == MUTEX_HANDOFF);
 }
 
 static int cond_wait(struct sync_cond *c, struct sync_mutex *m,
@@ -58,16 +76,19 @@ static int cond_wait(struct sync_cond *c, struct sync_mutex *m,
 	uint32_t seq = atomic_load(&c->seq);
 	struct wt_bucket *b;
 	struct waiter w;
-	struct cond_relock rl
-		__attribute__((cleanup(cond_unwound))) = { .m = m, .w = &w };
+	struct cond_relock rl __attribute__((
+		cleanup(cond_unwound))) = { .c = c, .m = m, .w = &w };
 	bool handed = false, cancelled = false;
 	int r, lr;
 
 	cancel_point();
 	atomic_store(&c->mutex, m);
+	atomic_fetch_add(&c->waiters, 1);
 	r = mutex_unlock_all(m, &rl.count);
-	if (r)
+	if (r) {
+		users_put(&c->waiters, c->pshared);
 		return r;
+	}
 	/*
 	 * A signal's handler ran (EINTR, ERESTART): wait again while the
 	 * word has not moved. glibc's condvar never returns for a handler
@@ -96,7 +117,7 @@ static int cond_wait(struct sync_cond *c, struct sync_mutex *m,
 		r = wt_wait(b, &c->seq, &w, deadline, WT_INTR);
 		handed = r == 0 && w.token == MUTEX_HANDOFF;
 	} while (r == EINTR || r == ERESTART);
-	rl.armed = false;
+	cond_leave(&rl);
 	/*
 	 * Even after a timeout the mutex is ours again on return; as glibc,
 	 * the lock's error (EOWNERDEAD of a robust one) comes first.
@@ -147,8 +168,12 @@ SPROUT_EXPORT int pthread_cond_init(pthread_cond_t *cond,
 
 SPROUT_EXPORT int pthread_cond_destroy(pthread_cond_t *cond)
 {
+	struct sync_cond *c = cv(cond);
+
 	if (!shim_on())
 		return REAL(pthread_cond_destroy)(cond);
+	self_g(); /* a thread not ours waits as a locked G */
+	users_drain(&c->waiters, c->pshared, GW_COND, c);
 	return 0;
 }
 

@@ -106,3 +106,31 @@ void kfutex_wake(_Atomic uint32_t *addr, int n)
 {
 	sys3(SYS_futex, (long)addr, FUTEX_WAKE, n);
 }
+
+void users_put(_Atomic uint32_t *users, bool pshared)
+{
+	if (atomic_fetch_sub(users, 1) != (USERS_DESTROY | 1))
+		return;
+	if (pshared)
+		kfutex_wake(users, INT_MAX);
+	else
+		wt_futex_wake(users, INT_MAX);
+}
+
+void users_drain(_Atomic uint32_t *users, bool pshared, uint32_t what,
+		 const void *obj)
+{
+	uint32_t n = atomic_load(users);
+
+	while (n & ~USERS_DESTROY) {
+		if (!(n & USERS_DESTROY) &&
+		    !atomic_compare_exchange_weak(users, &n, n | USERS_DESTROY))
+			continue;
+		g_waitfor(what, obj, -1);
+		if (pshared)
+			kfutex_wait(users, n | USERS_DESTROY, NO_DEADLINE);
+		else
+			wt_futex_wait(users, n | USERS_DESTROY, NO_DEADLINE);
+		n = atomic_load(users);
+	}
+}

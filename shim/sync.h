@@ -40,6 +40,18 @@ int kfutex_wait_cancel(_Atomic uint32_t *addr, uint32_t val,
 		       int64_t deadline) hidden;
 void kfutex_wake(_Atomic uint32_t *addr, int n) hidden;
 
+/*
+ * Users of an object that its destroy waits out, as glibc's does: the
+ * barrier's woken waiters until they leave, the condvar's waiters until
+ * they no longer read it. The count, with USERS_DESTROY set by a destroy
+ * that sleeps until it is 0: users_put() when done (the object may be
+ * gone after), users_drain() in the destroy.
+ */
+#define USERS_DESTROY (1u << 31)
+void users_put(_Atomic uint32_t *users, bool pshared) hidden;
+void users_drain(_Atomic uint32_t *users, bool pshared, uint32_t what,
+		 const void *obj) hidden;
+
 /* mutex.c: for condvars. */
 int mutex_unlock_all(struct sync_mutex *m, uint32_t *count) hidden;
 int mutex_relock(struct sync_mutex *m, uint32_t count, bool handed) hidden;
