@@ -462,9 +462,10 @@ static void stack_give_back(struct g *gp)
  * pool's free list (Gs dead since the last aging) becomes its aged list,
  * unless that still holds Gs; the aged Gs, SCAVENGE_BATCH per call (in
  * whole batches), lose every page below the one their TCB and first
- * frames share (kept: new Gs start there) and move to the clean list. A create takes a free G
- * first, a clean one last. Gs in the Ps' caches (GFREE_LOCAL_MAX each)
- * keep theirs, and so do parked Gs, whose M may resume them meanwhile.
+ * frames share (kept: new Gs start there) and move to the clean list. A
+ * create takes a free G first, a clean one last. Gs in the Ps' caches
+ * (GFREE_LOCAL_MAX each) keep theirs, and so do parked Gs, whose M may
+ * resume them meanwhile.
  */
 void stack_scavenge(int64_t now)
 {
