@@ -62,6 +62,7 @@ static void gentry(void *arg)
 {
 	struct g *gp = arg;
 
+	atomic_store_explicit(&gp->fresh, false, memory_order_relaxed);
 	rt_exit(); /* a G starts in the runtime, as gostart() left it */
 	gp->fn(gp->arg);
 	fatal("a G's function returned");

@@ -169,7 +169,6 @@ static void execute(struct m *mp, struct g *gp, bool inherit)
 {
 	mp->curg = gp;
 	gp->m = mp;
-	atomic_store_explicit(&gp->fresh, false, memory_order_relaxed);
 	atomic_store_explicit(&gp->status, G_RUNNING, memory_order_relaxed);
 	/* Signals sent from now on come to mp (kill_running() in signal.c). */
 	atomic_fetch_and(&gp->kick, ~KICK_LEAVING);

@@ -224,7 +224,7 @@ struct g {
 	struct g *batchlink;
 	uint32_t batchn;
 	uint32_t id; /* unique: a new one for every thread */
-	/* Started by gostart(), not yet run: thieves wait a moment (runq.c) */
+	/* gostart() to its first run (gentry()): thieves wait (runq.c) */
 	_Atomic bool fresh;
 	/*
 	 * Depth of runtime calls the G is in (rt_enter()); its P is P_RUNNING
