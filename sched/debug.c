@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 
 #include "runtime.h"
+#include "stack.h"
 #include "../arch/x86_64/sys.h"
 
 void print(const char *s)
@@ -49,8 +50,10 @@ void warn(const char *msg)
  */
 static const char *dump_path;
 static int dump_sig;
+struct dump_sigctx dump_sigctx;
 
-void dump_all(void)
+/* ctx: the context a signal interrupted on the calling thread, or NULL. */
+static void dump_run(const void *ctx)
 {
 	static _Atomic bool dumping;
 	char pid[24];
@@ -59,6 +62,8 @@ void dump_all(void)
 
 	if (!dump_path || atomic_exchange(&dumping, true))
 		return;
+	dump_sigctx.tid = ctx ? (int32_t)sys0(SYS_gettid) : 0;
+	dump_sigctx.ctx = ctx;
 	fmt_u(pid, (unsigned long)sys0(SYS_getpid), 10);
 	/* Where Yama limits ptrace to ancestors, let the child trace us. */
 	sys2(SYS_prctl, PR_SET_PTRACER, (long)PR_SET_PTRACER_ANY);
@@ -75,13 +80,21 @@ void dump_all(void)
 	else
 		warn("cannot start the dump of the threads");
 	sys2(SYS_prctl, PR_SET_PTRACER, 0);
+	dump_sigctx.tid = 0;
+	dump_sigctx.ctx = NULL;
 	atomic_store(&dumping, false);
 }
 
-static void dump_on_signal(int sig)
+void dump_all(void)
+{
+	dump_run(NULL);
+}
+
+static void dump_on_signal(int sig, siginfo_t *si, void *ctx)
 {
 	(void)sig;
-	dump_all();
+	(void)si;
+	dump_run(ctx);
 }
 
 /*
@@ -92,8 +105,8 @@ void dump_init(const char *path, int sig,
 	       int (*sigaction)(int, const struct sigaction *,
 				struct sigaction *))
 {
-	struct sigaction sa = { .sa_handler = dump_on_signal,
-				.sa_flags = SA_RESTART };
+	struct sigaction sa = { .sa_sigaction = dump_on_signal,
+				.sa_flags = SA_RESTART | SA_SIGINFO };
 
 	dump_path = path;
 	if (sig && path && sigaction && !sigaction(sig, &sa, NULL))

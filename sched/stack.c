@@ -98,6 +98,7 @@ __attribute__((visibility("default"))) struct sprout_debug sprout_debug = {
 	.arena_size = sizeof(struct arena),
 	.pool_size = sizeof(struct stack_pool),
 	.gmain = &g_main,
+	.sig = &dump_sigctx,
 	.arenas = &stacks.arenas,
 };
 

@@ -53,7 +53,7 @@ static inline char *arena_carved(const struct arena *a,
 }
 
 #define SPROUT_DEBUG_MAGIC   0x31706d7564727073ull /* "sprdump1" */
-#define SPROUT_DEBUG_VERSION 2
+#define SPROUT_DEBUG_VERSION 3
 
 struct sprout_debug {
 	uint64_t magic;
@@ -62,7 +62,21 @@ struct sprout_debug {
 	size_t g_off; /* for slot_g(); set by stack_setup() */
 	struct g *gmain;
 	struct arena *_Atomic *arenas; /* newest first */
+	struct dump_sigctx *sig;
 };
+
+/*
+ * While a dump asked for by a signal runs (debug.c): the kernel thread
+ * its handler runs on, and the context the signal interrupted there (a
+ * ucontext_t), which is what that thread's G was doing; its registers
+ * now are the handler's.
+ */
+struct dump_sigctx {
+	int32_t tid;
+	const void *ctx;
+};
+
+extern struct dump_sigctx dump_sigctx;
 
 extern struct sprout_debug sprout_debug;
 

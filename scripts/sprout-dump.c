@@ -280,6 +280,45 @@ static void regs_parked(struct gcopy *c)
 	c->regs[UNW_X86_64_RSP] = sp + sizeof(f);
 }
 
+/* The thread a dump on a signal runs on, and what it interrupted there. */
+static pid_t sig_tid;
+static uintptr_t sig_ctx;
+
+/*
+ * The registers a signal interrupted, from its ucontext_t. Interrupted in
+ * a system call the handler's SA_RESTART will restart, RIP is back at the
+ * syscall instruction and RAX holds the call's number again.
+ */
+static void regs_signalled(struct gcopy *c)
+{
+	greg_t r[NGREG];
+	unsigned char insn[2];
+
+	if (!peek(sig_ctx + offsetof(ucontext_t, uc_mcontext.gregs), r,
+		  sizeof(r)))
+		return;
+	c->regs[UNW_X86_64_RAX] = (unw_word_t)r[REG_RAX];
+	c->regs[UNW_X86_64_RDX] = (unw_word_t)r[REG_RDX];
+	c->regs[UNW_X86_64_RCX] = (unw_word_t)r[REG_RCX];
+	c->regs[UNW_X86_64_RBX] = (unw_word_t)r[REG_RBX];
+	c->regs[UNW_X86_64_RSI] = (unw_word_t)r[REG_RSI];
+	c->regs[UNW_X86_64_RDI] = (unw_word_t)r[REG_RDI];
+	c->regs[UNW_X86_64_RBP] = (unw_word_t)r[REG_RBP];
+	c->regs[UNW_X86_64_RSP] = (unw_word_t)r[REG_RSP];
+	c->regs[UNW_X86_64_R8] = (unw_word_t)r[REG_R8];
+	c->regs[UNW_X86_64_R9] = (unw_word_t)r[REG_R9];
+	c->regs[UNW_X86_64_R10] = (unw_word_t)r[REG_R10];
+	c->regs[UNW_X86_64_R11] = (unw_word_t)r[REG_R11];
+	c->regs[UNW_X86_64_R12] = (unw_word_t)r[REG_R12];
+	c->regs[UNW_X86_64_R13] = (unw_word_t)r[REG_R13];
+	c->regs[UNW_X86_64_R14] = (unw_word_t)r[REG_R14];
+	c->regs[UNW_X86_64_R15] = (unw_word_t)r[REG_R15];
+	c->regs[UNW_X86_64_RIP] = (unw_word_t)r[REG_RIP];
+	if (peek((uintptr_t)r[REG_RIP], insn, sizeof(insn)) &&
+	    insn[0] == 0x0f && insn[1] == 0x05)
+		c->sysno = (long)r[REG_RAX];
+}
+
 /* A G on an M: its kernel thread's registers. */
 static void regs_running(struct gcopy *c)
 {
@@ -290,6 +329,10 @@ static void regs_running(struct gcopy *c)
 		return;
 	c->mid = m.id;
 	c->mtid = m.tid;
+	if (sig_ctx && m.tid == sig_tid) {
+		regs_signalled(c);
+		return;
+	}
 	if (ptrace(PTRACE_GETREGS, m.tid, 0, &r))
 		return;
 	c->regs[UNW_X86_64_RAX] = r.rax;
@@ -671,6 +714,7 @@ int main(int argc, char **argv)
 {
 	unw_accessors_t acc = _UPT_accessors;
 	struct sprout_debug root;
+	struct dump_sigctx sig;
 	int64_t t0, t1, t2;
 	unw_addr_space_t as;
 	uintptr_t at;
@@ -698,6 +742,10 @@ int main(int argc, char **argv)
 		die("process %d runs another build of libsprout.so than this "
 		    "command's",
 		    (int)pid);
+	}
+	if (peek((uintptr_t)root.sig, &sig, sizeof(sig))) {
+		sig_tid = sig.tid;
+		sig_ctx = (uintptr_t)sig.ctx;
 	}
 	copy_gs(&root);
 	release_all();

@@ -8,7 +8,8 @@ program's park_<wait> function.
       go on SIGUSR1 and must end with "released");
   check.py dumpsig SPROUT-DUMP LIBSPROUT PARKED
       the same dump, printed on stderr by the program itself on SIGQUIT
-      under SPROUT_DEBUG=dumpsig=QUIT, after which it goes on;
+      under SPROUT_DEBUG=dumpsig=QUIT, after which it goes on; the
+      thread the handler runs on shows its G, not the handler;
   check.py gdb SPROUT-GDB.PY LIBSPROUT PARKED
       gdb -batch with sprout's commands, `info gthreads` and `gthread
       apply all bt`, attached to the live program, then on a core file
@@ -146,7 +147,11 @@ def dumpsig():
         time.sleep(2)  # the handler waits for the dump to end
         err = release(p, pid)
         print(err, end="")
-        check_dump(err[err.find("sprout dump of"):])
+        text = err[err.find("sprout dump of"):]
+        check_dump(text)
+        # The thread the handler ran on shows what its G was doing.
+        if re.search(r"\bdump_(all|run|on_signal)\+", text):
+            fail("dump: a thread's frames are the dump's own handler")
     finally:
         if p.poll() is None:
             p.kill()
