@@ -137,6 +137,7 @@ void mcall(struct g *(*fn)(struct m *, struct g *)) hidden;
 void gopark(bool (*unlockf)(struct g *, void *), void *lk) hidden;
 void goready(struct g *gp) hidden;
 void gosched(void) hidden;
+void goready_handoff(struct g *gp) hidden;
 struct g *gosched_m(struct m *mp, struct g *gp) hidden;
 __attribute__((noreturn)) void goexit(void) hidden;
 void gdead(struct g *gp) hidden;
