@@ -12,6 +12,11 @@
 # python-signal	CPython's own signal tests pass: test_signal,
 #		test_threadsignals, test_concurrent_futures (whose workers
 #		crash on purpose: a crash must be reported as one)
+# redis		redis-server with 4 I/O threads (which spin waiting for
+#		each other) at the default SPROUT_PROCS completes
+#		redis-benchmark's SETs and GETs, and reads back a key
+#		(bench/redis.sh; SPROUT_REDIS_REQUESTS of each, 2,000 by
+#		default)
 # mariadb	mariadbd preloaded under sysbench oltp_point_select and
 #		oltp_read_write at 16, 256 and 1,000 clients: no aborted
 #		connection, no error (bench/mariadb.sh; SPROUT_MARIADB_SECS
@@ -83,6 +88,12 @@ python | python-io | python-signal)
 		fail "CPython tests"
 	grep -q 'Tests result: SUCCESS' "$dir/out" || fail "no SUCCESS"
 	tail -1 "$dir/out"
+	;;
+redis)
+	need redis-server
+	need redis-benchmark
+	LD_PRELOAD=$lib "$(dirname "$0")/../../bench/redis.sh" \
+		"${SPROUT_REDIS_REQUESTS:-2000}" 4 || fail "redis.sh"
 	;;
 mariadb)
 	# Only the server is preloaded; SPROUT_PROCS 2 unless set.
