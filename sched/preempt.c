@@ -1,19 +1,20 @@
 // SPDX-License-Identifier: MIT
 /*
  * Asynchronous preemption (Go 1.14's preemptM and asyncPreempt, proc.go and
- * preempt.go, for C). A G that runs the program's code for 10 ms while
- * other work waits is asked to yield at its next safe point (pp->preempt,
- * preempt_check()); one that never comes to one, a loop that calls no
- * function of the shim's, would keep its P for ever. So when 10 ms more
- * have passed, sysmon kicks its M (sig_preempt(): a SIGCANCEL that
+ * preempt.go, for C). A G that runs the program's code for a slice (2 ms,
+ * sysmon.c) while other work waits is asked to yield at its next safe
+ * point (pp->preempt, preempt_check()); one that never comes to one, a
+ * loop that calls no function of the shim's, would keep its P for ever.
+ * So when half a slice more has passed, sysmon kicks its M
+ * (sig_preempt(): a SIGCANCEL that
  * pthread_cancel() never sends, as the other kicks are), and the handler,
  * on the G's own stack, yields the P from there. The kernel has saved the
  * G's whole context in the signal frame (general, vector and x87/AVX
- * state); the G goes to the back of its P's queue as sched_yield() puts it
- * (gosched(); Go's goes to the global queue, behind which Gs that hand the
- * P to each other would keep it waiting for a whole slice); when some M
- * runs it again it returns from the handler, and sigreturn puts the
- * context back, on that M, exactly where it was.
+ * state); the G goes to the back of the global queue, as Go's does
+ * (gopreempt(), also at a safe point), so that Gs that run long take
+ * turns on every P; when some M runs it again it returns from the
+ * handler, and sigreturn puts the context back, on that M, exactly where
+ * it was.
  *
  * Not anywhere: where the G may not stop, the request stays for its next
  * safe point, or for a later kick. Not inside the runtime (depth above 0,
@@ -138,7 +139,7 @@ void preempt_async(void *uc)
 	 */
 	m_sigmask_unknown(mp);
 	atomic_fetch_add_explicit(&sched.preempts, 1, memory_order_relaxed);
-	gosched();
+	gopreempt();
 	/*
 	 * sigreturn gives the kernel thread the alternate stack saved in uc:
 	 * the one of the M the G left. It keeps this M's.

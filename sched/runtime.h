@@ -137,6 +137,7 @@ void mcall(struct g *(*fn)(struct m *, struct g *)) hidden;
 void gopark(bool (*unlockf)(struct g *, void *), void *lk) hidden;
 void goready(struct g *gp) hidden;
 void gosched(void) hidden;
+void gopreempt(void) hidden;
 void goready_handoff(struct g *gp) hidden;
 struct g *gosched_m(struct m *mp, struct g *gp) hidden;
 __attribute__((noreturn)) void goexit(void) hidden;
@@ -324,7 +325,7 @@ static inline void preempt_check(void)
 		    (atomic_load_explicit(&pp->preempt, memory_order_relaxed) ||
 		     atomic_load_explicit(&pp->state, memory_order_relaxed) !=
 			     (mp->pgen | P_USER))))
-		gosched();
+		gopreempt();
 }
 
 /* stack.c */
