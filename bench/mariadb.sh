@@ -11,7 +11,11 @@
 # per run and metric lines for `sprout compare` (bench/real.txt):
 #
 #	metric point16_tps	oltp_point_select tps at 16 clients (and so on)
-#	metric rw16_tps		oltp_read_write tps at 16 clients (and so on)
+#	metric point16_p95_ms	its 95th percentile latency, ms
+#	metric point16_spread	the spread of events over its clients
+#				(sysbench's stddev over average, %)
+#	metric rw16_tps		oltp_read_write tps at 16 clients (and so on,
+#				with rw16_p95_ms and rw16_spread)
 #	metric server_threads	OS threads of mariadbd, most seen under load
 #	metric server_rss	its peak RSS (VmHWM), MiB
 #
@@ -173,7 +177,13 @@ for workload in point_select read_write; do
 			"$out")
 		dl=$(awk '/ignored errors:/ { print $3 }' "$out")
 		re=$(awk '/reconnects:/ { print $2 }' "$out")
+		p95=$(awk '/95th percentile:/ { print $3 }' "$out")
+		# events (avg/stddev):           4625.6250/35.29
+		spread=$(awk '/events [(]avg[/]stddev[)]:/ {
+			split($3, a, "/")
+			if (a[1] > 0) printf "%.1f", 100 * a[2] / a[1] }' "$out")
 		echo "oltp_$workload $n clients: ${tps:--} tps," \
+			"p95 ${p95:--} ms, spread ${spread:--} %," \
 			"${dl:--} deadlocks, ${re:--} reconnects," \
 			"$lost aborted, exit $rc"
 		case $workload in
@@ -186,6 +196,10 @@ for workload in point_select read_write; do
 			fail "oltp_$workload at $n clients"
 		else
 			echo "metric $short${n}_tps $tps tps"
+			[ -z "$p95" ] ||
+				echo "metric $short${n}_p95_ms $p95 ms"
+			[ -z "$spread" ] ||
+				echo "metric $short${n}_spread $spread %"
 		fi
 	done
 done
