@@ -335,8 +335,10 @@ static void *sysmon(void *arg)
 		now = nanotime();
 		busy = false;
 		idle = retake(now, &busy) ? 0 : idle + 1;
-		/* Gs that run long come in turns (spinners waiting on each
-		 * other): keep looking often for a while after one. */
+		/*
+		 * Gs that run long come in turns (spinners waiting on each
+		 * other): keep looking often for a while after one.
+		 */
 		if (busy)
 			busy_until = now + BLOCKED_NS;
 		kick_timers(now);
