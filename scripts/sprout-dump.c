@@ -280,6 +280,26 @@ static void regs_parked(struct gcopy *c)
 	c->regs[UNW_X86_64_RSP] = sp + sizeof(f);
 }
 
+/*
+ * Each register libunwind numbers (to RIP): where ptrace's view (struct
+ * user_regs_struct) and a signal's (a ucontext_t's gregs) have it.
+ */
+#define REG(X, x)                                                             \
+	{                                                                     \
+		UNW_X86_64_##X, REG_##X, offsetof(struct user_regs_struct, x) \
+	}
+static const struct {
+	int unw, greg;
+	size_t user;
+} regmap[] = {
+	REG(RAX, rax), REG(RDX, rdx), REG(RCX, rcx), REG(RBX, rbx),
+	REG(RSI, rsi), REG(RDI, rdi), REG(RBP, rbp), REG(RSP, rsp),
+	REG(R8, r8),   REG(R9, r9),   REG(R10, r10), REG(R11, r11),
+	REG(R12, r12), REG(R13, r13), REG(R14, r14), REG(R15, r15),
+	REG(RIP, rip),
+};
+#undef REG
+
 /* The thread a dump on a signal runs on, and what it interrupted there. */
 static pid_t sig_tid;
 static uintptr_t sig_ctx;
@@ -297,23 +317,8 @@ static void regs_signalled(struct gcopy *c)
 	if (!peek(sig_ctx + offsetof(ucontext_t, uc_mcontext.gregs), r,
 		  sizeof(r)))
 		return;
-	c->regs[UNW_X86_64_RAX] = (unw_word_t)r[REG_RAX];
-	c->regs[UNW_X86_64_RDX] = (unw_word_t)r[REG_RDX];
-	c->regs[UNW_X86_64_RCX] = (unw_word_t)r[REG_RCX];
-	c->regs[UNW_X86_64_RBX] = (unw_word_t)r[REG_RBX];
-	c->regs[UNW_X86_64_RSI] = (unw_word_t)r[REG_RSI];
-	c->regs[UNW_X86_64_RDI] = (unw_word_t)r[REG_RDI];
-	c->regs[UNW_X86_64_RBP] = (unw_word_t)r[REG_RBP];
-	c->regs[UNW_X86_64_RSP] = (unw_word_t)r[REG_RSP];
-	c->regs[UNW_X86_64_R8] = (unw_word_t)r[REG_R8];
-	c->regs[UNW_X86_64_R9] = (unw_word_t)r[REG_R9];
-	c->regs[UNW_X86_64_R10] = (unw_word_t)r[REG_R10];
-	c->regs[UNW_X86_64_R11] = (unw_word_t)r[REG_R11];
-	c->regs[UNW_X86_64_R12] = (unw_word_t)r[REG_R12];
-	c->regs[UNW_X86_64_R13] = (unw_word_t)r[REG_R13];
-	c->regs[UNW_X86_64_R14] = (unw_word_t)r[REG_R14];
-	c->regs[UNW_X86_64_R15] = (unw_word_t)r[REG_R15];
-	c->regs[UNW_X86_64_RIP] = (unw_word_t)r[REG_RIP];
+	for (size_t i = 0; i < sizeof(regmap) / sizeof(*regmap); i++)
+		c->regs[regmap[i].unw] = (unw_word_t)r[regmap[i].greg];
 	if (peek((uintptr_t)r[REG_RIP], insn, sizeof(insn)) &&
 	    insn[0] == 0x0f && insn[1] == 0x05)
 		c->sysno = (long)r[REG_RAX];
@@ -335,23 +340,9 @@ static void regs_running(struct gcopy *c)
 	}
 	if (ptrace(PTRACE_GETREGS, m.tid, 0, &r))
 		return;
-	c->regs[UNW_X86_64_RAX] = r.rax;
-	c->regs[UNW_X86_64_RDX] = r.rdx;
-	c->regs[UNW_X86_64_RCX] = r.rcx;
-	c->regs[UNW_X86_64_RBX] = r.rbx;
-	c->regs[UNW_X86_64_RSI] = r.rsi;
-	c->regs[UNW_X86_64_RDI] = r.rdi;
-	c->regs[UNW_X86_64_RBP] = r.rbp;
-	c->regs[UNW_X86_64_RSP] = r.rsp;
-	c->regs[UNW_X86_64_R8] = r.r8;
-	c->regs[UNW_X86_64_R9] = r.r9;
-	c->regs[UNW_X86_64_R10] = r.r10;
-	c->regs[UNW_X86_64_R11] = r.r11;
-	c->regs[UNW_X86_64_R12] = r.r12;
-	c->regs[UNW_X86_64_R13] = r.r13;
-	c->regs[UNW_X86_64_R14] = r.r14;
-	c->regs[UNW_X86_64_R15] = r.r15;
-	c->regs[UNW_X86_64_RIP] = r.rip;
+	for (size_t i = 0; i < sizeof(regmap) / sizeof(*regmap); i++)
+		memcpy(&c->regs[regmap[i].unw], (char *)&r + regmap[i].user,
+		       sizeof(unw_word_t));
 	c->sysno = (long)r.orig_rax;
 }
 
