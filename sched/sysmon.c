@@ -185,6 +185,9 @@ static int retake(int64_t now, bool *busy)
 			*busy = true;
 		if (P_STATE(w) != P_USER || now - pd->schedwhen < SLICE_NS)
 			continue;
+		/* Nothing to ask it for, and too soon to call it blocked. */
+		if (!work && now - pd->schedwhen < BLOCKED_NS)
+			continue;
 		mp = atomic_load(&pp->m);
 		cpu = mp ? m_cpu(pd, mp, now) : M_CPU_UNKNOWN;
 		if (cpu == M_CPU_ASLEEP) {
@@ -299,8 +302,7 @@ static void nap(int64_t ns)
 static void *sysmon(void *arg)
 {
 	int64_t delay = DELAY_MIN_NS, start = nanotime(), next_trace = start;
-	int64_t busy_until = 0; /* look every half slice until then */
-	bool busy = false;
+	int64_t now = start, busy_until = 0; /* look every half slice till */
 	int idle = 0;
 
 	(void)arg;
@@ -308,15 +310,15 @@ static void *sysmon(void *arg)
 	thread_name("sprout-sysmon", -1);
 	atomic_store(&sched.sigroute_dirty, true); /* a child's new sysmon */
 	for (;;) {
-		int64_t now;
+		bool busy = false;
 
 		if (idle == 0)
 			delay = DELAY_MIN_NS;
 		else if (idle > 50 && delay < DELAY_MAX_NS)
 			delay *= 2;
-		nap(nanotime() < busy_until && delay > SLICE_NS / 2
-			    ? SLICE_NS / 2
-			    : delay);
+		/* now: the end of the last look, a moment ago. */
+		nap(now < busy_until && delay > SLICE_NS / 2 ? SLICE_NS / 2
+							     : delay);
 		if (!schedtrace_ms && atomic_load(&sched.npidle) == nprocs &&
 		    !atomic_load(&sched.sigwork) && !sig_route_work() &&
 		    !(atomic_load(&sched.mstart_failed) &&
@@ -333,7 +335,6 @@ static void *sysmon(void *arg)
 		if (sig_route_work())
 			sig_route();
 		now = nanotime();
-		busy = false;
 		idle = retake(now, &busy) ? 0 : idle + 1;
 		/*
 		 * Gs that run long come in turns (spinners waiting on each
