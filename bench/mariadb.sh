@@ -35,13 +35,9 @@ preload=${MARIADB_PRELOAD:-}
 procs=${SPROUT_PROCS:-2}
 PATH=$PATH:/usr/sbin
 
-for p in mariadbd mariadb-install-db mariadb sysbench python3; do
-	command -v $p >/dev/null 2>&1 || {
-		echo "mariadb.sh: $p not found (apt-get install" \
-			"mariadb-server-core mariadb-client-core sysbench)" >&2
-		exit 77
-	}
-done
+. "$(dirname "$0")/need.sh"
+need mariadb.sh "mariadb-server-core mariadb-client-core sysbench" \
+	mariadbd mariadb-install-db mariadb sysbench python3
 
 # A client takes an fd in sysbench and one in the server.
 [ "$(ulimit -n)" -ge 8192 ] || ulimit -n 8192 2>/dev/null ||

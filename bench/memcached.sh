@@ -12,20 +12,16 @@
 #	metric server_threads	OS threads of memcached under load
 #	metric server_rss	its peak RSS (VmHWM), MiB
 #
-# Exits 1 if memaslap reports a miss or a failed verification.
+# Exits 1 if memaslap reports a miss or a failed verification, 77 if a
+# program is missing.
 set -eu
 secs=${1:-5}
 conc=${2:-256}
 preload=${LD_PRELOAD:-}
 unset LD_PRELOAD
 
-for p in memcached memcaslap; do
-	command -v $p >/dev/null || {
-		echo "memcached.sh: $p not found (apt-get install memcached" \
-			"libmemcached-tools)" >&2
-		exit 1
-	}
-done
+. "$(dirname "$0")/need.sh"
+need memcached.sh "memcached libmemcached-tools" memcached memcaslap
 
 out=$(mktemp)
 port=$((20000 + $$ % 20000))

@@ -17,20 +17,17 @@
 #	metric server_threads	OS threads of redis-server under load
 #
 # Exits 1 if redis-benchmark fails or does not complete its requests, or
-# a key read back differs from what was written.
+# a key read back differs from what was written; 77 if a program is
+# missing.
 set -eu
 requests=${1:-20000}
 io=${2:-4}
 preload=${LD_PRELOAD:-}
 unset LD_PRELOAD
 
-for p in redis-server redis-benchmark redis-cli; do
-	command -v $p >/dev/null || {
-		echo "redis.sh: $p not found (apt-get install redis-server" \
-			"redis-tools)" >&2
-		exit 1
-	}
-done
+. "$(dirname "$0")/need.sh"
+need redis.sh "redis-server redis-tools" redis-server redis-benchmark \
+	redis-cli
 
 out=$(mktemp)
 dir=$(mktemp -d)
