@@ -8,14 +8,17 @@ program's park_<wait> function.
       go on SIGUSR1 and must end with "released");
   check.py dumpsig SPROUT-DUMP LIBSPROUT PARKED
       the same dump, printed on stderr by the program itself on SIGQUIT
-      under SPROUT_DEBUG=dumpsig=QUIT, after which it goes on; the
-      thread the handler runs on shows its G, not the handler;
+      under SPROUT_DEBUG=dumpsig=QUIT, after which it goes on: once sent
+      to the kernel thread blocked for the 'syscall' thread, once to the
+      process; the thread the handler runs on shows its G, not the
+      handler;
   check.py gdb SPROUT-GDB.PY LIBSPROUT PARKED
       gdb -batch with sprout's commands, `info gthreads` and `gthread
       apply all bt`, attached to the live program, then on a core file
       the kernel wrote of it (skipped, saying so, where the kernel hands
       cores to a program: /proc/sys/kernel/core_pattern "|...").
 """
+import ctypes
 import glob
 import os
 import re
@@ -140,18 +143,43 @@ def dump():
             p.wait()
 
 
+def tgkill(pid, tid, sig):
+    """Send sig to one thread of process pid."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.syscall(234, pid, tid, sig) != 0:  # SYS_tgkill on x86_64
+        sys.exit("FAIL: tgkill: %s" % os.strerror(ctypes.get_errno()))
+
+
 def dumpsig():
+    """
+    Twice: SIGQUIT to the kernel thread blocked in the 'syscall' thread's
+    wait4() (found by a `sprout dump` first), where the handler interrupts
+    a G's call; then to the process, which the kernel gives a thread of
+    its choosing.
+    """
     p, pid = start(debug="dumpsig=QUIT")
     try:
-        os.kill(pid, signal.SIGQUIT)
+        r = subprocess.run([tool, str(pid)], capture_output=True, text=True,
+                           timeout=60)
+        m = re.search(r'^thread \d+ "syscall" \[.*kernel thread (\d+)\]:$',
+                      r.stdout, re.M)
+        if not m:
+            sys.exit("FAIL: no kernel thread for 'syscall' in:\n"
+                     + r.stdout)
+        tgkill(pid, int(m.group(1)), signal.SIGQUIT)
         time.sleep(2)  # the handler waits for the dump to end
+        os.kill(pid, signal.SIGQUIT)
+        time.sleep(2)
         err = release(p, pid)
         print(err, end="")
-        text = err[err.find("sprout dump of"):]
-        check_dump(text)
-        # The thread the handler ran on shows what its G was doing.
-        if re.search(r"\bdump_(all|run|on_signal)\+", text):
-            fail("dump: a thread's frames are the dump's own handler")
+        dumps = err.split("sprout dump of")[1:]
+        if len(dumps) != 2:
+            fail("dump: %d dumps printed, not 2" % len(dumps))
+        for text in dumps:
+            check_dump(text)
+            # The thread the handler ran on shows what its G was doing.
+            if re.search(r"\bdump_(all|run|on_signal)\+", text):
+                fail("dump: a thread's frames are the dump's own handler")
     finally:
         if p.poll() is None:
             p.kill()
