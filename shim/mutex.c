@@ -714,6 +714,21 @@ static void pp_unlocked(const struct sync_mutex *m)
 		tpp_change(c, -1);
 }
 
+/*
+ * A private one is free whenever LOCKED is clear, WAITERS or not (an
+ * unlock that woke one waiter of several leaves WAITERS): take it if so.
+ * v: the word as last read.
+ */
+static bool take_free(struct sync_mutex *m, uint32_t v)
+{
+	while (!(v & M_LOCKED))
+		if (atomic_compare_exchange_weak_explicit(
+			    &m->state, &v, v | M_LOCKED, memory_order_acquire,
+			    memory_order_relaxed))
+			return true;
+	return false;
+}
+
 /* Lock m: try only, or wait until deadline (NO_DEADLINE: forever). */
 static inline __attribute__((always_inline)) int
 plain_lock(struct sync_mutex *m, bool try, int64_t deadline)
@@ -733,7 +748,8 @@ plain_lock(struct sync_mutex *m, bool try, int64_t deadline)
 	}
 	if (!atomic_compare_exchange_strong_explicit(&m->state, &v, M_LOCKED,
 						     memory_order_acquire,
-						     memory_order_relaxed)) {
+						     memory_order_relaxed) &&
+	    (ps || !take_free(m, v))) {
 		if (try)
 			return EBUSY;
 		r = ps ? lock_shared(m, deadline)

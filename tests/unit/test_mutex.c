@@ -6,7 +6,8 @@
  * with LOCKED; a contended one gets WAITERS and a queued waiter; an unlock
  * releases to a waiter that has waited briefly, and hands the lock over
  * (the word stays LOCKED, the owner is the waiter) to one that has waited
- * over a millisecond; a timed-out waiter leaves the word usable. Run with
+ * over a millisecond; a trylock takes a free word whatever its WAITERS;
+ * a timed-out waiter leaves the word usable. Run with
  * SPROUT_PROCS=1, so that a woken G runs only once the test yields.
  */
 #include <errno.h>
@@ -144,6 +145,44 @@ static void test_handoff_to_a_starving_waiter(void **state)
 	contend(3000000, true);
 }
 
+static bool lockers_got_it(void)
+{
+	return atomic_load(&got) == 2;
+}
+
+static bool two_queued(void)
+{
+	return queued() == 2;
+}
+
+/*
+ * An unlock that wakes one of two waiters leaves the word WAITERS, free:
+ * a trylock before the woken one runs takes it, as glibc's would.
+ */
+static void test_trylock_takes_a_free_one_with_waiters(void **state)
+{
+	pthread_t t[2];
+	int i;
+
+	(void)state;
+	atomic_store(&got, 0);
+	assert_int_equal(pthread_mutex_lock(&mutex), 0);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, locker, NULL), 0);
+	until(two_queued);
+	assert_int_equal(pthread_mutex_unlock(&mutex), 0);
+	if (!(m->state & M_LOCKED)) { /* not handed over: a stalled test */
+		assert_int_equal(m->state, M_WAITERS);
+		assert_int_equal(pthread_mutex_trylock(&mutex), 0);
+		assert_int_equal(m->state, M_LOCKED | M_WAITERS);
+		assert_int_equal(pthread_mutex_unlock(&mutex), 0);
+	}
+	until(lockers_got_it);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	assert_int_equal(m->state, 0);
+}
+
 static void *timed_locker(void *arg)
 {
 	struct timespec ts;
@@ -182,6 +221,7 @@ int main(void)
 		cmocka_unit_test(test_fast_path),
 		cmocka_unit_test(test_release_to_a_brief_waiter),
 		cmocka_unit_test(test_handoff_to_a_starving_waiter),
+		cmocka_unit_test(test_trylock_takes_a_free_one_with_waiters),
 		cmocka_unit_test(test_timeout_leaves_it_usable),
 	};
 
