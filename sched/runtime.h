@@ -257,6 +257,7 @@ void sig_handler_mask(int sig, const sigset_t *sa_mask, bool nodefer,
 		      const void *uc, struct sig_masks *saved) hidden;
 void sig_handler_done(const void *uc, const struct sig_masks *saved) hidden;
 void sig_wait_begin(struct g *gp) hidden;
+void sig_wait_cancellable(struct g *gp) hidden;
 uint32_t sig_wait_ran(struct g *gp) hidden;
 void g_sigsuspend_main(const sigset_t *mask) hidden;
 void sig_arrived(int sig, const siginfo_t *info, bool restart) hidden;

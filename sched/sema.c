@@ -445,6 +445,8 @@ int wt_wait(struct wt_bucket *b, const void *addr, struct waiter *w,
 		 * wait during a sleep).
 		 */
 		outer = atomic_exchange(&gp->sigran, 0);
+		if (flags & WT_CANCEL)
+			sig_wait_cancellable(gp);
 		atomic_store(&gp->waiting, w); /* pairs with g_kill() */
 		if (interrupt_due(gp)) {
 			dequeue(b, w);
@@ -507,6 +509,13 @@ int wt_futex_wait_intr(const _Atomic uint32_t *addr, uint32_t val,
 		       int64_t deadline)
 {
 	return futex_wait(bucket_of(addr), addr, val, deadline, WT_INTR);
+}
+
+int wt_futex_wait_cancel(const _Atomic uint32_t *addr, uint32_t val,
+			 int64_t deadline)
+{
+	return futex_wait(bucket_of(addr), addr, val, deadline,
+			  WT_INTR | WT_CANCEL);
 }
 
 int wt_futex_wake_in(struct wt_bucket *b, const void *addr, int n)

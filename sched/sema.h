@@ -53,6 +53,8 @@ void wt_unlock(struct wt_bucket *b) hidden;
 enum {
 	WT_FRONT = 1, /* queue at the front */
 	WT_INTR = 2,  /* a signal for the G ends the wait: EINTR */
+	/* With WT_INTR: a cancellation point's, which a due one ends. */
+	WT_CANCEL = 4,
 };
 
 /*
@@ -89,6 +91,9 @@ int wt_futex_wait_in(struct wt_bucket *b, const _Atomic uint32_t *addr,
 /* wt_futex_wait() that a signal for the G ends, as WT_INTR. */
 int wt_futex_wait_intr(const _Atomic uint32_t *addr, uint32_t val,
 		       int64_t deadline) hidden;
+/* The same for a cancellation point, as WT_INTR | WT_CANCEL. */
+int wt_futex_wait_cancel(const _Atomic uint32_t *addr, uint32_t val,
+			 int64_t deadline) hidden;
 
 /*
  * A signal was sent to gp, or a handler ran for it (sched/signal.c): if

@@ -48,6 +48,7 @@
 #include "netpoll.h"
 #include "sema.h"
 #include "../arch/x86_64/sys.h"
+#include "../compat/tcb.h"
 
 static uint64_t sigbit(int sig)
 {
@@ -825,11 +826,29 @@ void sig_running(bool restart)
  * A wait of the G's begins (g_sleep(), netpoll_wait(), a poll's look,
  * g_sigsuspend_main()): handlers that ran before it are not its. The wait
  * publishes itself afterwards (intr, nwait, the kernel's mask) with
- * sequentially consistent stores or a system call.
+ * sequentially consistent stores or a system call. Each of these waits is
+ * a cancellation point's: see sig_wait_cancellable().
  */
 void sig_wait_begin(struct g *gp)
 {
 	atomic_store_explicit(&gp->sigran, 0, memory_order_relaxed);
+	sig_wait_cancellable(gp);
+}
+
+/*
+ * A cancellation point's wait begins, its sigran just cleared: if the
+ * G's cancellation is due, the wait ends at once, as if SIGCANCEL's
+ * handler had run for it. It may have run already, between the point's
+ * check on entry and here (on the G's way out of the runtime: a lock, a
+ * wake, a preemption), and taken the signal and noted itself in the
+ * sigran this wait cleared: the wait would not end for it (a cancelled
+ * condvar waiter parked for good). A cancellation after this leaves
+ * SIGCANCEL in sigpend, which ends the wait as any signal does.
+ */
+void sig_wait_cancellable(struct g *gp)
+{
+	if (tcb_cancel_pending() != TCB_CANCEL_NONE)
+		atomic_fetch_or(&gp->sigran, ran_bits(false));
 }
 
 /* The SIGRAN_* bits of the handlers that ran for the G's wait. */

@@ -15,7 +15,10 @@
  *    way a signal wakes it (g_cancel_kick()): SIGCANCEL is left for it,
  *    its wait ends, the handler below runs on it as it leaves the runtime
  *    and notes the wait as interrupted (EINTR), and the point, having put
- *    back what the program must find (a condvar wait's mutex), acts.
+ *    back what the program must find (a condvar wait's mutex), acts. A
+ *    cancellation that comes after the entry's check, and whose handler
+ *    runs before the wait begins, ends the wait as it begins
+ *    (sig_wait_cancellable()).
  *  - asynchronous (the program's choice, or glibc's for the length of a
  *    cancellable system call): the handler acts wherever the G is in the
  *    program's code, a system call included, as glibc's SIGCANCEL handler

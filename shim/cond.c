@@ -114,7 +114,7 @@ static int cond_wait(struct sync_cond *c, struct sync_mutex *m,
 			break;
 		}
 		g_waitfor(GW_COND, c, deadline);
-		r = wt_wait(b, &c->seq, &w, deadline, WT_INTR);
+		r = wt_wait(b, &c->seq, &w, deadline, WT_INTR | WT_CANCEL);
 		handed = r == 0 && w.token == MUTEX_HANDOFF;
 	} while (r == EINTR || r == ERESTART);
 	cond_leave(&rl);

@@ -91,7 +91,7 @@ static int sem_wait_until(struct sync_sem *s, int64_t deadline)
 			break;
 		g_waitfor(GW_SEM, s, deadline);
 		r = is_shared(s) ? kfutex_wait_cancel(&s->value, 0, deadline)
-				 : wt_futex_wait_intr(&s->value, 0, deadline);
+				 : wt_futex_wait_cancel(&s->value, 0, deadline);
 	}
 	/*
 	 * Timed out, or a signal's handler ran (as glibc's over the kernel's

@@ -233,7 +233,7 @@ static int join(pthread_t t, void **ret, enum join_mode mode, clockid_t clock,
 		cancel_point();
 		/* EINTR: a signal's handler ran; wait again, as on Linux. */
 		g_waitfor(GW_JOIN, gp, deadline);
-		err = wt_futex_wait_intr(&gp->status, st, deadline);
+		err = wt_futex_wait_cancel(&gp->status, st, deadline);
 		if (err == ETIMEDOUT && atomic_load(&gp->status) != G_DEAD) {
 			claim = NULL;
 			join_unclaim(gp);
