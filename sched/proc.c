@@ -169,6 +169,44 @@ struct g *gosched_m(struct m *mp, struct g *gp)
 	return NULL;
 }
 
+static struct g *goyield_m(struct m *mp, struct g *gp)
+{
+	atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
+	runqput(mp->p, gp, false);
+	return NULL;
+}
+
+/*
+ * Ready gp, to which the caller has just handed a lock, and let it run
+ * now on this P in the rest of the caller's time slice, the caller at
+ * the back of the local queue (Go's semrelease1() handoff and goyield()).
+ * No idle P is woken for it: it runs here at once, not after a kernel
+ * thread was woken to steal it while the caller fails on the lock it
+ * gave away. Where the caller may not be switched (in the runtime or a
+ * blocking section, a wired G, g0), a plain goready().
+ */
+void goready_handoff(struct g *gp)
+{
+	struct g *me = getg();
+	struct p *pp;
+
+	if ((gp->flags & G_KERNEL_WAITS) || me->rtdepth || me->sysdepth ||
+	    (me->flags & (G_G0 | G_KERNEL_WAITS))) {
+		goready(gp);
+		return;
+	}
+	pp = rt_enter();
+	if (!pp) {
+		rt_exit();
+		goready(gp);
+		return;
+	}
+	atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
+	runqput(pp, gp, true);
+	mcall(goyield_m);
+	rt_exit();
+}
+
 /*
  * A preempted G goes to the global queue, as Go's does (gopreempt_m()):
  * Ps take from it in turn, so Gs that run long share every P, not only

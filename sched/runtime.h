@@ -138,6 +138,7 @@ void gopark(bool (*unlockf)(struct g *, void *), void *lk) hidden;
 void goready(struct g *gp) hidden;
 void gosched(void) hidden;
 void gopreempt(void) hidden;
+void goready_handoff(struct g *gp) hidden;
 struct g *gosched_m(struct m *mp, struct g *gp) hidden;
 __attribute__((noreturn)) void goexit(void) hidden;
 void gdead(struct g *gp) hidden;

@@ -66,8 +66,7 @@ static void cond_unwound(struct cond_relock *rl)
 	if (!rl->armed)
 		return;
 	cond_leave(rl);
-	mutex_relock(rl->m, rl->count,
-		     rl->w->result == 0 && rl->w->token == MUTEX_HANDOFF);
+	mutex_relock(rl->m, rl->count, rl->w->result == 0 ? rl->w->token : 0);
 }
 
 static int cond_wait(struct sync_cond *c, struct sync_mutex *m,
@@ -78,7 +77,8 @@ static int cond_wait(struct sync_cond *c, struct sync_mutex *m,
 	struct waiter w;
 	struct cond_relock rl __attribute__((
 		cleanup(cond_unwound))) = { .c = c, .m = m, .w = &w };
-	bool handed = false, cancelled = false;
+	uint32_t token = 0; /* from the mutex's unlock, if it woke us */
+	bool cancelled = false;
 	int r, lr;
 
 	cancel_point();
@@ -115,14 +115,14 @@ static int cond_wait(struct sync_cond *c, struct sync_mutex *m,
 		}
 		g_waitfor(GW_COND, c, deadline);
 		r = wt_wait(b, &c->seq, &w, deadline, WT_INTR | WT_CANCEL);
-		handed = r == 0 && w.token == MUTEX_HANDOFF;
+		token = r == 0 ? w.token : 0;
 	} while (r == EINTR || r == ERESTART);
 	cond_leave(&rl);
 	/*
 	 * Even after a timeout the mutex is ours again on return; as glibc,
 	 * the lock's error (EOWNERDEAD of a robust one) comes first.
 	 */
-	lr = mutex_relock(m, rl.count, handed);
+	lr = mutex_relock(m, rl.count, token);
 	if (cancelled)
 		cancel_point();
 	return lr ? lr : r;

@@ -4,14 +4,21 @@
  * initializers, trylock, timedlock and clocklock; robust ones, and the
  * priority protocols.
  *
- * A process-private mutex is one word (Go's sync.Mutex in spirit): LOCKED
- * and WAITERS bits, Gs parked on the word's address in the wait table. A
- * failed lock spins a little while another P may release it soon, then
- * sets WAITERS and parks, under the bucket lock, so an unlock that sees
- * WAITERS finds it there. An unlock with WAITERS wakes the first waiter:
- *  - normally it releases the lock and the woken G competes for it with
- *    newcomers (a running G that takes the lock is cheaper than a switch);
- *    a G that loses waits again at the front of the queue;
+ * A process-private mutex is one word (Go's sync.Mutex in spirit): LOCKED,
+ * WAITERS and WOKEN bits, Gs parked on the word's address in the wait
+ * table. A failed lock spins a little while another P may release it
+ * soon, then sets WAITERS and parks, under the bucket lock, so an unlock
+ * that sees WAITERS finds it there. An unlock with WAITERS wakes the first
+ * waiter, unless WOKEN says a G that will look at the word again is
+ * already on its way (one woken and not yet run, or one spinning): then
+ * it only releases the lock, and the woken G, not the unlock, decides
+ * whether to park again. So however many wait, at most one is woken at a
+ * time, and a G that locks and unlocks while others wait does not wake
+ * them all into the run queues to lose and park again (Go's mutexWoken).
+ * The G that WOKEN stands for clears it as it takes the lock or parks.
+ *  - normally the unlock releases the lock and the woken G competes for it
+ *    with newcomers (a running G that takes the lock is cheaper than a
+ *    switch); a G that loses waits again at the front of the queue;
  *  - once the first waiter has waited more than STARVING_NS, the unlock
  *    hands the lock over: the word stays LOCKED and the waiter wakes
  *    owning it (Go's starvation mode), so no waiter starves.
@@ -71,6 +78,7 @@
 
 #define M_LOCKED    1u
 #define M_WAITERS   2u
+#define M_WOKEN	    4u
 #define STARVING_NS 1000000
 
 static struct sync_mutex *mx(pthread_mutex_t *m)
@@ -94,38 +102,49 @@ static bool owned_kind(const struct sync_mutex *m)
 	       kind_of(m) == PTHREAD_MUTEX_ERRORCHECK;
 }
 
-static int lock_private(struct sync_mutex *m, int64_t deadline, uint64_t id)
+/*
+ * woken: the caller is the G that M_WOKEN stands for (an unlock woke it
+ * with MUTEX_WOKEN).
+ */
+static int lock_private(struct sync_mutex *m, int64_t deadline, uint64_t id,
+			bool woken)
 {
 	struct wt_bucket *b;
 	struct waiter w;
-	bool front = false;
+	bool front = woken;
 	int spin = 0, r;
-	uint32_t v;
+	uint32_t v, nv;
 
 	w.since = 0;
 	for (;;) {
 		v = atomic_load_explicit(&m->state, memory_order_relaxed);
 		if (!(v & M_LOCKED)) {
+			nv = (v | M_LOCKED) & ~(woken ? M_WOKEN : 0);
 			if (atomic_compare_exchange_weak_explicit(
-				    &m->state, &v, v | M_LOCKED,
-				    memory_order_acquire, memory_order_relaxed))
+				    &m->state, &v, nv, memory_order_acquire,
+				    memory_order_relaxed))
 				return 0;
 			continue;
 		}
 		if (!w.since && canspin(spin)) {
+			/* Spinning: an unlock need not wake a waiter. */
+			if (!woken && (v & (M_WAITERS | M_WOKEN)) == M_WAITERS)
+				woken = atomic_compare_exchange_weak(
+					&m->state, &v, v | M_WOKEN);
 			spin++;
 			procyield(30);
 			continue;
 		}
 		b = wt_lock(&m->state);
 		v = atomic_load(&m->state);
+		nv = (v | M_WAITERS) & ~(woken ? M_WOKEN : 0);
 		if (!(v & M_LOCKED) ||
-		    (!(v & M_WAITERS) &&
-		     !atomic_compare_exchange_strong(&m->state, &v,
-						     v | M_WAITERS))) {
+		    (nv != v &&
+		     !atomic_compare_exchange_strong(&m->state, &v, nv))) {
 			wt_unlock(b);
 			continue;
 		}
+		woken = false;
 		if (!w.since)
 			w.since = nanotime();
 		w.id = id;
@@ -138,40 +157,71 @@ static int lock_private(struct sync_mutex *m, int64_t deadline, uint64_t id)
 			return r;
 		if (w.token == MUTEX_HANDOFF)
 			return 0;
-		front = true;
+		woken = front = true;
 	}
+}
+
+/*
+ * After an unlock that left WAITERS without WOKEN (v: the word then): wake
+ * the first waiter, unless the word says someone else will look at it.
+ */
+static void unlock_slow(struct sync_mutex *m, uint32_t v)
+{
+	struct waiter *h, *ready = NULL;
+	struct wt_bucket *b;
+	uint32_t nv, token;
+	bool more;
+
+	/* Taken again meanwhile (its unlock will wake), or another woke. */
+	do {
+		if ((v & (M_LOCKED | M_WAITERS | M_WOKEN)) != M_WAITERS)
+			return;
+	} while (!atomic_compare_exchange_weak(&m->state, &v, v | M_WOKEN));
+	/*
+	 * M_WOKEN is ours: no other unlock wakes and no spinner claims it.
+	 * WAITERS changes only under the bucket lock, so only LOCKED can.
+	 */
+	b = wt_lock(&m->state);
+	h = wt_first(b, &m->state);
+	more = h && wt_next(h) != NULL;
+	token = h && nanotime() - h->since > STARVING_NS ? MUTEX_HANDOFF
+							 : MUTEX_WOKEN;
+	v = atomic_load(&m->state);
+	do {
+		nv = v & ~(M_WOKEN | M_WAITERS);
+		if (more)
+			nv |= M_WAITERS;
+		if (h && token == MUTEX_HANDOFF && !(v & M_LOCKED))
+			nv |= M_LOCKED; /* the waiter's: newcomers keep out */
+		else if (h)
+			nv |= M_WOKEN;
+	} while (!atomic_compare_exchange_weak(&m->state, &v, nv));
+	if (h) {
+		if (!(nv & M_WOKEN))
+			atomic_store(&m->owner, h->id);
+		else
+			token = MUTEX_WOKEN;
+		wt_take(b, h, token, &ready);
+	}
+	wt_unlock(b);
+	if (ready && !(nv & M_WOKEN))
+		goready_handoff(ready->g);
+	else
+		wt_ready(ready);
 }
 
 static void unlock_private(struct sync_mutex *m)
 {
-	struct waiter *h, *ready = NULL;
-	struct wt_bucket *b;
-	uint32_t v = M_LOCKED, token = 0;
-	bool more;
+	uint32_t v = M_LOCKED;
 
-	if (atomic_compare_exchange_strong_explicit(&m->state, &v, 0,
-						    memory_order_release,
-						    memory_order_relaxed))
-		return;
-	b = wt_lock(&m->state);
-	h = wt_first(b, &m->state);
-	if (!h) {
-		atomic_store_explicit(&m->state, 0, memory_order_release);
-		wt_unlock(b);
-		return;
-	}
-	more = wt_next(h) != NULL;
-	if (nanotime() - h->since > STARVING_NS) {
-		atomic_store(&m->owner, h->id);
-		atomic_store(&m->state, M_LOCKED | (more ? M_WAITERS : 0));
-		token = MUTEX_HANDOFF;
-	} else {
-		atomic_store_explicit(&m->state, more ? M_WAITERS : 0,
-				      memory_order_release);
-	}
-	wt_take(b, h, token, &ready);
-	wt_unlock(b);
-	wt_ready(ready);
+	/* Not a subtraction: an unlocked one stays whole, as glibc's. */
+	while (!atomic_compare_exchange_weak_explicit(
+		&m->state, &v, v & ~M_LOCKED, memory_order_release,
+		memory_order_relaxed))
+		;
+	/* Nobody to wake, or a G on its way to look at the word. */
+	if ((v & (M_WAITERS | M_WOKEN)) == M_WAITERS)
+		unlock_slow(m, v & ~M_LOCKED);
 }
 
 static int lock_shared(struct sync_mutex *m, int64_t deadline)
@@ -715,8 +765,9 @@ static void pp_unlocked(const struct sync_mutex *m)
 }
 
 /*
- * A private one is free whenever LOCKED is clear, WAITERS or not (an
- * unlock that woke one waiter of several leaves WAITERS): take it if so.
+ * A private one is free whenever LOCKED is clear, whatever WAITERS and
+ * WOKEN say (an unlock that woke one waiter of several leaves both): take
+ * it if so.
  * v: the word as last read.
  */
 static bool take_free(struct sync_mutex *m, uint32_t v)
@@ -753,7 +804,7 @@ plain_lock(struct sync_mutex *m, bool try, int64_t deadline)
 		if (try)
 			return EBUSY;
 		r = ps ? lock_shared(m, deadline)
-		       : lock_private(m, deadline, id);
+		       : lock_private(m, deadline, id, false);
 		if (r)
 			return r;
 	}
@@ -881,15 +932,24 @@ int mutex_unlock_all(struct sync_mutex *m, uint32_t *count)
 }
 
 /*
- * Take m back after a condvar wait; handed: an unlock gave it to us. The
- * lock's error (EOWNERDEAD: it is ours, ENOTRECOVERABLE: it is not).
+ * Take m back after a condvar wait. token: what an unlock of m woke the
+ * waiter with from m's queue (a broadcast moves waiters there), else 0:
+ * MUTEX_HANDOFF, m is ours; MUTEX_WOKEN, we are its woken G. The lock's
+ * error (EOWNERDEAD: it is ours, ENOTRECOVERABLE: it is not).
  */
-int mutex_relock(struct sync_mutex *m, uint32_t count, bool handed)
+int mutex_relock(struct sync_mutex *m, uint32_t count, uint32_t token)
 {
 	int r = 0;
 
-	if (!handed)
+	if (token == MUTEX_WOKEN) {
+		/* Only a private plain one's queue takes a condvar's. */
+		uint64_t id = owner_id(false);
+
+		lock_private(m, NO_DEADLINE, id, true);
+		atomic_store_explicit(&m->owner, id, memory_order_relaxed);
+	} else if (token != MUTEX_HANDOFF) {
 		r = mutex_lock(m, false, NO_DEADLINE);
+	}
 	if (!is_robust(m))
 		cond_users_add(m, -1); /* held, but for an error of the lock */
 	if (r && r != EOWNERDEAD)

@@ -54,12 +54,14 @@ void users_drain(_Atomic uint32_t *users, bool pshared, uint32_t what,
 
 /* mutex.c: for condvars. */
 int mutex_unlock_all(struct sync_mutex *m, uint32_t *count) hidden;
-int mutex_relock(struct sync_mutex *m, uint32_t count, bool handed) hidden;
+int mutex_relock(struct sync_mutex *m, uint32_t count, uint32_t token) hidden;
 void mutex_mark_waiters(const void *state) hidden;
 bool mutex_is_private(const struct sync_mutex *m) hidden;
 /* The calling G ends: the robust mutexes it holds see their owner die. */
 void mutex_g_exit(void) hidden;
 
-#define MUTEX_HANDOFF 1 /* token: the mutex is the woken waiter's now */
+/* Tokens of a private mutex's unlock to the waiter it wakes (mutex.c). */
+#define MUTEX_HANDOFF 1 /* the mutex is the woken waiter's now */
+#define MUTEX_WOKEN   2 /* the waiter is the mutex's woken G: M_WOKEN */
 
 #endif

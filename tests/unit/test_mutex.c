@@ -5,10 +5,11 @@
  * the pthread_mutex_t is checked after each step: a free lock is taken
  * with LOCKED; a contended one gets WAITERS and a queued waiter; an unlock
  * releases to a waiter that has waited briefly, and hands the lock over
- * (the word stays LOCKED, the owner is the waiter) to one that has waited
- * over a millisecond; a trylock takes a free word whatever its WAITERS;
- * a timed-out waiter leaves the word usable. Run with
- * SPROUT_PROCS=1, so that a woken G runs only once the test yields.
+ * to one that has waited over a millisecond, which runs at once in the
+ * unlocker's place; while a woken waiter has not run yet (WOKEN), an
+ * unlock wakes no other, and the lock is free to take; a timed-out waiter
+ * leaves the word usable. Run with SPROUT_PROCS=1, so that a woken G runs
+ * only once the test yields.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -27,6 +28,7 @@
 
 #define M_LOCKED    1u
 #define M_WAITERS   2u
+#define M_WOKEN	    4u
 #define STARVING_NS 1000000
 
 static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -120,13 +122,16 @@ static void contend(int64_t hold_ns, bool handed)
 		handed = true;
 	if (handed) {
 		assert_true(after - since > STARVING_NS);
-		/* Still locked: the waiter owns it before it even runs. */
-		assert_true(m->state & M_LOCKED);
-		assert_int_not_equal(m->owner, 0);
-		assert_int_not_equal(m->owner, getg()->id);
+		/*
+		 * Handed over, and the waiter ran in our place before the
+		 * unlock returned: it took the lock, counted and let go.
+		 */
+		assert_int_equal(atomic_load(&got), 1);
+		assert_int_not_equal(atomic_load(&owner_seen), getg()->id);
 	} else {
-		/* Released: the woken waiter competes for it. */
+		/* Released: the woken waiter competes for it, later. */
 		assert_int_equal(m->state & M_LOCKED, 0);
+		assert_int_equal(atomic_load(&got), 0);
 	}
 	until(locker_got_it);
 	assert_int_equal(pthread_join(t, NULL), 0);
@@ -145,42 +150,64 @@ static void test_handoff_to_a_starving_waiter(void **state)
 	contend(3000000, true);
 }
 
-static bool lockers_got_it(void)
+static bool three_queued(void)
 {
-	return atomic_load(&got) == 2;
+	return queued() == 3;
 }
 
-static bool two_queued(void)
+static bool lockers_got_it(void)
 {
-	return queued() == 2;
+	return atomic_load(&got) == 3;
 }
 
 /*
- * An unlock that wakes one of two waiters leaves the word WAITERS, free:
- * a trylock before the woken one runs takes it, as glibc's would.
+ * Three wait; each unlock that finds WAITERS and no WOKEN wakes one. Once
+ * true: no round took longer than the first waiter's millisecond (a busy
+ * machine may stall the test, and the unlock hands the lock over).
  */
-static void test_trylock_takes_a_free_one_with_waiters(void **state)
+static bool one_woken_round(void)
 {
-	pthread_t t[2];
+	pthread_t t[3];
+	bool handed;
+	int i;
+
+	atomic_store(&got, 0);
+	assert_int_equal(pthread_mutex_lock(&mutex), 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, locker, NULL), 0);
+	until(three_queued);
+	assert_int_equal(m->state, M_LOCKED | M_WAITERS);
+	assert_int_equal(pthread_mutex_unlock(&mutex), 0);
+	/* Handed over, the waiter would have run in our place already. */
+	handed = atomic_load(&got) > 0;
+	if (!handed) {
+		/* One woken, not run yet: released, two still queued. */
+		assert_int_equal(m->state, M_WOKEN | M_WAITERS);
+		assert_int_equal(queued(), 2);
+		/* Taken before it runs (trylock too: free is free). */
+		assert_int_equal(pthread_mutex_trylock(&mutex), 0);
+		assert_int_equal(m->state, M_LOCKED | M_WOKEN | M_WAITERS);
+		/* Its unlock leaves the queue to the woken one. */
+		assert_int_equal(pthread_mutex_unlock(&mutex), 0);
+		assert_int_equal(m->state, M_WOKEN | M_WAITERS);
+		assert_int_equal(queued(), 2);
+	}
+	until(lockers_got_it);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	assert_int_equal(m->state, 0);
+	return !handed;
+}
+
+static void test_one_woken_at_a_time(void **state)
+{
 	int i;
 
 	(void)state;
-	atomic_store(&got, 0);
-	assert_int_equal(pthread_mutex_lock(&mutex), 0);
-	for (i = 0; i < 2; i++)
-		assert_int_equal(pthread_create(&t[i], NULL, locker, NULL), 0);
-	until(two_queued);
-	assert_int_equal(pthread_mutex_unlock(&mutex), 0);
-	if (!(m->state & M_LOCKED)) { /* not handed over: a stalled test */
-		assert_int_equal(m->state, M_WAITERS);
-		assert_int_equal(pthread_mutex_trylock(&mutex), 0);
-		assert_int_equal(m->state, M_LOCKED | M_WAITERS);
-		assert_int_equal(pthread_mutex_unlock(&mutex), 0);
-	}
-	until(lockers_got_it);
-	for (i = 0; i < 2; i++)
-		assert_int_equal(pthread_join(t[i], NULL), 0);
-	assert_int_equal(m->state, 0);
+	for (i = 0; i < 20; i++)
+		if (one_woken_round())
+			return;
+	fail_msg("every unlock handed the lock over: the test was stalled");
 }
 
 static void *timed_locker(void *arg)
@@ -221,7 +248,7 @@ int main(void)
 		cmocka_unit_test(test_fast_path),
 		cmocka_unit_test(test_release_to_a_brief_waiter),
 		cmocka_unit_test(test_handoff_to_a_starving_waiter),
-		cmocka_unit_test(test_trylock_takes_a_free_one_with_waiters),
+		cmocka_unit_test(test_one_woken_at_a_time),
 		cmocka_unit_test(test_timeout_leaves_it_usable),
 	};
 
