@@ -109,11 +109,20 @@ void wt_init(void)
 		wt_bucket_init(&table[i].b);
 }
 
+/* Bumped in the child of fork(), where the parent's waiters are gone. */
+static _Atomic uint32_t generation;
+
+uint32_t wt_generation(void)
+{
+	return atomic_load_explicit(&generation, memory_order_relaxed);
+}
+
 /* In the child of fork(): the waiters were other threads, now gone. */
 void wt_afterfork_child(void)
 {
 	memset(table, 0, sizeof(table));
 	wt_init();
+	atomic_fetch_add(&generation, 1);
 }
 
 struct waiter *wt_first(struct wt_bucket *b, const void *addr)

@@ -44,6 +44,13 @@ struct waiter {
 	struct wt_multi *multi; /* a wait on several addresses, or NULL */
 };
 
+/*
+ * The table's generation: a new one in each child of fork(), whose
+ * waiters, and Gs woken and not yet run, were the parent's (a word that
+ * notes one of them holds the generation it was noted in).
+ */
+uint32_t wt_generation(void) hidden;
+
 /* Lock the bucket of addr; all the calls below need it held. */
 struct wt_bucket *wt_lock(const void *addr) hidden;
 void wt_lock_bucket(struct wt_bucket *b) hidden; /* an object's own */

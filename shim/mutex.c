@@ -76,10 +76,32 @@
 #include "sync.h"
 #include "../arch/x86_64/sys.h"
 
-#define M_LOCKED    1u
-#define M_WAITERS   2u
-#define M_WOKEN	    4u
+#define M_LOCKED  1u
+#define M_WAITERS 2u
+#define M_WOKEN	  4u
+/* With M_WOKEN, the wait table's generation it was set in (bits 8 up). */
+#define M_GEN_SHIFT 8
+#define M_WOKEN_ALL (M_WOKEN | ~0u << M_GEN_SHIFT)
 #define STARVING_NS 1000000
+
+/* M_WOKEN, set now. */
+static uint32_t woken_now(void)
+{
+	return M_WOKEN | wt_generation() << M_GEN_SHIFT;
+}
+
+/*
+ * The word as it stands for this process: an M_WOKEN set before a fork()
+ * stood for a G of the parent's, which the child does not have; it is
+ * clear in the child (a free mutex whose waiter was woken and had not
+ * run would otherwise never wake one again there).
+ */
+static uint32_t live(uint32_t v)
+{
+	if ((v & M_WOKEN) && (v & M_WOKEN_ALL) != woken_now())
+		return v & ~M_WOKEN_ALL;
+	return v;
+}
 
 static struct sync_mutex *mx(pthread_mutex_t *m)
 {
@@ -113,13 +135,13 @@ static int lock_private(struct sync_mutex *m, int64_t deadline, uint64_t id,
 	struct waiter w;
 	bool front = woken;
 	int spin = 0, r;
-	uint32_t v, nv;
+	uint32_t v, lv, nv;
 
 	w.since = 0;
 	for (;;) {
 		v = atomic_load_explicit(&m->state, memory_order_relaxed);
 		if (!(v & M_LOCKED)) {
-			nv = (v | M_LOCKED) & ~(woken ? M_WOKEN : 0);
+			nv = (live(v) | M_LOCKED) & ~(woken ? M_WOKEN_ALL : 0);
 			if (atomic_compare_exchange_weak_explicit(
 				    &m->state, &v, nv, memory_order_acquire,
 				    memory_order_relaxed))
@@ -128,16 +150,17 @@ static int lock_private(struct sync_mutex *m, int64_t deadline, uint64_t id,
 		}
 		if (!w.since && canspin(spin)) {
 			/* Spinning: an unlock need not wake a waiter. */
-			if (!woken && (v & (M_WAITERS | M_WOKEN)) == M_WAITERS)
+			lv = live(v);
+			if (!woken && (lv & (M_WAITERS | M_WOKEN)) == M_WAITERS)
 				woken = atomic_compare_exchange_weak(
-					&m->state, &v, v | M_WOKEN);
+					&m->state, &v, lv | woken_now());
 			spin++;
 			procyield(30);
 			continue;
 		}
 		b = wt_lock(&m->state);
 		v = atomic_load(&m->state);
-		nv = (v | M_WAITERS) & ~(woken ? M_WOKEN : 0);
+		nv = (live(v) | M_WAITERS) & ~(woken ? M_WOKEN_ALL : 0);
 		if (!(v & M_LOCKED) ||
 		    (nv != v &&
 		     !atomic_compare_exchange_strong(&m->state, &v, nv))) {
@@ -169,14 +192,16 @@ static void unlock_slow(struct sync_mutex *m, uint32_t v)
 {
 	struct waiter *h, *ready = NULL;
 	struct wt_bucket *b;
-	uint32_t nv, token;
+	uint32_t lv, nv, token;
 	bool more;
 
 	/* Taken again meanwhile (its unlock will wake), or another woke. */
 	do {
-		if ((v & (M_LOCKED | M_WAITERS | M_WOKEN)) != M_WAITERS)
+		lv = live(v);
+		if ((lv & (M_LOCKED | M_WAITERS | M_WOKEN)) != M_WAITERS)
 			return;
-	} while (!atomic_compare_exchange_weak(&m->state, &v, v | M_WOKEN));
+	} while (
+		!atomic_compare_exchange_weak(&m->state, &v, lv | woken_now()));
 	/*
 	 * M_WOKEN is ours: no other unlock wakes and no spinner claims it.
 	 * WAITERS changes only under the bucket lock, so only LOCKED can.
@@ -188,13 +213,13 @@ static void unlock_slow(struct sync_mutex *m, uint32_t v)
 							 : MUTEX_WOKEN;
 	v = atomic_load(&m->state);
 	do {
-		nv = v & ~(M_WOKEN | M_WAITERS);
+		nv = v & ~(M_WOKEN_ALL | M_WAITERS);
 		if (more)
 			nv |= M_WAITERS;
 		if (h && token == MUTEX_HANDOFF && !(v & M_LOCKED))
 			nv |= M_LOCKED; /* the waiter's: newcomers keep out */
 		else if (h)
-			nv |= M_WOKEN;
+			nv |= woken_now();
 	} while (!atomic_compare_exchange_weak(&m->state, &v, nv));
 	if (h) {
 		if (!(nv & M_WOKEN))
@@ -220,7 +245,7 @@ static void unlock_private(struct sync_mutex *m)
 		memory_order_relaxed))
 		;
 	/* Nobody to wake, or a G on its way to look at the word. */
-	if ((v & (M_WAITERS | M_WOKEN)) == M_WAITERS)
+	if ((live(v) & (M_WAITERS | M_WOKEN)) == M_WAITERS)
 		unlock_slow(m, v & ~M_LOCKED);
 }
 
