@@ -237,13 +237,10 @@ static void unlock_slow(struct sync_mutex *m, uint32_t v)
 
 static void unlock_private(struct sync_mutex *m)
 {
-	uint32_t v = M_LOCKED;
-
 	/* Not a subtraction: an unlocked one stays whole, as glibc's. */
-	while (!atomic_compare_exchange_weak_explicit(
-		&m->state, &v, v & ~M_LOCKED, memory_order_release,
-		memory_order_relaxed))
-		;
+	uint32_t v = atomic_fetch_and_explicit(&m->state, ~M_LOCKED,
+					       memory_order_release);
+
 	/* Nobody to wake, or a G on its way to look at the word. */
 	if ((live(v) & (M_WAITERS | M_WOKEN)) == M_WAITERS)
 		unlock_slow(m, v & ~M_LOCKED);
