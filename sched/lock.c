@@ -47,6 +47,20 @@ static struct lock_held *held_here(void)
 	return &thread_held;
 }
 
+/*
+ * Handler frames in the runtime's part (lock_sigctx()) belong to the
+ * context that runs them, a G (g0 included) or a thread with none, not to
+ * the M: a handler may let its G yield the P (at its exit from the
+ * runtime, which a rescheduling build makes yield every time), and the
+ * next G or g0 on the M holds no such frame.
+ */
+static int *sigctx_here(void)
+{
+	struct g *gp = getg();
+
+	return gp ? &gp->held.sigctx : &thread_held.sigctx;
+}
+
 static void rank_fatal(const char *what, const struct lock *l,
 		       const struct lock *held)
 {
@@ -70,7 +84,7 @@ static void rank_fatal(const char *what, const struct lock *l,
 	 * libgcc through the shim's pthread_once(): nothing is held now.
 	 */
 	h->n = 0;
-	h->sigctx = 0;
+	*sigctx_here() = 0;
 	backtrace_symbols_fd(frames, backtrace(frames, 32), 2);
 	fatal("lock rank violated");
 }
@@ -82,7 +96,7 @@ static void rank_lock(struct lock *l)
 
 	if (l->rank == RANK_NONE || l->rank >= RANK_COUNT)
 		rank_fatal("a lock without a rank", l, NULL);
-	if (h->sigctx)
+	if (*sigctx_here())
 		rank_fatal("a lock in the runtime's part of a handler", l,
 			   NULL);
 	for (i = 0; i < h->n; i++)
@@ -121,16 +135,16 @@ void lock_assert_none(const char *where)
 
 void lock_sigctx(int delta)
 {
-	held_here()->sigctx += delta;
+	*sigctx_here() += delta;
 }
 
 /* Set the count to v; returns what it was. */
 int lock_sigctx_swap(int v)
 {
-	struct lock_held *h = held_here();
-	int old = h->sigctx;
+	int *c = sigctx_here();
+	int old = *c;
 
-	h->sigctx = v;
+	*c = v;
 	return old;
 }
 #else

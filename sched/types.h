@@ -76,7 +76,8 @@ struct lock {
 /* The locks a kernel thread holds, in checked builds. */
 struct lock_held {
 	int n;
-	int sigctx; /* in the runtime's part of a handler: no lock */
+	int sigctx; /* a G's or a thread's (not an M's): handler frames in
+		       the runtime's part, which take no lock */
 	struct lock *l[8];
 };
 
