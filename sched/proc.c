@@ -121,8 +121,12 @@ void goready(struct g *gp)
 		globrunqput(gp);
 		unlock(&sched.lock);
 	}
-	rt_exit();
+	/*
+	 * Inside the section: starting an M takes sched.lock, which a
+	 * handler landing there would take again (the section defers it).
+	 */
 	wakep();
+	rt_exit();
 }
 
 static struct g *park_m(struct m *mp, struct g *gp)
