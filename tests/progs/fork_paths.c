@@ -102,15 +102,20 @@ static __attribute__((noinline)) pid_t vfork_exit(long nr, long flags,
 	return pid;
 }
 
-/* The child's copy of it is its stack (the parent never uses it). */
-static char clone_stack[256 * 1024] __attribute__((aligned(64)));
+/*
+ * The child's copy of one is its stack. libc's clone() writes the function
+ * and its argument at the top of the stack in the parent before the system
+ * call, so each forker has its own: two clones at once on one stack would
+ * hand a child the other's argument.
+ */
+static char clone_stack[2][256 * 1024] __attribute__((aligned(64)));
 
 static int clone_main(void *arg)
 {
 	_exit(child_life((int)(intptr_t)arg));
 }
 
-static pid_t do_fork(enum how how, int status)
+static pid_t do_fork(enum how how, int forker, int status)
 {
 	struct clone_args ca = { .exit_signal = SIGCHLD };
 
@@ -126,7 +131,8 @@ static pid_t do_fork(enum how how, int status)
 	case SYSVFORK:
 		return vfork_exit(SYS_vfork, 0, status);
 	case LIBCCLONE:
-		return clone(clone_main, clone_stack + sizeof(clone_stack),
+		return clone(clone_main,
+			     clone_stack[forker] + sizeof(clone_stack[forker]),
 			     SIGCHLD, (void *)(intptr_t)status);
 	default:
 		return vfork_exit(SYS_clone, CLONE_VM | CLONE_VFORK | SIGCHLD,
@@ -134,14 +140,14 @@ static pid_t do_fork(enum how how, int status)
 	}
 }
 
-static void fork_once(enum how how, int round)
+static void fork_once(enum how how, int forker, int round)
 {
 	int status = 10 * (int)how + round;
 	pid_t pid;
 
 	if (how == SYSCLONE3 && no_clone3)
 		return;
-	pid = do_fork(how, status);
+	pid = do_fork(how, forker, status);
 	if (pid == 0)
 		_exit(child_life(status));
 	CHECK(pid > 0, "%s: %s", how_name[how], strerror(errno));
@@ -153,10 +159,9 @@ static void *forker(void *arg)
 {
 	int how, round;
 
-	(void)arg;
 	for (round = 0; round < ROUNDS; round++)
 		for (how = 0; how < NHOW; how++)
-			fork_once((enum how)how, round);
+			fork_once((enum how)how, (int)(intptr_t)arg, round);
 	return NULL;
 }
 
@@ -205,7 +210,8 @@ int main(void)
 		CHECK(pthread_create(&s[i], NULL, sleeper, NULL) == 0,
 		      "pthread_create");
 	for (i = 0; i < 2; i++)
-		CHECK(pthread_create(&f[i], NULL, forker, NULL) == 0,
+		CHECK(pthread_create(&f[i], NULL, forker,
+				     (void *)(intptr_t)i) == 0,
 		      "pthread_create");
 	for (i = 0; i < 2; i++)
 		pthread_join(f[i], NULL);
