@@ -127,14 +127,6 @@ union glibc_dtv {
 #define GLIBC_RSEQ_SIG		  0x53053053
 #define GLIBC_RSEQ_CPU_ID_FAILED  ((uint32_t)-2)
 
-/* The bits of cancelhandling (nptl/descr.h). */
-#define GLIBC_CANCELSTATE 0x01 /* PTHREAD_CANCEL_DISABLE */
-#define GLIBC_CANCELTYPE  0x02 /* PTHREAD_CANCEL_ASYNCHRONOUS */
-#define GLIBC_CANCELING	  0x04
-#define GLIBC_CANCELED	  0x08
-#define GLIBC_EXITING	  0x10
-#define GLIBC_TERMINATED  0x20
-
 /* x86_64 jmp_buf slots (sysdeps/x86_64/jmpbuf-offsets.h). */
 #define GLIBC_JB_RSP 6
 #define GLIBC_JB_PC  7

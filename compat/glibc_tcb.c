@@ -41,6 +41,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 
+#include "cancelword.h"
 #include "glibc_pthread.h"
 #include "tcb.h"
 #include "../arch/x86_64/sys.h"
@@ -282,7 +283,7 @@ int tcb_setup(const char **why)
 	void *resp, *mem;
 	size_t len;
 
-	if (!tcb_libc_known(gnu_get_libc_version())) {
+	if (!tcb_libc_known(tcb_libc_version())) {
 		*why = "unknown glibc version";
 		return -1;
 	}
@@ -518,6 +519,17 @@ void *tcb_run(void *(*fn)(void *), void *arg)
 	return fn(arg);
 }
 
+const char *tcb_libc_version(void)
+{
+	return gnu_get_libc_version();
+}
+
+void tcb_unwind(void *result, void (*libc_exit)(void *))
+{
+	libc_exit(result); /* unwinds to tcb_run() */
+	__builtin_unreachable();
+}
+
 void tcb_exit(void)
 {
 	glibc.call_tls_dtors();
@@ -726,66 +738,35 @@ int tcb_hook_setxid(void)
 
 enum tcb_cancel tcb_cancel(void *tcb)
 {
-	struct glibc_pthread *pd = tcb;
-	int old = __atomic_load_n(&pd->cancelhandling, __ATOMIC_RELAXED), new;
-
-	do {
-		new = old | GLIBC_CANCELING | GLIBC_CANCELED;
-		if (new == old)
-			return TCB_CANCEL_NONE;
-	} while (!__atomic_compare_exchange_n(&pd->cancelhandling, &old, new,
-					      true, __ATOMIC_SEQ_CST,
-					      __ATOMIC_RELAXED));
-	if (old & (GLIBC_CANCELSTATE | GLIBC_EXITING | GLIBC_TERMINATED))
-		return TCB_CANCEL_NONE;
-	return old & GLIBC_CANCELTYPE ? TCB_CANCEL_ASYNC : TCB_CANCEL_DEFERRED;
+	return cw_cancel(&((struct glibc_pthread *)tcb)->cancelhandling);
 }
 
-/* glibc's cancel_enabled_and_canceled() (nptl/descr.h), and the type. */
 enum tcb_cancel tcb_cancel_pending(void)
 {
-	struct glibc_pthread *self = tcb_current();
-	int ch = __atomic_load_n(&self->cancelhandling, __ATOMIC_RELAXED);
-
-	if ((ch & (GLIBC_CANCELSTATE | GLIBC_CANCELED | GLIBC_EXITING |
-		   GLIBC_TERMINATED)) != GLIBC_CANCELED)
-		return TCB_CANCEL_NONE;
-	return ch & GLIBC_CANCELTYPE ? TCB_CANCEL_ASYNC : TCB_CANCEL_DEFERRED;
+	return cw_pending(&((struct glibc_pthread *)tcb_current())->cancelhandling);
 }
 
 bool tcb_async_begin(int *old)
 {
-	struct glibc_pthread *self = tcb_current();
-
-	*old = __atomic_fetch_or(&self->cancelhandling, GLIBC_CANCELTYPE,
-				 __ATOMIC_SEQ_CST);
-	return tcb_cancel_pending() != TCB_CANCEL_NONE;
+	return cw_async_begin(
+		&((struct glibc_pthread *)tcb_current())->cancelhandling, old);
 }
 
 void tcb_async_end(int old)
 {
-	struct glibc_pthread *self = tcb_current();
-
-	/* The canceller sets CANCELING and CANCELED together: no wait. */
-	if (!(old & GLIBC_CANCELTYPE))
-		__atomic_fetch_and(&self->cancelhandling, ~GLIBC_CANCELTYPE,
-				   __ATOMIC_SEQ_CST);
+	cw_async_end(&((struct glibc_pthread *)tcb_current())->cancelhandling,
+		     old);
 }
 
 void tcb_exiting(void *tcb)
 {
-	struct glibc_pthread *pd = tcb;
-
-	__atomic_fetch_or(&pd->cancelhandling, GLIBC_EXITING, __ATOMIC_SEQ_CST);
+	cw_exiting(&((struct glibc_pthread *)tcb)->cancelhandling);
 }
 
 bool tcb_cancelled_or_exiting(void *tcb)
 {
-	struct glibc_pthread *pd = tcb;
-
-	return __atomic_load_n(&pd->cancelhandling, __ATOMIC_RELAXED) &
-	       (GLIBC_CANCELING | GLIBC_CANCELED | GLIBC_EXITING |
-		GLIBC_TERMINATED);
+	return cw_cancelled_or_exiting(
+		&((struct glibc_pthread *)tcb)->cancelhandling);
 }
 
 #ifndef SA_RESTORER

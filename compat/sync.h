@@ -10,6 +10,10 @@
  * stay where glibc puts them and keep glibc's encoding. Semaphores keep
  * glibc's whole layout, so that sem_open() (libc's, which initialises the
  * object in a shared file) and processes not using the shim agree on it.
+ *
+ * musl has no non-zero initializers, and lays out its robust mutexes and
+ * semaphores otherwise: the musl build keeps these layouts, which only
+ * processes using the shim share (HACKING.md, known gaps).
  */
 #ifndef SPROUT_COMPAT_SYNC_H
 #define SPROUT_COMPAT_SYNC_H
@@ -57,6 +61,7 @@ struct sync_mutex {
 
 _Static_assert(sizeof(struct sync_mutex) == sizeof(pthread_mutex_t),
 	       "pthread_mutex_t");
+#ifdef __GLIBC__
 _Static_assert(offsetof(struct sync_mutex, kind) ==
 		       offsetof(pthread_mutex_t, __data.__kind),
 	       "__kind");
@@ -66,6 +71,7 @@ _Static_assert(offsetof(struct sync_mutex, robust_owner) ==
 _Static_assert(offsetof(struct sync_mutex, next) ==
 		       offsetof(pthread_mutex_t, __data.__list.__next),
 	       "__list");
+#endif
 
 struct sync_cond {
 	_Atomic uint32_t seq;	  /* bumped by every signal and broadcast */
@@ -92,9 +98,11 @@ struct sync_rwlock {
 
 _Static_assert(sizeof(struct sync_rwlock) == sizeof(pthread_rwlock_t),
 	       "pthread_rwlock_t");
+#ifdef __GLIBC__
 _Static_assert(offsetof(struct sync_rwlock, flags) ==
 		       offsetof(pthread_rwlock_t, __data.__flags),
 	       "__flags");
+#endif
 
 struct sync_barrier {
 	unsigned int count;

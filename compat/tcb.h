@@ -34,6 +34,15 @@ int tcb_setup(const char **why);
  */
 bool tcb_libc_known(const char *version);
 
+#ifdef __GLIBC__
+#define LIBC_NAME "glibc"
+#else
+#define LIBC_NAME "musl"
+#endif
+
+/* The release of the libc in use ("2.36", "1.2.3"), or NULL. */
+const char *tcb_libc_version(void);
+
 /* Bytes a TCB and its static TLS take at the top of a G's memory. */
 size_t tcb_reserve(void);
 
@@ -85,6 +94,14 @@ static inline void *tcb_current(void)
  * the value given to pthread_exit().
  */
 void *tcb_run(void *(*fn)(void *), void *arg);
+
+/*
+ * End the calling thread with result, as pthread_exit(): run its cleanup
+ * handlers and land in tcb_run() (or the initial thread's landing,
+ * tcb_redirect_exit()). glibc unwinds through libc_exit, its own
+ * pthread_exit(); on musl, libc_exit ends only a thread musl made.
+ */
+_Noreturn void tcb_unwind(void *result, void (*libc_exit)(void *));
 
 /* Run the C++ thread_local destructors of the calling thread. */
 void tcb_exit(void);
@@ -168,6 +185,16 @@ enum tcb_cancel tcb_cancel_pending(void);
  */
 bool tcb_async_begin(int *old);
 void tcb_async_end(int old);
+
+#ifndef __GLIBC__
+/*
+ * pthread_setcancelstate() and pthread_setcanceltype() of the calling
+ * thread, on the shim's word (glibc's own functions act on glibc's): the
+ * old state or type.
+ */
+int tcb_set_cancelstate(bool disable);
+int tcb_set_canceltype(bool async);
+#endif
 
 /* The thread is ending: cancellation no longer acts (glibc's EXITING). */
 void tcb_exiting(void *tcb);

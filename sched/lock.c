@@ -7,7 +7,9 @@
  * is never held across a switch of G, except that gopark() releases the
  * lock it is given on g0, once the parking G is off its stack.
  */
+#ifdef __GLIBC__
 #include <execinfo.h>
+#endif
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -85,7 +87,9 @@ static void rank_fatal(const char *what, const struct lock *l,
 	 */
 	h->n = 0;
 	*sigctx_here() = 0;
+#ifdef __GLIBC__
 	backtrace_symbols_fd(frames, backtrace(frames, 32), 2);
+#endif
 	fatal("lock rank violated");
 }
 

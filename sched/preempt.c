@@ -32,7 +32,6 @@
  * neither catch nor block: one that blocks every signal is preemptible,
  * and sees nothing of it.
  */
-#include <gnu/libc-version.h>
 #include <link.h>
 #include <signal.h>
 #include <sys/auxv.h>
@@ -87,7 +86,7 @@ static int add_text(struct dl_phdr_info *info, size_t size, void *data)
 void preempt_init(void)
 {
 	struct find_text self = { .inside = (uintptr_t)&preempt_init };
-	struct find_text libc = { .inside = (uintptr_t)&gnu_get_libc_version };
+	struct find_text libc = { .inside = (uintptr_t)&dl_iterate_phdr };
 	struct find_text ldso = { .base = getauxval(AT_BASE) };
 
 	dl_iterate_phdr(add_text, &self);

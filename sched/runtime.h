@@ -153,9 +153,13 @@ void procyield(int n) hidden;
 
 /* sched.c */
 int schedinit(const struct runtime_config *cfg, const char **why) hidden;
+typedef int (*thread_create_fn)(pthread_t *, const pthread_attr_t *,
+				void *(*)(void *), void *);
 /* libc's pthread_create, which makes Ms (and sysmon). */
-extern int (*os_thread_create)(pthread_t *, const pthread_attr_t *,
-			       void *(*)(void *), void *) hidden;
+extern thread_create_fn os_thread_create hidden;
+int runtime_thread_create(thread_create_fn create, pthread_t *t,
+			  pthread_attr_t *attr, void *(*fn)(void *),
+			  void *arg) hidden;
 /* When the Ms' starts began to fail, or 0. */
 extern _Atomic int64_t failing_since hidden;
 void acquirep(struct m *mp, struct p *pp) hidden;
@@ -223,9 +227,7 @@ int64_t g_cputime(struct g *gp) hidden;
 void cputime_afterfork_child(struct m *mp, struct g *gp) hidden;
 
 /* sysmon.c */
-int sysmon_start(int (*thread_create)(pthread_t *, const pthread_attr_t *,
-				      void *(*)(void *), void *),
-		 int schedtrace_ms) hidden;
+int sysmon_start(thread_create_fn thread_create, int schedtrace_ms) hidden;
 void sysmon_wakeup(void) hidden;
 void sysmon_poke(void) hidden;
 void sysmon_kick(void) hidden;
@@ -238,9 +240,19 @@ void sysmon_kick(void) hidden;
 #define SIGRAN		 1u
 #define SIGRAN_NORESTART 2u
 
-/* glibc's signals of its own (nptl/pthreadP.h), which no thread blocks. */
-#define GLIBC_SIGCANCEL 32 /* cancellation */
-#define GLIBC_SIGSETXID 33 /* setuid() and the like, to every thread */
+/*
+ * libc's signals of its own, which no thread blocks and the program can
+ * neither catch nor send; the program's real-time signals come after.
+ * glibc: nptl/pthreadP.h. musl (pthread_impl.h) also keeps 32, SIGTIMER,
+ * for timer_create()'s threads.
+ */
+#ifdef __GLIBC__
+#define LIBC_SIGCANCEL 32 /* cancellation */
+#define LIBC_SIGSETXID 33 /* setuid() and the like, to every thread */
+#else
+#define LIBC_SIGCANCEL 33
+#define LIBC_SIGSETXID 34 /* musl's SIGSYNCCALL */
+#endif
 
 /* signal.c */
 extern struct g g_main hidden;

@@ -55,8 +55,32 @@ static struct tsd main_tsd;
  * sched/ never includes shim/. Not the shim's thread_create(), which makes
  * Gs.
  */
-int (*os_thread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *),
-			void *);
+thread_create_fn os_thread_create;
+
+/*
+ * Start a runtime thread (an M, sysmon) with every signal blocked from its
+ * first instruction; create is libc's pthread_create.
+ */
+int runtime_thread_create(thread_create_fn create, pthread_t *t,
+			  pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+	sigset_t all;
+#ifdef __GLIBC__
+	sigfillset(&all);
+	pthread_attr_setsigmask_np(attr, &all);
+	return create(t, attr, fn, arg);
+#else
+	/* musl has no such attribute: a thread starts with its creator's. */
+	sigset_t old;
+	int r;
+
+	memset(&all, 0xff, sizeof(all));
+	sys4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&old, 8);
+	r = create(t, attr, fn, arg);
+	sys4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, 8);
+	return r;
+#endif
+}
 
 static uint32_t fastrand(struct m *mp)
 {
@@ -311,7 +335,6 @@ static void newm(struct p *pp, bool spinning)
 	static _Atomic bool warned;
 	struct m *mp = NULL;
 	pthread_attr_t attr;
-	sigset_t all;
 	pthread_t t;
 	bool full;
 	int r = EAGAIN;
@@ -351,9 +374,8 @@ static void newm(struct p *pp, bool spinning)
 		 * that lets it in, and a default action would end the
 		 * program for a signal that every thread of it blocks.
 		 */
-		sigfillset(&all);
-		pthread_attr_setsigmask_np(&attr, &all);
-		r = os_thread_create(&t, &attr, mstart, mp);
+		r = runtime_thread_create(os_thread_create, &t, &attr, mstart,
+					  mp);
 		pthread_attr_destroy(&attr);
 	}
 	if (r == 0) {

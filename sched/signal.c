@@ -89,7 +89,7 @@ static void tgkill_m(struct m *mp, int sig)
  */
 static bool queues(int sig)
 {
-	return sig > GLIBC_SIGSETXID;
+	return sig > LIBC_SIGSETXID;
 }
 
 /*
@@ -187,7 +187,7 @@ bool sig_info_restore(siginfo_t *info)
 /* Signals glibc keeps unblocked whatever the program asks. */
 #define UNBLOCKABLE                                          \
 	((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)) | \
-	 (1ull << (GLIBC_SIGCANCEL - 1)) | (1ull << (GLIBC_SIGSETXID - 1)))
+	 (1ull << (LIBC_SIGCANCEL - 1)) | (1ull << (LIBC_SIGSETXID - 1)))
 
 /*
  * An M's record of its kernel thread's mask when it is not known: no mask
@@ -383,7 +383,7 @@ void sig_afterfork_child(struct g *gp)
 	atomic_store(&sched.sigroute, 0);
 	sigq_afterfork_child(gp ? &gp->sigq : NULL);
 	if (gp) {
-		atomic_fetch_and(&gp->sigpend, sigbit(GLIBC_SIGCANCEL));
+		atomic_fetch_and(&gp->sigpend, sigbit(LIBC_SIGCANCEL));
 		atomic_store(&gp->sigq_lost, 0);
 		/* Senders of the parent's counted in it are not here. */
 		atomic_store(&gp->kick, 0);
@@ -919,8 +919,8 @@ static bool acts_on_process(int sig)
 	case SIGCONT:
 	case SIGURG:
 	case SIGWINCH:
-	case GLIBC_SIGCANCEL:
-	case GLIBC_SIGSETXID:
+	case LIBC_SIGCANCEL:
+	case LIBC_SIGSETXID:
 		return false;
 	}
 	return sys4(SYS_rt_sigaction, sig, 0, (long)&act, 8) == 0 &&
@@ -1221,11 +1221,11 @@ static void kick_value(struct m *mp, int value)
 	if (!atomic_load_explicit(&kicks_taken, memory_order_relaxed))
 		return;
 	memset(&si, 0, sizeof(si));
-	si.si_signo = GLIBC_SIGCANCEL;
+	si.si_signo = LIBC_SIGCANCEL;
 	si.si_code = SI_QUEUE;
 	si.si_pid = (pid_t)sys0(SYS_getpid);
 	si.si_value.sival_int = value;
-	sys4(SYS_rt_tgsigqueueinfo, si.si_pid, mp->tid, GLIBC_SIGCANCEL,
+	sys4(SYS_rt_tgsigqueueinfo, si.si_pid, mp->tid, LIBC_SIGCANCEL,
 	     (long)&si);
 }
 
@@ -1448,11 +1448,11 @@ int g_sigqueue(struct g *gp, int sig, union sigval value)
 void g_cancel_kick(struct g *gp, bool now)
 {
 	rt_enter(); /* as in g_kill_info() */
-	atomic_fetch_or(&gp->sigpend, sigbit(GLIBC_SIGCANCEL));
+	atomic_fetch_or(&gp->sigpend, sigbit(LIBC_SIGCANCEL));
 	/* Pairs with the G's publishing of its wait, as in g_kill(). */
 	atomic_thread_fence(memory_order_seq_cst);
 	if (now)
-		kill_running(gp, GLIBC_SIGCANCEL, true);
+		kill_running(gp, LIBC_SIGCANCEL, true);
 	g_interrupt(gp);
 	/*
 	 * The initial G in sigsuspend() waits in the kernel on its sigran

@@ -380,12 +380,9 @@ void sysmon_poke(void)
 }
 
 /* Start sysmon; again in the child of fork(), which keeps trace_ms. */
-int sysmon_start(int (*thread_create)(pthread_t *, const pthread_attr_t *,
-				      void *(*)(void *), void *),
-		 int trace_ms)
+int sysmon_start(thread_create_fn thread_create, int trace_ms)
 {
 	pthread_attr_t attr;
-	sigset_t all;
 	pthread_t t;
 	int r;
 
@@ -395,12 +392,10 @@ int sysmon_start(int (*thread_create)(pthread_t *, const pthread_attr_t *,
 			return ENOMEM;
 		schedtrace_ms = trace_ms;
 	}
-	sigfillset(&all);
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, SYSMON_STACK);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setsigmask_np(&attr, &all);
-	r = thread_create(&t, &attr, sysmon, NULL);
+	r = runtime_thread_create(thread_create, &t, &attr, sysmon, NULL);
 	pthread_attr_destroy(&attr);
 	return r;
 }

@@ -40,6 +40,18 @@ static _Atomic uint64_t default_sigmask;
 /* pthread_setattr_default_np() has been called: its scheduling counts. */
 static _Atomic bool default_set;
 
+/* The attribute's signal mask: 0, or non-zero if it has none. */
+static int getsigmask(const pthread_attr_t *attr, sigset_t *set)
+{
+#ifdef __GLIBC__
+	return pthread_attr_getsigmask_np(attr, set);
+#else
+	(void)attr;
+	(void)set;
+	return -1; /* musl's attributes have none */
+#endif
+}
+
 /*
  * Does a thread made with attr start with the attribute's signal mask?
  * If so, *mask is it. Without an attribute (C11 threads too), glibc's
@@ -51,7 +63,7 @@ bool attr_sigmask(const pthread_attr_t *attr, uint64_t *mask)
 	uint64_t m;
 
 	if (attr) {
-		if (pthread_attr_getsigmask_np(attr, &set))
+		if (getsigmask(attr, &set))
 			return false;
 		memcpy(mask, &set, sizeof(*mask));
 		return true;
@@ -155,7 +167,9 @@ static void attr_kattr_fill(pthread_attr_t *attr, struct g *gp)
 	sp.sched_priority = k.prio;
 	if (pthread_attr_setschedpolicy(attr, k.policy) == 0)
 		pthread_attr_setschedparam(attr, &sp);
+#ifdef __GLIBC__ /* musl's attributes have no CPU set */
 	pthread_attr_setaffinity_np(attr, sizeof(*k.cpus), k.cpus);
+#endif
 }
 
 SPROUT_EXPORT int pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
@@ -216,7 +230,7 @@ SPROUT_EXPORT int pthread_setattr_default_np(const pthread_attr_t *attr)
 	pthread_attr_getguardsize(attr, &thread_defaults.guard);
 	pthread_attr_getdetachstate(attr, &thread_defaults.detach);
 	pthread_attr_getinheritsched(attr, &thread_defaults.inheritsched);
-	if (pthread_attr_getsigmask_np(attr, &set) == 0) {
+	if (getsigmask(attr, &set) == 0) {
 		memcpy(&m, &set, sizeof(m));
 		m |= MASK_SET;
 	}

@@ -62,7 +62,8 @@ SPROUT_EXPORT thrd_t thrd_current(void)
 	return pthread_self();
 }
 
-SPROUT_EXPORT int thrd_equal(thrd_t a, thrd_t b)
+/* musl's <threads.h> makes thrd_equal a macro too. */
+SPROUT_EXPORT int(thrd_equal)(thrd_t a, thrd_t b)
 {
 	return a == b;
 }

@@ -72,7 +72,7 @@ static void cancel_handler(int sig, siginfo_t *si, void *uc)
 	if (!gp || (gp->flags & G_G0) || sig_defer(sig, si, uc))
 		return;
 	atomic_fetch_and(&gp->sigpend,
-			 ~(uint64_t)(1ull << (GLIBC_SIGCANCEL - 1)));
+			 ~(uint64_t)(1ull << (LIBC_SIGCANCEL - 1)));
 	switch (tcb_cancel_pending()) {
 	case TCB_CANCEL_ASYNC:
 		/*
@@ -135,7 +135,7 @@ SPROUT_EXPORT int pthread_cancel(pthread_t t)
 	if (gp->flags & G_LOCKED)
 		/* A kernel thread of its own: a signal ends its waits. */
 		sys3(SYS_tgkill, sys0(SYS_getpid), tcb_tid(gp->tcb),
-		     GLIBC_SIGCANCEL);
+		     LIBC_SIGCANCEL);
 	else
 		g_cancel_kick(gp, now);
 	return 0;

@@ -219,6 +219,7 @@ SPROUT_EXPORT int pthread_cond_timedwait(pthread_cond_t *cond,
 	return timedwait(cv(cond), mutex, cv(cond)->clock, abstime);
 }
 
+#ifdef __GLIBC__
 SPROUT_EXPORT int pthread_cond_clockwait(pthread_cond_t *cond,
 					 pthread_mutex_t *mutex,
 					 clockid_t clock,
@@ -231,3 +232,4 @@ SPROUT_EXPORT int pthread_cond_clockwait(pthread_cond_t *cond,
 		return EINVAL;
 	return timedwait(cv(cond), mutex, clock, abstime);
 }
+#endif

@@ -126,6 +126,20 @@ static long whole(const char *name, const char *v, long lo, long hi,
  * one of the 31 standard signals the program can catch (glibc keeps 32
  * and 33, and the real-time ones are the program's queue).
  */
+static const char *const signames[32] = {
+	[SIGHUP] = "HUP",	[SIGINT] = "INT",     [SIGQUIT] = "QUIT",
+	[SIGILL] = "ILL",	[SIGTRAP] = "TRAP",   [SIGABRT] = "ABRT",
+	[SIGBUS] = "BUS",	[SIGFPE] = "FPE",     [SIGKILL] = "KILL",
+	[SIGUSR1] = "USR1",	[SIGSEGV] = "SEGV",   [SIGUSR2] = "USR2",
+	[SIGPIPE] = "PIPE",	[SIGALRM] = "ALRM",   [SIGTERM] = "TERM",
+	[SIGSTKFLT] = "STKFLT", [SIGCHLD] = "CHLD",   [SIGCONT] = "CONT",
+	[SIGSTOP] = "STOP",	[SIGTSTP] = "TSTP",   [SIGTTIN] = "TTIN",
+	[SIGTTOU] = "TTOU",	[SIGURG] = "URG",     [SIGXCPU] = "XCPU",
+	[SIGXFSZ] = "XFSZ",	[SIGVTALRM] = "VTALRM", [SIGPROF] = "PROF",
+	[SIGWINCH] = "WINCH",	[SIGIO] = "IO",	      [SIGPWR] = "PWR",
+	[SIGSYS] = "SYS",
+};
+
 static int dump_sig(const char *v)
 {
 	const char *name = strncmp(v, "SIG", 3) ? v : v + 3;
@@ -136,8 +150,7 @@ static int dump_sig(const char *v)
 	if (*end || end == v) {
 		n = 0;
 		for (sig = 1; sig < 32 && !n; sig++)
-			if (sigabbrev_np(sig) &&
-			    !strcmp(sigabbrev_np(sig), name))
+			if (signames[sig] && !strcmp(signames[sig], name))
 				n = sig;
 	}
 	if (n < 1 || n >= 32 || n == SIGKILL || n == SIGSTOP) {

@@ -51,6 +51,7 @@ SPROUT_EXPORT int pthread_kill(pthread_t t, int sig)
 	return g_kill(gp, sig);
 }
 
+#ifdef __GLIBC__
 /* As glibc's: an ended thread's id is gone (ESRCH); libc's signals EINVAL. */
 SPROUT_EXPORT int pthread_sigqueue(pthread_t t, int sig,
 				   const union sigval value)
@@ -65,12 +66,13 @@ SPROUT_EXPORT int pthread_sigqueue(pthread_t t, int sig,
 	st = atomic_load(&gp->status);
 	if (st == G_IDLE || st == G_DEAD)
 		return ESRCH;
-	if (sig == GLIBC_SIGCANCEL || sig == GLIBC_SIGSETXID)
+	if (sig == LIBC_SIGCANCEL || sig == LIBC_SIGSETXID)
 		return EINVAL;
 	if (sig == 0)
 		return 0;
 	return g_sigqueue(gp, sig, value);
 }
+#endif
 
 /* A raw system call's result, as libc gives it: -1 and errno, or r. */
 long sys_result(long r)

@@ -10,7 +10,6 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
-#include <gnu/libc-version.h>
 #include <stdlib.h>
 
 #include "shim.h"
@@ -31,8 +30,13 @@ static pthread_key_t locked_key;
 
 static void *real_sym(const char *name, const char *version)
 {
+#ifdef __GLIBC__
 	return version ? dlvsym(RTLD_NEXT, name, version)
 		       : dlsym(RTLD_NEXT, name);
+#else
+	(void)version; /* musl's symbols have no versions */
+	return dlsym(RTLD_NEXT, name);
+#endif
 }
 
 /* With a glibc compat/ does not know, names it lacks stay NULL. */
@@ -71,7 +75,7 @@ static bool start(const char *version)
 	if (off && off[0] && !(off[0] == '0' && off[1] == 0))
 		return false;
 	if (!tcb_libc_known(version)) {
-		print("sprout: glibc ");
+		print("sprout: " LIBC_NAME " ");
 		print(version ? version : "(unknown)");
 		print(" is not a release sprout knows; running the program "
 		      "without sprout\n");
@@ -110,7 +114,7 @@ void shim_init(void)
 
 	if (atomic_compare_exchange_strong(&shim_state, &expect,
 					   SHIM_STARTING)) {
-		const char *version = gnu_get_libc_version();
+		const char *version = tcb_libc_version();
 
 		atomic_store(&starter, sys_gettid());
 		resolve(tcb_libc_known(version));

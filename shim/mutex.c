@@ -377,7 +377,6 @@ static uint32_t keeper_tid(bool start)
 {
 	unsigned int gen = atomic_load(&sched_forks) + 1, seen;
 	pthread_attr_t attr;
-	sigset_t all;
 	pthread_t t;
 	int r;
 
@@ -400,13 +399,11 @@ static uint32_t keeper_tid(bool start)
 	lock_init(&keeper.lock, RANK_KEEPER);
 	keeper.head.list.next = &keeper.head.list;
 	keeper.head.list_op_pending = NULL;
-	sigfillset(&all);
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, KEEPER_STACK);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setsigmask_np(&attr, &all);
-	r = REAL(pthread_create)(&t, &attr, keeper_main,
-				 (void *)(uintptr_t)gen);
+	r = runtime_thread_create(REAL(pthread_create), &t, &attr, keeper_main,
+				  (void *)(uintptr_t)gen);
 	pthread_attr_destroy(&attr);
 	if (r) {
 		atomic_store(&keeper.start, 0);
@@ -1013,7 +1010,9 @@ SPROUT_EXPORT int pthread_mutex_init(pthread_mutex_t *mutex,
 	if (protocol == PTHREAD_PRIO_PROTECT) {
 		if (robust == PTHREAD_MUTEX_ROBUST)
 			return ENOTSUP;
+#ifdef __GLIBC__ /* musl's attributes refuse PTHREAD_PRIO_PROTECT */
 		pthread_mutexattr_getprioceiling(attr, &ceiling);
+#endif
 	}
 	memset(m, 0, sizeof(*m));
 	m->kind = (type & MUTEX_KIND_MASK) |
@@ -1161,6 +1160,7 @@ SPROUT_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *mutex,
 	return timedlock(mx(mutex), CLOCK_REALTIME, abstime);
 }
 
+#ifdef __GLIBC__
 SPROUT_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *mutex,
 					  clockid_t clock,
 					  const struct timespec *abstime)
@@ -1171,6 +1171,7 @@ SPROUT_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *mutex,
 		return EINVAL;
 	return timedlock(mx(mutex), clock, abstime);
 }
+#endif
 
 SPROUT_EXPORT int pthread_mutex_unlock(pthread_mutex_t *mutex)
 {

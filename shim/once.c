@@ -14,10 +14,15 @@
 
 enum { ONCE_INIT, ONCE_RUNNING, ONCE_DONE };
 
+#ifdef __GLIBC__
 /* glibc's cleanup buffers of old, exported but no longer declared. */
-void _pthread_cleanup_push(struct _pthread_cleanup_buffer *buf,
-			   void (*routine)(void *), void *arg);
-void _pthread_cleanup_pop(struct _pthread_cleanup_buffer *buf, int execute);
+typedef struct _pthread_cleanup_buffer cleanup_buf;
+void _pthread_cleanup_push(cleanup_buf *buf, void (*routine)(void *),
+			   void *arg);
+void _pthread_cleanup_pop(cleanup_buf *buf, int execute);
+#else
+typedef struct __ptcb cleanup_buf; /* musl's, which <pthread.h> declares */
+#endif
 
 /*
  * The routine is running: if it leaves by an exception or a cancellation,
@@ -29,7 +34,7 @@ void _pthread_cleanup_pop(struct _pthread_cleanup_buffer *buf, int execute);
  * does it.
  */
 struct once_running {
-	struct _pthread_cleanup_buffer buf;
+	cleanup_buf buf;
 	_Atomic uint32_t *st;
 	bool armed;
 };

@@ -35,7 +35,12 @@ static struct sync_rwlock *rwl(pthread_rwlock_t *l)
 
 static bool prefer_writer(const struct sync_rwlock *rw)
 {
+#ifdef __GLIBC__
 	return rw->flags == PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP;
+#else
+	(void)rw;
+	return false; /* musl's rwlocks have no kinds: readers first */
+#endif
 }
 
 /* Can a reader come in now? Bucket lock held for writers_waiting. */
@@ -252,13 +257,15 @@ SPROUT_EXPORT int pthread_rwlock_init(pthread_rwlock_t *lock,
 				      const pthread_rwlockattr_t *attr)
 {
 	struct sync_rwlock *rw = rwl(lock);
-	int pshared = PTHREAD_PROCESS_PRIVATE, kind = PTHREAD_RWLOCK_DEFAULT_NP;
+	int pshared = PTHREAD_PROCESS_PRIVATE, kind = 0; /* readers first */
 
 	if (!shim_on())
 		return REAL(pthread_rwlock_init)(lock, attr);
 	if (attr) {
 		pthread_rwlockattr_getpshared(attr, &pshared);
+#ifdef __GLIBC__
 		pthread_rwlockattr_getkind_np(attr, &kind);
+#endif
 	}
 	memset(rw, 0, sizeof(*rw));
 	rw->pshared = pshared == PTHREAD_PROCESS_SHARED;
@@ -328,6 +335,7 @@ SPROUT_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *lock,
 	return timed(lock, WANT_WRITE, CLOCK_REALTIME, abstime);
 }
 
+#ifdef __GLIBC__
 SPROUT_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *lock,
 					     clockid_t clock,
 					     const struct timespec *abstime)
@@ -349,6 +357,7 @@ SPROUT_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *lock,
 		return EINVAL;
 	return timed(lock, WANT_WRITE, clock, abstime);
 }
+#endif
 
 SPROUT_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *lock)
 {

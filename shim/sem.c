@@ -185,6 +185,7 @@ SPROUT_EXPORT int sem_timedwait(sem_t *sem, const struct timespec *abstime)
 	return timedwait(sem, CLOCK_REALTIME, abstime);
 }
 
+#ifdef __GLIBC__
 SPROUT_EXPORT int sem_clockwait(sem_t *sem, clockid_t clock,
 				const struct timespec *abstime)
 {
@@ -194,6 +195,7 @@ SPROUT_EXPORT int sem_clockwait(sem_t *sem, clockid_t clock,
 		return fail(EINVAL);
 	return timedwait(sem, clock, abstime);
 }
+#endif
 
 SPROUT_EXPORT int sem_getvalue(sem_t *sem, int *value)
 {

@@ -166,12 +166,14 @@ SPROUT_EXPORT int raise(int sig)
 	return g_raise(sig);
 }
 
+#ifdef __GLIBC__
 SPROUT_EXPORT int gsignal(int sig)
 {
 	if (!shim_on_g())
 		return REAL(gsignal)(sig);
 	return g_raise(sig);
 }
+#endif
 
 /*
  * The BSD and System V forms. glibc's call the kernel itself, which would
@@ -187,6 +189,7 @@ static void bsd_to_set(int mask, sigset_t *set)
 			sigaddset(set, sig);
 }
 
+#ifdef __GLIBC__
 static int bsd_mask(int how, int mask)
 {
 	sigset_t set, old;
@@ -220,6 +223,7 @@ SPROUT_EXPORT int siggetmask(void)
 		return REAL(siggetmask)();
 	return bsd_mask(SIG_BLOCK, 0);
 }
+#endif
 
 /* sig alone, for SIG_BLOCK or SIG_UNBLOCK; sets *old. EINVAL: no such. */
 static int one_sig(int how, int sig, sigset_t *old)
@@ -279,12 +283,10 @@ SPROUT_EXPORT __sighandler_t sigset(int sig, __sighandler_t disp)
 }
 
 /* sigpause: sigsuspend() with a BSD mask, or with the mask less sig. */
-SPROUT_EXPORT int __sigpause(int sig_or_mask, int is_sig)
+static int pause_with(int sig_or_mask, int is_sig)
 {
 	sigset_t set;
 
-	if (!shim_on_g())
-		return REAL(__sigpause)(sig_or_mask, is_sig);
 	if (is_sig) {
 		g_sigmask(SIG_BLOCK, NULL, &set);
 		if (sigdelset(&set, sig_or_mask) < 0)
@@ -295,17 +297,35 @@ SPROUT_EXPORT int __sigpause(int sig_or_mask, int is_sig)
 	return sigsuspend(&set);
 }
 
+#ifdef __GLIBC__
+SPROUT_EXPORT int __sigpause(int sig_or_mask, int is_sig)
+{
+	if (!shim_on_g())
+		return REAL(__sigpause)(sig_or_mask, is_sig);
+	return pause_with(sig_or_mask, is_sig);
+}
+
 SPROUT_EXPORT int __xpg_sigpause(int sig)
 {
 	return __sigpause(sig, 1);
 }
 
-/* The BSD sigpause(mask); the headers name the X/Open one sigpause. */
+/* glibc's sigpause is the BSD one, sigpause(mask); its headers name the
+ * X/Open one sigpause. */
 SPROUT_EXPORT int bsd_sigpause(int mask) __asm__("sigpause");
 int bsd_sigpause(int mask)
 {
 	return __sigpause(mask, 0);
 }
+#else
+/* musl's sigpause is the X/Open one, sigpause(sig). */
+SPROUT_EXPORT int sigpause(int sig)
+{
+	if (!shim_on_g())
+		return REAL(sigpause)(sig);
+	return pause_with(sig, 1);
+}
+#endif
 
 /*
  * siglongjmp() to a sigsetjmp() that saved the mask restores it: the G's,
@@ -313,8 +333,18 @@ int bsd_sigpause(int mask)
  */
 static void jmp_mask(struct __jmp_buf_tag *env)
 {
+#ifdef __GLIBC__
 	if (env->__mask_was_saved)
 		g_sigmask(SIG_SETMASK, (sigset_t *)&env->__saved_mask, NULL);
+#else
+	/*
+	 * musl's sigsetjmp() keeps its return address in __fl (0: no mask
+	 * saved) and the mask in the first word of __ss; its own tail sets
+	 * the kernel's after the jump.
+	 */
+	if (env->__fl)
+		g_sigmask(SIG_SETMASK, (sigset_t *)&env->__ss[0], NULL);
+#endif
 }
 
 SPROUT_EXPORT void siglongjmp(sigjmp_buf env, int val)
@@ -341,6 +371,7 @@ SPROUT_EXPORT void _longjmp(jmp_buf env, int val)
 	__builtin_unreachable();
 }
 
+#ifdef __GLIBC__
 SPROUT_EXPORT void __longjmp_chk(struct __jmp_buf_tag env[1], int val)
 {
 	if (shim_on_g())
@@ -348,6 +379,7 @@ SPROUT_EXPORT void __longjmp_chk(struct __jmp_buf_tag env[1], int val)
 	REAL(__longjmp_chk)(env, val);
 	__builtin_unreachable();
 }
+#endif
 
 /*
  * Handlers: the program's handler runs from a trampoline of the shim's,
@@ -482,6 +514,7 @@ SPROUT_EXPORT __sighandler_t bsd_signal(int sig, __sighandler_t handler)
 	return set_handler(sig, handler, SA_RESTART);
 }
 
+#ifdef __GLIBC__
 /* System V semantics: the handler is reset and not blocked in itself. */
 SPROUT_EXPORT __sighandler_t sysv_signal(int sig, __sighandler_t handler)
 {
@@ -489,3 +522,4 @@ SPROUT_EXPORT __sighandler_t sysv_signal(int sig, __sighandler_t handler)
 		return REAL(sysv_signal)(sig, handler);
 	return set_handler(sig, handler, SA_RESETHAND | SA_NODEFER);
 }
+#endif

@@ -288,12 +288,14 @@ static struct dirent64 *read_locked(struct taskdir *td)
 	return e;
 }
 
+#ifdef __GLIBC__
 SPROUT_EXPORT struct dirent64 *readdir64(DIR *d)
 {
 	struct taskdir *td = find(d);
 
 	return td ? read_locked(td) : REAL(readdir64)(d);
 }
+#endif
 
 SPROUT_EXPORT struct dirent *readdir(DIR *d)
 {
@@ -305,14 +307,12 @@ SPROUT_EXPORT struct dirent *readdir(DIR *d)
 /* Deprecated for readdir(), which is thread-safe, but still called. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-SPROUT_EXPORT int readdir64_r(DIR *d, struct dirent64 *entry,
-			      struct dirent64 **result)
+/* The next entry into *entry, as readdir_r(). */
+static int read_r(struct taskdir *td, struct dirent64 *entry,
+		  struct dirent64 **result)
 {
-	struct taskdir *td = find(d);
 	struct dirent64 *e;
 
-	if (!td)
-		return REAL(readdir64_r)(d, entry, result);
 	td_lock(td);
 	e = next(td);
 	if (e)
@@ -322,13 +322,26 @@ SPROUT_EXPORT int readdir64_r(DIR *d, struct dirent64 *entry,
 	return 0;
 }
 
+#ifdef __GLIBC__
+SPROUT_EXPORT int readdir64_r(DIR *d, struct dirent64 *entry,
+			      struct dirent64 **result)
+{
+	struct taskdir *td = find(d);
+
+	if (!td)
+		return REAL(readdir64_r)(d, entry, result);
+	return read_r(td, entry, result);
+}
+#endif
+
 SPROUT_EXPORT int readdir_r(DIR *d, struct dirent *entry,
 			    struct dirent **result)
 {
-	if (!find(d))
+	struct taskdir *td = find(d);
+
+	if (!td)
 		return REAL(readdir_r)(d, entry, result);
-	return readdir64_r(d, (struct dirent64 *)entry,
-			   (struct dirent64 **)result);
+	return read_r(td, (struct dirent64 *)entry, (struct dirent64 **)result);
 }
 #pragma GCC diagnostic pop
 

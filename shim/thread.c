@@ -270,6 +270,7 @@ SPROUT_EXPORT int pthread_timedjoin_np(pthread_t t, void **ret,
 		    abstime);
 }
 
+#ifdef __GLIBC__
 SPROUT_EXPORT int pthread_clockjoin_np(pthread_t t, void **ret, clockid_t clock,
 				       const struct timespec *abstime)
 {
@@ -279,6 +280,7 @@ SPROUT_EXPORT int pthread_clockjoin_np(pthread_t t, void **ret, clockid_t clock,
 		return EINVAL;
 	return join(t, ret, abstime ? JOIN_TIMED : JOIN_BLOCK, clock, abstime);
 }
+#endif
 
 SPROUT_EXPORT int pthread_detach(pthread_t t)
 {
@@ -337,8 +339,8 @@ void main_landing_set(void)
 void thread_exit(void *retval)
 {
 	main_landing_set();
-	/* Unwinds (running cleanup handlers and C++ destructors) to tcb_run. */
-	REAL(pthread_exit)(retval);
+	/* Runs cleanup handlers (and, on glibc, C++ destructors) to tcb_run. */
+	tcb_unwind(retval, REAL(pthread_exit));
 }
 
 SPROUT_EXPORT void pthread_exit(void *retval)
@@ -355,7 +357,8 @@ SPROUT_EXPORT pthread_t pthread_self(void)
 	return (pthread_t)self_g();
 }
 
-SPROUT_EXPORT int pthread_equal(pthread_t a, pthread_t b)
+/* musl's <pthread.h> makes pthread_equal a macro too. */
+SPROUT_EXPORT int(pthread_equal)(pthread_t a, pthread_t b)
 {
 	return a == b;
 }
@@ -370,10 +373,12 @@ SPROUT_EXPORT int sched_yield(void)
 
 /* <pthread.h> redirects pthread_yield to sched_yield; libc exports both. */
 SPROUT_EXPORT int yield_np(void) __asm__("pthread_yield");
+#ifdef __GLIBC__
 SPROUT_EXPORT int yield_np(void)
 {
 	return sched_yield();
 }
+#endif
 
 /*
  * A thread's id: for a G the unique, stable id its TCB carries (above any
@@ -402,10 +407,12 @@ SPROUT_EXPORT pid_t vfork(void)
 	return fork();
 }
 
+#ifdef __GLIBC__
 SPROUT_EXPORT pid_t __vfork(void)
 {
 	return fork();
 }
+#endif
 
 /*
  * _Fork() (glibc 2.34): fork() without the atfork handlers, the runtime's
@@ -563,12 +570,14 @@ SPROUT_EXPORT long syscall(long number, ...)
 	return REAL(syscall)(number, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
+#ifdef __GLIBC__
 SPROUT_EXPORT int tgkill(pid_t tgid, pid_t tid, int sig)
 {
 	if (!shim_on())
 		return REAL(tgkill)(tgid, tid, sig);
 	return REAL(tgkill)(tgid, kernel_tid(tid), sig);
 }
+#endif
 
 /* The calling G's own affinity for its own id: shim/foreign.c. */
 SPROUT_EXPORT int sched_setaffinity(pid_t pid, size_t size,

@@ -41,28 +41,41 @@
 /* Positional and file I/O (read, write and the rest: netio.c). */
 DEFINE(SHORT, ssize_t, pread, (int fd, void *buf, size_t n, off_t o),
        (fd, buf, n, o))
+#ifdef __GLIBC__
 DEFINE(SHORT, ssize_t, pread64, (int fd, void *buf, size_t n, off_t o),
        (fd, buf, n, o))
+#endif
+#ifdef __GLIBC__
 DEFINE(SHORT, ssize_t, __pread64, (int fd, void *buf, size_t n, off_t o),
        (fd, buf, n, o))
 DEFINE(SHORT, ssize_t, __pread_chk,
        (int fd, void *buf, size_t n, off_t o, size_t l), (fd, buf, n, o, l))
 DEFINE(SHORT, ssize_t, __pread64_chk,
        (int fd, void *buf, size_t n, off_t o, size_t l), (fd, buf, n, o, l))
+#endif
 DEFINE(SHORT, ssize_t, pwrite, (int fd, const void *buf, size_t n, off_t o),
        (fd, buf, n, o))
+#ifdef __GLIBC__
 DEFINE(SHORT, ssize_t, pwrite64, (int fd, const void *buf, size_t n, off_t o),
        (fd, buf, n, o))
+#endif
+#ifdef __GLIBC__
 DEFINE(SHORT, ssize_t, __pwrite64, (int fd, const void *buf, size_t n, off_t o),
        (fd, buf, n, o))
+#endif
 DEFINE(SHORT, ssize_t, preadv, (int fd, const struct iovec *v, int n, off_t o),
        (fd, v, n, o))
+#ifdef __GLIBC__
 DEFINE(SHORT, ssize_t, preadv64,
        (int fd, const struct iovec *v, int n, off_t o), (fd, v, n, o))
+#endif
 DEFINE(SHORT, ssize_t, pwritev, (int fd, const struct iovec *v, int n, off_t o),
        (fd, v, n, o))
+#ifdef __GLIBC__
 DEFINE(SHORT, ssize_t, pwritev64,
        (int fd, const struct iovec *v, int n, off_t o), (fd, v, n, o))
+#endif
+#ifdef __GLIBC__
 DEFINE(SHORT, ssize_t, preadv2,
        (int fd, const struct iovec *v, int n, off_t o, int f), (fd, v, n, o, f))
 DEFINE(SHORT, ssize_t, preadv64v2,
@@ -71,6 +84,7 @@ DEFINE(SHORT, ssize_t, pwritev2,
        (int fd, const struct iovec *v, int n, off_t o, int f), (fd, v, n, o, f))
 DEFINE(SHORT, ssize_t, pwritev64v2,
        (int fd, const struct iovec *v, int n, off_t o, int f), (fd, v, n, o, f))
+#endif
 DEFINE(SHORT, int, fsync, (int fd), (fd))
 DEFINE(SHORT, int, fdatasync, (int fd), (fd))
 DEFINE(SHORT, int, sync_file_range,
@@ -79,13 +93,17 @@ DEFINE(SHORT, int, tcdrain, (int fd), (fd))
 
 /* Opening: a FIFO blocks until its other end opens. */
 DEFINE(SHORT, int, creat, (const char *path, mode_t mode), (path, mode))
+#ifdef __GLIBC__
 DEFINE(SHORT, int, creat64, (const char *path, mode_t mode), (path, mode))
+#endif
+#ifdef __GLIBC__
 DEFINE(SHORT, int, __open_2, (const char *path, int flags), (path, flags))
 DEFINE(SHORT, int, __open64_2, (const char *path, int flags), (path, flags))
 DEFINE(SHORT, int, __openat_2, (int dirfd, const char *path, int flags),
        (dirfd, path, flags))
 DEFINE(SHORT, int, __openat64_2, (int dirfd, const char *path, int flags),
        (dirfd, path, flags))
+#endif
 
 /* The mode argument is there only when the flags create a file. */
 static mode_t open_mode(int flags, va_list ap)
@@ -129,11 +147,17 @@ static int open_at(int dirfd, const char *path, int flags, mode_t mode)
 		return open_at(dirfd, path, flags, OPEN_MODE(flags));       \
 	}
 OPEN(open)
+#ifdef __GLIBC__
 OPEN(open64)
+#endif
+#ifdef __GLIBC__
 OPEN(__open)
 OPEN(__open64)
+#endif
 OPENAT(openat)
+#ifdef __GLIBC__
 OPENAT(openat64)
+#endif
 
 /* Locks: only the waiting forms can block. */
 static bool fcntl_blocks(int cmd)
@@ -171,20 +195,28 @@ static int fcntl_done(int fd, int cmd, int r)
 		return BLOCKING(SHORT, int, REAL(name)(fd, cmd, arg));        \
 	}
 FCNTL(fcntl)
+#ifdef __GLIBC__
 FCNTL(fcntl64)
 FCNTL(__fcntl)
+#endif
 
 DEFINE(SHORT, int, flock, (int fd, int op), (fd, op))
 DEFINE(SHORT, int, lockf, (int fd, int cmd, off_t len), (fd, cmd, len))
+#ifdef __GLIBC__
 DEFINE(SHORT, int, lockf64, (int fd, int cmd, off64_t len), (fd, cmd, len))
+#endif
 
 /* Children. */
 DEFINE(LONG, pid_t, wait, (int *status), (status))
+#ifdef __GLIBC__
 DEFINE(LONG, pid_t, __wait, (int *status), (status))
+#endif
 DEFINE(LONG_IF(!(options & WNOHANG)), pid_t, waitpid,
        (pid_t pid, int *status, int options), (pid, status, options))
+#ifdef __GLIBC__
 DEFINE(LONG_IF(!(options & WNOHANG)), pid_t, __waitpid,
        (pid_t pid, int *status, int options), (pid, status, options))
+#endif
 DEFINE(LONG_IF(!(options & WNOHANG)), pid_t, wait3,
        (int *status, int options, struct rusage *ru), (status, options, ru))
 DEFINE(LONG_IF(!(options & WNOHANG)), pid_t, wait4,
@@ -264,10 +296,12 @@ SPROUT_EXPORT int pause(void)
 	return sigsuspend(&mask);
 }
 
+#ifdef __GLIBC__
 SPROUT_EXPORT int __sigsuspend(const sigset_t *mask)
 {
 	return sigsuspend(mask);
 }
+#endif
 
 /* System V and POSIX message queues. */
 DEFINE(SHORT, ssize_t, msgrcv,

@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef __GLIBC__
 ssize_t __read(int fd, void *buf, size_t n);
 ssize_t __write(int fd, const void *buf, size_t n);
 ssize_t __pread64(int fd, void *buf, size_t n, off_t off);
@@ -58,7 +59,12 @@ int __sigpause(int sig_or_mask, int is_sig);
 int __xpg_sigpause(int sig);
 void __longjmp_chk(struct __jmp_buf_tag env[1], int val)
 	__attribute__((noreturn));
+#endif
+#ifndef __GLIBC__
+typedef void (*__sighandler_t)(int); /* glibc's name for the type */
+#endif
 __sighandler_t bsd_signal(int sig, __sighandler_t handler);
+#ifdef __GLIBC__
 ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags);
 ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
 		       struct sockaddr *addr, socklen_t *alen);
@@ -70,5 +76,6 @@ int __select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv);
 int __close(int fd);
 int __dup2(int fd, int fd2);
 int __pipe(int fds[2]);
+#endif
 
 #endif

@@ -124,7 +124,13 @@ SPROUT_EXPORT int setsockopt(int fd, int level, int name, const void *val,
 	return r;
 }
 
-SPROUT_EXPORT int ioctl(int fd, unsigned long req, ...)
+#ifdef __GLIBC__
+typedef unsigned long ioctl_req;
+#else
+typedef int ioctl_req; /* musl's POSIX type */
+#endif
+
+SPROUT_EXPORT int ioctl(int fd, ioctl_req req, ...)
 {
 	va_list ap;
 	void *arg;

@@ -88,10 +88,12 @@ SPROUT_EXPORT int close(int fd)
 	return do_close(fd);
 }
 
+#ifdef __GLIBC__
 SPROUT_EXPORT int __close(int fd)
 {
 	return close(fd);
 }
+#endif
 
 SPROUT_EXPORT int dup(int fd)
 {
@@ -147,10 +149,12 @@ SPROUT_EXPORT int dup2(int fd, int fd2)
 	return dup_onto(fd, fd2, 0, false);
 }
 
+#ifdef __GLIBC__
 SPROUT_EXPORT int __dup2(int fd, int fd2)
 {
 	return dup2(fd, fd2);
 }
+#endif
 
 SPROUT_EXPORT int dup3(int fd, int fd2, int flags)
 {
@@ -179,6 +183,22 @@ SPROUT_EXPORT int fclose(FILE *f)
 	return r;
 }
 
+/* The kernel's close_range(), through libc where libc has it. */
+static int sys_close_range(unsigned int first, unsigned int last, int flags)
+{
+#ifdef __GLIBC__
+	return REAL(close_range)(first, last, flags);
+#else
+	long r = sys3(SYS_close_range, first, last, flags);
+
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	return 0;
+#endif
+}
+
 /*
  * close_range over [first, last], the runtime's fds left out: the numbers
  * the netpoller has a record of are changed before the real close, a
@@ -197,14 +217,14 @@ static int close_span(unsigned int first, unsigned int last, int flags)
 			end = first + CHUNK - 1;
 		for (fd = first, i = 0; fd <= end; fd++, i++)
 			seq[i] = netpoll_fd_closing((int)fd);
-		r = REAL(close_range)(first, end, flags);
+		r = sys_close_range(first, end, flags);
 		for (fd = first, i = 0; fd <= end; fd++, i++)
 			netpoll_fd_closed((int)fd, seq[i]);
 		if (r < 0 || end == last)
 			return r;
 		first = end + 1;
 	}
-	return first <= last ? REAL(close_range)(first, last, flags) : 0;
+	return first <= last ? sys_close_range(first, last, flags) : 0;
 }
 
 static int do_close_range(unsigned int first, unsigned int last, int flags)
@@ -212,7 +232,7 @@ static int do_close_range(unsigned int first, unsigned int last, int flags)
 	int own[2], n, i, r;
 
 	if (first > last || (flags & CLOSE_RANGE_CLOEXEC))
-		return REAL(close_range)(first, last, flags); /* none closed */
+		return sys_close_range(first, last, flags); /* none closed */
 	n = netpoll_own_fds(own);
 	for (i = 0; i < n; i++) {
 		unsigned int o = (unsigned int)own[i];
@@ -228,6 +248,7 @@ static int do_close_range(unsigned int first, unsigned int last, int flags)
 	return close_span(first, last, flags);
 }
 
+#ifdef __GLIBC__
 SPROUT_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 {
 	if (!shim_on())
@@ -255,6 +276,7 @@ SPROUT_EXPORT void closefrom(int lowfd)
 	for (fd = lowfd; fd < (int)rl.rlim_cur; fd++)
 		do_close(fd);
 }
+#endif
 
 SPROUT_EXPORT int socket(int domain, int type, int proto)
 {
@@ -294,10 +316,12 @@ SPROUT_EXPORT int pipe(int fds[2])
 	return r;
 }
 
+#ifdef __GLIBC__
 SPROUT_EXPORT int __pipe(int fds[2])
 {
 	return pipe(fds);
 }
+#endif
 
 SPROUT_EXPORT int pipe2(int fds[2], int flags)
 {

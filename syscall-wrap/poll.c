@@ -219,6 +219,7 @@ SPROUT_EXPORT int poll(struct pollfd *fds, nfds_t n, int ms)
 	return (int)ret(do_poll(fds, n, deadline_ms(ms), NULL));
 }
 
+#ifdef __GLIBC__
 SPROUT_EXPORT int __poll(struct pollfd *fds, nfds_t n, int ms)
 {
 	return poll(fds, n, ms);
@@ -231,6 +232,7 @@ SPROUT_EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int ms,
 		return REAL(__poll_chk)(fds, n, ms, fdslen); /* reports it */
 	return poll(fds, n, ms);
 }
+#endif
 
 /*
  * ppoll's and epoll_pwait2's timeout and mask, read in the kernel's order
@@ -268,6 +270,7 @@ SPROUT_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 	return (int)ret(do_poll(fds, n, deadline, mask));
 }
 
+#ifdef __GLIBC__
 SPROUT_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n,
 			      const struct timespec *ts, const sigset_t *mask,
 			      size_t fdslen)
@@ -276,6 +279,7 @@ SPROUT_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n,
 		return REAL(__ppoll_chk)(fds, n, ts, mask, fdslen);
 	return ppoll(fds, n, ts, mask);
 }
+#endif
 
 /*
  * select and pselect: the looks are the kernel's pselect6 with a zero
@@ -425,11 +429,13 @@ SPROUT_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e,
 	return (int)ret(res);
 }
 
+#ifdef __GLIBC__
 SPROUT_EXPORT int __select(int nfds, fd_set *r, fd_set *w, fd_set *e,
 			   struct timeval *tv)
 {
 	return select(nfds, r, w, e, tv);
 }
+#endif
 
 SPROUT_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e,
 			  const struct timespec *ts, const sigset_t *mask)
@@ -515,6 +521,7 @@ SPROUT_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max, int ms,
 	return (int)ret(do_epoll(epfd, ev, max, deadline_ms(ms), mask));
 }
 
+#ifdef __GLIBC__
 SPROUT_EXPORT int epoll_pwait2(int epfd, struct epoll_event *ev, int max,
 			       const struct timespec *ts, const sigset_t *mask)
 {
@@ -529,3 +536,4 @@ SPROUT_EXPORT int epoll_pwait2(int epfd, struct epoll_event *ev, int max,
 		return (int)ret(r);
 	return (int)ret(do_epoll(epfd, ev, max, deadline, mask));
 }
+#endif

@@ -23,6 +23,10 @@
 #include "../arch/x86_64/sys.h"
 #include "../shim/shim.h"
 
+#ifndef RWF_NOWAIT
+#define RWF_NOWAIT 0x00000008 /* the kernel's (linux/fs.h); musl lacks it */
+#endif
+
 /*
  * iovec I/O: readv or writev (by o->mode). Without blocking: RWF_NOWAIT
  * where the file has it, else a look first (ttys, eventfd writes).
@@ -154,6 +158,7 @@ SPROUT_EXPORT ssize_t read(int fd, void *buf, size_t n)
 	return do_readv(fd, &v, 1);
 }
 
+#ifdef __GLIBC__
 SPROUT_EXPORT ssize_t __read(int fd, void *buf, size_t n)
 {
 	return read(fd, buf, n);
@@ -165,6 +170,7 @@ SPROUT_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 		return REAL(__read_chk)(fd, buf, n, buflen); /* reports it */
 	return read(fd, buf, n);
 }
+#endif
 
 SPROUT_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
@@ -187,10 +193,12 @@ SPROUT_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 	return do_writev(fd, &v, 1);
 }
 
+#ifdef __GLIBC__
 SPROUT_EXPORT ssize_t __write(int fd, const void *buf, size_t n)
 {
 	return write(fd, buf, n);
 }
+#endif
 
 SPROUT_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 {
@@ -266,6 +274,7 @@ SPROUT_EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t n)
 	return BLOCKING(SHORT, ssize_t, REAL(sendfile)(out, in, off, n));
 }
 
+#ifdef __GLIBC__
 SPROUT_EXPORT ssize_t sendfile64(int out, int in, off64_t *off, size_t n)
 {
 	if (!shim_on_g())
@@ -276,3 +285,4 @@ SPROUT_EXPORT ssize_t sendfile64(int out, int in, off64_t *off, size_t n)
 		return -1;
 	return BLOCKING(SHORT, ssize_t, REAL(sendfile64)(out, in, off, n));
 }
+#endif

@@ -114,12 +114,14 @@ SPROUT_EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
 	return do_nanosleep(req, rem);
 }
 
+#ifdef __GLIBC__
 SPROUT_EXPORT int __nanosleep(const struct timespec *req, struct timespec *rem)
 {
 	if (!shim_on_g())
 		return REAL(__nanosleep)(req, rem);
 	return do_nanosleep(req, rem);
 }
+#endif
 
 static void ts_add(struct timespec *a, const struct timespec *b, int sign)
 {

@@ -115,6 +115,7 @@ SPROUT_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 	return recvfrom(fd, buf, n, flags, NULL, NULL);
 }
 
+#ifdef __GLIBC__
 SPROUT_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen,
 				 int flags)
 {
@@ -132,6 +133,7 @@ SPROUT_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen,
 					    alen);
 	return recvfrom(fd, buf, n, flags, addr, alen);
 }
+#endif
 
 SPROUT_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
@@ -192,8 +194,14 @@ SPROUT_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	return ret(op_run(&o));
 }
 
+#ifdef __GLIBC__
+typedef int mmsg_flags;
+#else
+typedef unsigned int mmsg_flags; /* musl's */
+#endif
+
 SPROUT_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned int vlen,
-			   int flags, struct timespec *tmo)
+			   mmsg_flags flags, struct timespec *tmo)
 {
 	struct op o = { .fd = fd,
 			.mode = NP_READ,
@@ -215,7 +223,7 @@ SPROUT_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned int vlen,
 }
 
 SPROUT_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned int vlen,
-			   int flags)
+			   mmsg_flags flags)
 {
 	struct op o = { .fd = fd,
 			.mode = NP_WRITE,
