@@ -90,8 +90,9 @@ static int read_module(struct dl_phdr_info *info, size_t size, void *data)
 
 	(void)size;
 	(void)data;
-	if (!info->dlpi_tls_modid || info->dlpi_tls_modid > MAX_MODULES)
-		return 0;
+	if (info->dlpi_tls_modid <= musl.nmod ||
+	    info->dlpi_tls_modid > MAX_MODULES)
+		return 0; /* none, or known: not written again */
 	for (i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		struct module *m = &musl.mod[info->dlpi_tls_modid];
@@ -102,13 +103,23 @@ static int read_module(struct dl_phdr_info *info, size_t size, void *data)
 		m->len = ph->p_filesz;
 		m->size = ph->p_memsz;
 		m->align = ph->p_align ? ph->p_align : 1;
-		if (info->dlpi_tls_modid > musl.nstatic)
+		/* Start-up: all static, their blocks the initial thread's. */
+		if (!musl.nstatic)
 			m->offset = (size_t)((char *)tcb_current() -
 					     (char *)info->dlpi_tls_data);
-		if (info->dlpi_tls_modid > musl.nmod)
-			musl.nmod = info->dlpi_tls_modid;
+		if (info->dlpi_tls_modid > *(size_t *)data)
+			*(size_t *)data = info->dlpi_tls_modid;
 	}
 	return 0;
+}
+
+/* Learn the modules loaded since; then make them known (musl.nmod). */
+static void read_modules(void)
+{
+	size_t n = musl.nmod;
+
+	dl_iterate_phdr(read_module, &n);
+	__atomic_store_n(&musl.nmod, n, __ATOMIC_SEQ_CST);
 }
 
 static int count_modules(struct dl_phdr_info *info, size_t size, void *data)
@@ -275,8 +286,7 @@ int tcb_setup(const char **why)
 	size_t i;
 
 	musl.initial = pd;
-	dl_iterate_phdr(read_module, NULL);
-	musl.nstatic = musl.nmod;
+	read_modules();
 	if (max_modid() > MAX_MODULES) {
 		*why = "too many TLS modules";
 		return -1;
@@ -295,6 +305,7 @@ int tcb_setup(const char **why)
 	musl.reserve = (sizeof(struct musl_pthread) + sizeof(struct musl_ext) +
 			musl.static_align + musl.static_size + 63) &
 		       ~(size_t)63;
+	musl.nstatic = musl.nmod;
 	musl.canary = pd->canary;
 	musl.sysinfo = pd->sysinfo;
 	musl.locale = pd->locale;
@@ -342,6 +353,55 @@ static uintptr_t dynamic_block(const struct module *m)
 	return (uintptr_t)p;
 }
 
+/* Serialises the growth of DTVs after a dlopen(); rare, never held long. */
+static uint32_t dlopen_word;
+
+static void dlopen_lock(void)
+{
+	while (__atomic_exchange_n(&dlopen_word, 1, __ATOMIC_ACQUIRE))
+		sys_futex_wait(&dlopen_word, 1);
+}
+
+static void dlopen_unlock(void)
+{
+	__atomic_store_n(&dlopen_word, 0, __ATOMIC_RELEASE);
+	sys_futex_wake(&dlopen_word, 1);
+}
+
+/*
+ * A larger DTV for pd, with blocks of the modules loaded since. The old
+ * one stays: the thread may be reading it now, as musl leaves its own.
+ */
+static void dtv_grow(void *tcb)
+{
+	struct musl_pthread *pd = tcb;
+	uintptr_t *old = pd->dtv, *dtv;
+	size_t i, n = musl.nmod;
+
+	if (!old || old[0] >= n)
+		return;
+	dtv = calloc(n + 1, sizeof(*dtv));
+	if (!dtv)
+		return; /* __tls_get_addr() of the new modules would fail */
+	memcpy(dtv, old, (old[0] + 1) * sizeof(*dtv));
+	for (i = old[0] + 1; i <= n; i++)
+		dtv[i] = musl.mod[i].size ? dynamic_block(&musl.mod[i]) : 0;
+	dtv[0] = n;
+	__atomic_store_n(&pd->dtv, dtv, __ATOMIC_RELEASE);
+}
+
+void tcb_after_dlopen(void (*each_tcb)(void (*fn)(void *)))
+{
+	if (max_modid() <= musl.nmod)
+		return;
+	dlopen_lock();
+	/* The caller's own vector musl grew: its blocks can be read. */
+	read_modules();
+	each_tcb(dtv_grow);
+	dtv_grow(musl.initial);
+	dlopen_unlock();
+}
+
 /*
  * The static blocks from their images, and a DTV naming them and a block
  * of each module loaded since start-up. The DTV of a recycled TCB is
@@ -349,14 +409,9 @@ static uintptr_t dynamic_block(const struct module *m)
  */
 static bool tls_init(struct musl_pthread *pd)
 {
-	size_t i, n = max_modid();
+	size_t i, n = __atomic_load_n(&musl.nmod, __ATOMIC_SEQ_CST);
 	uintptr_t *dtv = pd->dtv;
 
-	if (n > musl.nmod) {
-		if (n > MAX_MODULES)
-			return false;
-		dl_iterate_phdr(read_module, NULL);
-	}
 	if (dtv)
 		for (i = musl.nstatic + 1; i <= dtv[0]; i++)
 			free((void *)dtv[i]);
@@ -379,7 +434,13 @@ static bool tls_init(struct musl_pthread *pd)
 		memset(block + m->len, 0, m->size - m->len);
 		dtv[i] = (uintptr_t)block;
 	}
-	pd->dtv = dtv;
+	__atomic_store_n(&pd->dtv, dtv, __ATOMIC_SEQ_CST);
+	/* A dlopen() since n was read may have missed this TCB. */
+	if (__atomic_load_n(&musl.nmod, __ATOMIC_SEQ_CST) != n) {
+		dlopen_lock();
+		dtv_grow(pd);
+		dlopen_unlock();
+	}
 	return true;
 }
 

@@ -188,6 +188,12 @@ void tcb_async_end(int old);
 
 #ifndef __GLIBC__
 /*
+ * After dlopen() (musl): give every TCB that each_tcb(fn) names, and the
+ * initial thread's, a block of each module with TLS loaded since.
+ */
+void tcb_after_dlopen(void (*each_tcb)(void (*fn)(void *)));
+
+/*
  * pthread_setcancelstate() and pthread_setcanceltype() of the calling
  * thread, on the shim's word (glibc's own functions act on glibc's): the
  * old state or type.

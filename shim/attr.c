@@ -216,6 +216,8 @@ SPROUT_EXPORT int pthread_getattr_default_np(pthread_attr_t *attr)
 SPROUT_EXPORT int pthread_setattr_default_np(const pthread_attr_t *attr)
 {
 	bool on = shim_on();
+	/* Before libc's default changes: musl's reads as set by it. */
+	size_t stack = attr_stacksize(attr);
 	uint64_t m = 0;
 	sigset_t set;
 	int r;
@@ -225,8 +227,8 @@ SPROUT_EXPORT int pthread_setattr_default_np(const pthread_attr_t *attr)
 	if (r || !on)
 		return r;
 	/* As in libc, a size not set leaves the default as it was. */
-	if (attr_stacksize(attr))
-		thread_defaults.stack = attr_stacksize(attr);
+	if (stack)
+		thread_defaults.stack = stack;
 	pthread_attr_getguardsize(attr, &thread_defaults.guard);
 	pthread_attr_getdetachstate(attr, &thread_defaults.detach);
 	pthread_attr_getinheritsched(attr, &thread_defaults.inheritsched);

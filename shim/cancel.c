@@ -140,3 +140,50 @@ SPROUT_EXPORT int pthread_cancel(pthread_t t)
 		g_cancel_kick(gp, now);
 	return 0;
 }
+
+#ifndef __GLIBC__
+/*
+ * musl's own functions act on musl's word, which stays clear for every G
+ * (compat/musl_tcb.c): these act on the shim's, as musl's do on its own.
+ * Setting the state never acts; setting the asynchronous type acts on a
+ * pending cancellation, as musl's pthread_setcanceltype() does.
+ */
+SPROUT_EXPORT int pthread_setcancelstate(int state, int *old)
+{
+	int was;
+
+	if (!shim_on())
+		return REAL(pthread_setcancelstate)(state, old);
+	if ((unsigned int)state > 2) /* musl's PTHREAD_CANCEL_MASKED is 2 */
+		return EINVAL;
+	was = tcb_set_cancelstate(state != PTHREAD_CANCEL_ENABLE);
+	if (old)
+		*old = was;
+	return 0;
+}
+
+SPROUT_EXPORT int pthread_setcanceltype(int type, int *old)
+{
+	int was;
+
+	if (!shim_on())
+		return REAL(pthread_setcanceltype)(type, old);
+	if ((unsigned int)type > 1)
+		return EINVAL;
+	was = tcb_set_canceltype(type == PTHREAD_CANCEL_ASYNCHRONOUS);
+	if (old)
+		*old = was;
+	if (type == PTHREAD_CANCEL_ASYNCHRONOUS)
+		cancel_point();
+	return 0;
+}
+
+SPROUT_EXPORT void pthread_testcancel(void)
+{
+	if (!shim_on()) {
+		REAL(pthread_testcancel)();
+		return;
+	}
+	cancel_point();
+}
+#endif

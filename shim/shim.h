@@ -11,6 +11,7 @@
 #define SPROUT_SHIM_H
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>

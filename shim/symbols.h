@@ -17,6 +17,11 @@
 #define SPROUT_SHIM_SYMBOLS_H
 
 /*
+ * M(X, name, version): a row only the musl build has: the cancellation
+ * state (glibc's own functions keep it in glibc's word, which the shim
+ * shares) and dlopen() (musl gives TLS of a module loaded late only to the
+ * threads on its own list).
+ *
  * G(X, name, version): a row for a name only glibc has (its _chk and
  * __-prefixed aliases, its _np extensions, its BSD and System V names): a
  * program built against musl cannot refer to it, and the musl build
@@ -25,8 +30,10 @@
  */
 #ifdef __GLIBC__
 #define G(X, name, version) X(name, version)
+#define M(X, name, version)
 #else
 #define G(X, name, version)
+#define M(X, name, version) X(name, version)
 #endif
 
 #define SPROUT_SYMBOLS(X)                                                 \
@@ -60,6 +67,7 @@
 	X(sched_setparam, NULL)                                           \
 	X(sched_getparam, NULL)                                           \
 	X(sched_getcpu, NULL)                                             \
+	M(X, dlopen, NULL)                                                \
 	/* attr.c */                                                      \
 	X(pthread_getattr_np, NULL)                                       \
 	X(pthread_getattr_default_np, NULL)                               \
@@ -151,6 +159,9 @@
 	X(pthread_kill, NULL)                                             \
 	G(X, pthread_sigqueue, NULL)                                         \
 	X(pthread_cancel, NULL)                                           \
+	M(X, pthread_setcancelstate, NULL)                                \
+	M(X, pthread_setcanceltype, NULL)                                 \
+	M(X, pthread_testcancel, NULL)                                    \
 	X(pthread_setschedparam, NULL)                                    \
 	X(pthread_getschedparam, NULL)                                    \
 	X(pthread_setschedprio, NULL)                                     \

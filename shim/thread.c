@@ -724,3 +724,18 @@ SPROUT_EXPORT int pthread_getname_np(pthread_t t, char *buf, size_t len)
 	buf[TASK_COMM_LEN - 1] = 0;
 	return 0;
 }
+
+#ifndef __GLIBC__
+/*
+ * musl gives the TLS of a module loaded now only to the threads on its own
+ * list, which holds no G: every G's TLS vector is grown after it.
+ */
+SPROUT_EXPORT void *dlopen(const char *file, int mode)
+{
+	void *h = REAL(dlopen)(file, mode);
+
+	if (h && shim_on())
+		tcb_after_dlopen(stack_foreach_tcb);
+	return h;
+}
+#endif
