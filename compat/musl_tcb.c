@@ -543,6 +543,26 @@ void tcb_unwind(void *result, void (*libc_exit)(void *))
 	__builtin_unreachable();
 }
 
+_Static_assert(sizeof(struct tcb_cleanup) == sizeof(struct musl_ptcb) &&
+		       offsetof(struct tcb_cleanup, next) ==
+			       offsetof(struct musl_ptcb, next),
+	       "struct __ptcb");
+
+void tcb_cleanup_push(struct tcb_cleanup *c, void (*fn)(void *), void *arg)
+{
+	struct musl_pthread *pd = self_pd();
+
+	c->fn = fn;
+	c->arg = arg;
+	c->next = (struct tcb_cleanup *)pd->cancelbuf;
+	pd->cancelbuf = (struct musl_ptcb *)c;
+}
+
+void tcb_cleanup_pop(struct tcb_cleanup *c)
+{
+	self_pd()->cancelbuf = (struct musl_ptcb *)c->next;
+}
+
 /* musl has no C++ thread_local destructors of its own to run. */
 void tcb_exit(void)
 {

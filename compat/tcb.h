@@ -103,6 +103,49 @@ void *tcb_run(void *(*fn)(void *), void *arg);
  */
 _Noreturn void tcb_unwind(void *result, void (*libc_exit)(void *));
 
+/*
+ * A frame of the shim's that must undo something if cancellation ends the
+ * thread inside it has a cleanup attribute, which glibc's unwinding runs.
+ * musl does not unwind: there the same function is also put on the
+ * thread's list of cleanup records (as pthread_cleanup_push() does), which
+ * tcb_unwind() runs, and taken off when the frame is left otherwise. The
+ * layout is musl's struct __ptcb.
+ */
+struct tcb_cleanup {
+	void (*fn)(void *);
+	void *arg;
+	struct tcb_cleanup *next;
+};
+
+#ifdef __GLIBC__
+static inline void tcb_cleanup_push(struct tcb_cleanup *c, void (*fn)(void *),
+				    void *arg)
+{
+	(void)c;
+	(void)fn;
+	(void)arg;
+}
+
+static inline void tcb_cleanup_pop(struct tcb_cleanup *c)
+{
+	(void)c;
+}
+#else
+void tcb_cleanup_push(struct tcb_cleanup *c, void (*fn)(void *), void *arg);
+void tcb_cleanup_pop(struct tcb_cleanup *c);
+#endif
+
+/*
+ * Declare T var = init, and fn(&var) to run as the frame is left, by
+ * return or by cancellation, on either libc.
+ */
+#define TCB_UNWOUND(T, var, init, fn)                                      \
+	T var __attribute__((cleanup(fn))) = init;                         \
+	struct tcb_cleanup var##_rec_                                      \
+		__attribute__((cleanup(tcb_cleanup_pop)));                 \
+	tcb_cleanup_push(&var##_rec_,                                      \
+			 (void (*)(void *))(void (*)(void))(fn), (void *)&var)
+
 /* Run the C++ thread_local destructors of the calling thread. */
 void tcb_exit(void);
 

@@ -62,7 +62,7 @@ static void sem_unwound(struct sync_sem **waiting)
 /* A cancellation point (sem_wait(), sem_timedwait(), sem_clockwait()). */
 static int sem_wait_until(struct sync_sem *s, int64_t deadline)
 {
-	struct sync_sem *waiting __attribute__((cleanup(sem_unwound))) = NULL;
+	TCB_UNWOUND(struct sync_sem *, waiting, NULL, sem_unwound);
 	uint64_t d;
 	int r = 0;
 

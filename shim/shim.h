@@ -21,6 +21,7 @@
 
 #include "symbols.h"
 #include "../syscall-wrap/decls.h"
+#include "../compat/tcb.h"
 #include "../sched/runtime.h"
 
 #define SPROUT_EXPORT __attribute__((visibility("default")))

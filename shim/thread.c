@@ -201,11 +201,11 @@ static void join_unwound(struct g **claim)
 static int join(pthread_t t, void **ret, enum join_mode mode, clockid_t clock,
 		const struct timespec *abstime)
 {
-	struct g *claim __attribute__((cleanup(join_unwound))) = NULL;
 	struct g *gp = g_of(t), *self = self_g();
 	int64_t deadline = NO_DEADLINE;
 	uint32_t st;
 	int err = 0;
+	TCB_UNWOUND(struct g *, claim, NULL, join_unwound);
 
 	/* As glibc: not a deadlock once one of the two is cancelled. */
 	if ((gp == self ||

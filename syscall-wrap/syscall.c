@@ -301,7 +301,7 @@ static long fork_call(long n, const long args[6])
 	}
 	{
 		/* An asynchronous cancellation may land in the section. */
-		bool in __attribute__((cleanup(blocking_unwound))) = true;
+		TCB_UNWOUND(bool, in, true, blocking_unwound);
 
 		entersyscall();
 		r = REAL(syscall)(n, a[0], a[1], a[2], a[3], a[4], a[5]);

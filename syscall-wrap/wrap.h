@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "../compat/tcb.h"
 #include "../sched/runtime.h"
 
 /* exitsyscall() for a BLOCKING() call that cancellation unwinds. */
@@ -30,7 +31,7 @@ static inline void blocking_unwound(const bool *in)
 	({                                                                  \
 		type r_;                                                    \
 		int saved_;                                                 \
-		bool in_ __attribute__((cleanup(blocking_unwound))) = true; \
+		TCB_UNWOUND(bool, in_, true, blocking_unwound);              \
                                                                             \
 		enter;                                                      \
 		r_ = (expr);                                                \
