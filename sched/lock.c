@@ -7,12 +7,12 @@
  * is never held across a switch of G, except that gopark() releases the
  * lock it is given on g0, once the parking G is off its stack.
  */
-#ifdef __GLIBC__
-#include <execinfo.h>
-#endif
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
+#ifdef __GLIBC__ /* defined by the headers above */
+#include <execinfo.h>
+#endif
 
 #include "runtime.h"
 #include "../arch/x86_64/sys.h"

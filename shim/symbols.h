@@ -16,6 +16,8 @@
 #ifndef SPROUT_SHIM_SYMBOLS_H
 #define SPROUT_SHIM_SYMBOLS_H
 
+#include <features.h> /* __GLIBC__, also where the linker script is made */
+
 /*
  * M(X, name, version): a row only the musl build has: the cancellation
  * state (glibc's own functions keep it in glibc's word, which the shim
