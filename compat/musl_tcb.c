@@ -679,6 +679,8 @@ int tcb_set_canceltype(bool async)
 /* The kernel returns from a handler through this (SA_RESTORER). */
 void tcb_restorer(void);
 __asm__(".text\n"
+	".globl tcb_restorer\n"
+	".hidden tcb_restorer\n"
 	".type tcb_restorer, @function\n"
 	"tcb_restorer:\n"
 	"	mov $15, %eax\n" /* SYS_rt_sigreturn */

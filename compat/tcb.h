@@ -236,6 +236,9 @@ void tcb_async_end(int old);
  */
 void tcb_after_dlopen(void (*each_tcb)(void (*fn)(void *)));
 
+/* The return from a signal handler installed by hand (SA_RESTORER). */
+void tcb_restorer(void);
+
 /*
  * pthread_setcancelstate() and pthread_setcanceltype() of the calling
  * thread, on the shim's word (glibc's own functions act on glibc's): the

@@ -70,11 +70,14 @@ int runtime_thread_create(thread_create_fn create, pthread_t *t,
 	pthread_attr_setsigmask_np(attr, &all);
 	return create(t, attr, fn, arg);
 #else
-	/* musl has no such attribute: a thread starts with its creator's. */
+	/*
+	 * musl has no such attribute: a thread starts with its creator's.
+	 * Its sigfillset() leaves out its own signals, as glibc's does.
+	 */
 	sigset_t old;
 	int r;
 
-	memset(&all, 0xff, sizeof(all));
+	sigfillset(&all);
 	sys4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&old, 8);
 	r = create(t, attr, fn, arg);
 	sys4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, 8);

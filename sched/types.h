@@ -51,6 +51,7 @@ enum lock_rank {
 	RANK_TASKDIR,  /* one /proc/self/task stream (shim/taskdir.c) */
 	RANK_SIGQ,     /* gp->sigq.lock: one G's queued signals (sigq.c) */
 	RANK_CPUSETS,  /* the CPU sets of kernel attributes (kattr.c) */
+	RANK_SETXID,   /* musl: one setuid() broadcast (shim/setxid.c) */
 	RANK_COUNT
 };
 

@@ -12,6 +12,7 @@
 
 #include <dirent.h>
 #include <dlfcn.h>
+#include <grp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>

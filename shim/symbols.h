@@ -164,6 +164,16 @@
 	M(X, pthread_setcancelstate, NULL)                                \
 	M(X, pthread_setcanceltype, NULL)                                 \
 	M(X, pthread_testcancel, NULL)                                    \
+	/* setxid.c */                                                    \
+	M(X, setuid, NULL)                                                \
+	M(X, setgid, NULL)                                                \
+	M(X, seteuid, NULL)                                               \
+	M(X, setegid, NULL)                                               \
+	M(X, setreuid, NULL)                                              \
+	M(X, setregid, NULL)                                              \
+	M(X, setresuid, NULL)                                             \
+	M(X, setresgid, NULL)                                             \
+	M(X, setgroups, NULL)                                             \
 	X(pthread_setschedparam, NULL)                                    \
 	X(pthread_getschedparam, NULL)                                    \
 	X(pthread_setschedprio, NULL)                                     \
