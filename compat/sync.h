@@ -134,7 +134,14 @@ struct sync_sem {
 	int pad;
 };
 
-#define SEM_SHARED	 128 /* glibc's FUTEX_SHARED */
+#ifdef __GLIBC__
+#define SEM_SHARED  128 /* glibc's FUTEX_SHARED */
+#define SEM_PRIVATE 0
+#else
+/* musl's __val[2]: FUTEX_PRIVATE for a private one, 0 for a shared one. */
+#define SEM_SHARED  0
+#define SEM_PRIVATE 128
+#endif
 #define SEM_NWAITERS_ONE (1ull << 32)
 
 _Static_assert(sizeof(struct sync_sem) <= sizeof(sem_t), "sem_t");

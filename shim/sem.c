@@ -120,7 +120,7 @@ SPROUT_EXPORT int sem_init(sem_t *sem, int pshared, unsigned int value)
 	if (value > SEM_VALUE_MAX)
 		return fail(EINVAL);
 	atomic_store(&s->data, value);
-	s->private = pshared ? SEM_SHARED : 0;
+	s->private = pshared ? SEM_SHARED : SEM_PRIVATE;
 	s->pad = 0;
 	return 0;
 }
