@@ -108,6 +108,7 @@ static void *w_sem_timedwait(void *arg)
 	return NULL;
 }
 
+#ifdef __GLIBC__ /* musl has no sem_clockwait() */
 static void *w_sem_clockwait(void *arg)
 {
 	struct timespec ts = later(CLOCK_MONOTONIC);
@@ -119,6 +120,7 @@ static void *w_sem_clockwait(void *arg)
 	finish(r, errno);
 	return NULL;
 }
+#endif
 
 /* Mutexes: wait again after the handler. */
 
@@ -395,7 +397,9 @@ struct wcase {
 static const struct wcase cases[] = {
 	{ "sem_wait", sem_setup, w_sem_wait, sem_release, NORESTART },
 	{ "sem_timedwait", sem_setup, w_sem_timedwait, sem_release, ALWAYS },
+#ifdef __GLIBC__
 	{ "sem_clockwait", sem_setup, w_sem_clockwait, sem_release, ALWAYS },
+#endif
 	{ "mutex_lock", mutex_setup, w_mutex_lock, mutex_release, NEVER },
 	{ "mutex_timedlock", mutex_setup, w_mutex_timedlock, mutex_release,
 	  NEVER },
