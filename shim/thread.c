@@ -502,8 +502,9 @@ static pid_t kernel_tid(pid_t tid)
 {
 	struct g *gp = getg();
 
+	/* The kernel's own: musl's gettid() reads the descriptor's id. */
 	if (gp && !(gp->flags & (G_LOCKED | G_G0)) && tid == tcb_tid(gp->tcb))
-		return REAL(gettid)();
+		return (pid_t)sys_gettid();
 	return tid;
 }
 

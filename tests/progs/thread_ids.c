@@ -30,7 +30,9 @@ static void *worker(void *arg)
 	CHECK(syscall(SYS_gettid) == ids[id],
 	      "thread %d: gettid %d, syscall %ld", id, ids[id],
 	      syscall(SYS_gettid));
+#ifdef __GLIBC__ /* musl has no tgkill() of its own */
 	CHECK(tgkill(getpid(), ids[id], 0) == 0, "thread %d: tgkill: %m", id);
+#endif
 	CHECK(syscall(SYS_tgkill, getpid(), ids[id], 0) == 0,
 	      "thread %d: SYS_tgkill: %m", id);
 	CHECK(sched_getaffinity(ids[id], sizeof(set), &set) == 0,
