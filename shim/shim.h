@@ -10,6 +10,7 @@
 #ifndef SPROUT_SHIM_H
 #define SPROUT_SHIM_H
 
+#include <assert.h>
 #include <dirent.h>
 #include <dlfcn.h>
 #include <grp.h>

@@ -166,6 +166,39 @@ SPROUT_EXPORT int raise(int sig)
 	return g_raise(sig);
 }
 
+#ifndef __GLIBC__
+/*
+ * musl's abort() and assert() send SIGABRT to the descriptor's thread id,
+ * which for a G is its fake one: the kill fails and abort() ends in a
+ * crash (SIGSEGV). These do what musl's do, on the G and its kernel
+ * thread: raise(), then the default action with nothing blocked.
+ */
+SPROUT_EXPORT _Noreturn void abort(void)
+{
+	struct kernel_sigaction dfl = { .handler = SIG_DFL };
+	uint64_t all = ~0ull, abrt = 1ull << (SIGABRT - 1);
+
+	if (!shim_on_g())
+		REAL(abort)();
+	g_raise(SIGABRT);
+	sys4(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, 0, 8);
+	sys4(SYS_rt_sigaction, SIGABRT, (long)&dfl, 0, 8);
+	sys2(SYS_tkill, sys_gettid(), SIGABRT);
+	sys4(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)&abrt, 0, 8);
+	__builtin_trap();
+}
+
+SPROUT_EXPORT _Noreturn void __assert_fail(const char *expr, const char *file,
+					   int line, const char *func)
+{
+	if (!shim_on_g())
+		REAL(__assert_fail)(expr, file, line, func);
+	fprintf(stderr, "Assertion failed: %s (%s: %s: %d)\n", expr, file,
+		func, line);
+	abort();
+}
+#endif
+
 #ifdef __GLIBC__
 SPROUT_EXPORT int gsignal(int sig)
 {

@@ -193,6 +193,8 @@
 	/* signal.c */                                                    \
 	X(pthread_sigmask, NULL)                                          \
 	X(raise, NULL)                                                    \
+	M(X, abort, NULL)                                                 \
+	M(X, __assert_fail, NULL)                                         \
 	X(sigaltstack, NULL)                                              \
 	X(sigpending, NULL)                                               \
 	X(kill, NULL)                                                     \
