@@ -492,6 +492,9 @@ void tcb_recycle(void *tcb)
 	 * and __tls_get_addr() of that module alone would fail.
 	 */
 	tls_init(pd);
+	/* As musl's __dl_thread_cleanup(): dlerror()'s message, if any. */
+	if (pd->dlerror_buf && pd->dlerror_buf != (void *)-1)
+		free(pd->dlerror_buf);
 	init_fields(pd, ext);
 	pd->tid = tid;
 	pd->stack = stack;
