@@ -29,9 +29,8 @@ static inline enum tcb_cancel cw_cancel(int *w)
 		new = old | CW_CANCELING | CW_CANCELED;
 		if (new == old)
 			return TCB_CANCEL_NONE;
-	} while (!__atomic_compare_exchange_n(w, &old, new, true,
-					      __ATOMIC_SEQ_CST,
-					      __ATOMIC_RELAXED));
+	} while (!__atomic_compare_exchange_n(
+		w, &old, new, true, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
 	if (old & (CW_CANCELSTATE | CW_EXITING | CW_TERMINATED))
 		return TCB_CANCEL_NONE;
 	return old & CW_CANCELTYPE ? TCB_CANCEL_ASYNC : TCB_CANCEL_DEFERRED;

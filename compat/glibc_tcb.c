@@ -743,7 +743,8 @@ enum tcb_cancel tcb_cancel(void *tcb)
 
 enum tcb_cancel tcb_cancel_pending(void)
 {
-	return cw_pending(&((struct glibc_pthread *)tcb_current())->cancelhandling);
+	return cw_pending(
+		&((struct glibc_pthread *)tcb_current())->cancelhandling);
 }
 
 bool tcb_async_begin(int *old)

@@ -343,8 +343,8 @@ void *tcb_stack(void *tcb, size_t *size, size_t *guard)
 /* A block for a module loaded after start-up: from malloc, as musl's. */
 static uintptr_t dynamic_block(const struct module *m)
 {
-	char *p = aligned_alloc(m->align, (m->size + m->align - 1) &
-						  ~(m->align - 1));
+	char *p = aligned_alloc(m->align,
+				(m->size + m->align - 1) & ~(m->align - 1));
 
 	if (!p)
 		return 0;
@@ -660,9 +660,10 @@ bool tcb_cancelled_or_exiting(void *tcb)
 int tcb_set_cancelstate(bool disable)
 {
 	int *w = &ext_of(self_pd())->cancelhandling;
-	int old = disable ? __atomic_fetch_or(w, CW_CANCELSTATE, __ATOMIC_SEQ_CST)
-			  : __atomic_fetch_and(w, ~CW_CANCELSTATE,
-					       __ATOMIC_SEQ_CST);
+	int old =
+		disable ? __atomic_fetch_or(w, CW_CANCELSTATE, __ATOMIC_SEQ_CST)
+			: __atomic_fetch_and(w, ~CW_CANCELSTATE,
+					     __ATOMIC_SEQ_CST);
 
 	return old & CW_CANCELSTATE ? PTHREAD_CANCEL_DISABLE
 				    : PTHREAD_CANCEL_ENABLE;
@@ -671,9 +672,9 @@ int tcb_set_cancelstate(bool disable)
 int tcb_set_canceltype(bool async)
 {
 	int *w = &ext_of(self_pd())->cancelhandling;
-	int old = async ? __atomic_fetch_or(w, CW_CANCELTYPE, __ATOMIC_SEQ_CST)
-			: __atomic_fetch_and(w, ~CW_CANCELTYPE,
-					     __ATOMIC_SEQ_CST);
+	int old =
+		async ? __atomic_fetch_or(w, CW_CANCELTYPE, __ATOMIC_SEQ_CST)
+		      : __atomic_fetch_and(w, ~CW_CANCELTYPE, __ATOMIC_SEQ_CST);
 
 	return old & CW_CANCELTYPE ? PTHREAD_CANCEL_ASYNCHRONOUS
 				   : PTHREAD_CANCEL_DEFERRED;

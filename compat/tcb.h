@@ -139,12 +139,12 @@ void tcb_cleanup_pop(struct tcb_cleanup *c);
  * Declare T var = init, and fn(&var) to run as the frame is left, by
  * return or by cancellation, on either libc.
  */
-#define TCB_UNWOUND(T, var, init, fn)                                      \
-	T var __attribute__((cleanup(fn))) = init;                         \
-	struct tcb_cleanup var##_rec_                                      \
-		__attribute__((cleanup(tcb_cleanup_pop)));                 \
-	tcb_cleanup_push(&var##_rec_,                                      \
-			 (void (*)(void *))(void (*)(void))(fn), (void *)&var)
+#define TCB_UNWOUND(T, var, init, fn)                                         \
+	T var __attribute__((cleanup(fn))) = init;                            \
+	struct tcb_cleanup var##_rec_                                         \
+		__attribute__((cleanup(tcb_cleanup_pop)));                    \
+	tcb_cleanup_push(&var##_rec_, (void (*)(void *))(void (*)(void))(fn), \
+			 (void *)&var)
 
 /* Run the C++ thread_local destructors of the calling thread. */
 void tcb_exit(void);

@@ -75,8 +75,8 @@ static int cond_wait(struct sync_cond *c, struct sync_mutex *m,
 	uint32_t seq = atomic_load(&c->seq);
 	struct wt_bucket *b;
 	struct waiter w;
-	TCB_UNWOUND(struct cond_relock, rl, ((struct cond_relock){
-			    .c = c, .m = m, .w = &w }),
+	TCB_UNWOUND(struct cond_relock, rl,
+		    ((struct cond_relock){ .c = c, .m = m, .w = &w }),
 		    cond_unwound);
 	uint32_t token = 0; /* from the mutex's unlock, if it woke us */
 	bool cancelled = false;

@@ -127,16 +127,16 @@ static long whole(const char *name, const char *v, long lo, long hi,
  * and 33, and the real-time ones are the program's queue).
  */
 static const char *const signames[32] = {
-	[SIGHUP] = "HUP",	[SIGINT] = "INT",     [SIGQUIT] = "QUIT",
-	[SIGILL] = "ILL",	[SIGTRAP] = "TRAP",   [SIGABRT] = "ABRT",
-	[SIGBUS] = "BUS",	[SIGFPE] = "FPE",     [SIGKILL] = "KILL",
-	[SIGUSR1] = "USR1",	[SIGSEGV] = "SEGV",   [SIGUSR2] = "USR2",
-	[SIGPIPE] = "PIPE",	[SIGALRM] = "ALRM",   [SIGTERM] = "TERM",
-	[SIGSTKFLT] = "STKFLT", [SIGCHLD] = "CHLD",   [SIGCONT] = "CONT",
-	[SIGSTOP] = "STOP",	[SIGTSTP] = "TSTP",   [SIGTTIN] = "TTIN",
-	[SIGTTOU] = "TTOU",	[SIGURG] = "URG",     [SIGXCPU] = "XCPU",
+	[SIGHUP] = "HUP",	[SIGINT] = "INT",	[SIGQUIT] = "QUIT",
+	[SIGILL] = "ILL",	[SIGTRAP] = "TRAP",	[SIGABRT] = "ABRT",
+	[SIGBUS] = "BUS",	[SIGFPE] = "FPE",	[SIGKILL] = "KILL",
+	[SIGUSR1] = "USR1",	[SIGSEGV] = "SEGV",	[SIGUSR2] = "USR2",
+	[SIGPIPE] = "PIPE",	[SIGALRM] = "ALRM",	[SIGTERM] = "TERM",
+	[SIGSTKFLT] = "STKFLT", [SIGCHLD] = "CHLD",	[SIGCONT] = "CONT",
+	[SIGSTOP] = "STOP",	[SIGTSTP] = "TSTP",	[SIGTTIN] = "TTIN",
+	[SIGTTOU] = "TTOU",	[SIGURG] = "URG",	[SIGXCPU] = "XCPU",
 	[SIGXFSZ] = "XFSZ",	[SIGVTALRM] = "VTALRM", [SIGPROF] = "PROF",
-	[SIGWINCH] = "WINCH",	[SIGIO] = "IO",	      [SIGPWR] = "PWR",
+	[SIGWINCH] = "WINCH",	[SIGIO] = "IO",		[SIGPWR] = "PWR",
 	[SIGSYS] = "SYS",
 };
 

@@ -175,19 +175,19 @@ static int on_all_threads(long nr, long a, long b, long c)
 	return 0;
 }
 
-#define XID1(name, nr, T)                                             \
-	SPROUT_EXPORT int name(T x)                                   \
-	{                                                             \
-		if (!shim_on())                                       \
-			return REAL(name)(x);                         \
-		return on_all_threads(nr, (long)x, 0, 0);             \
+#define XID1(name, nr, T)                                 \
+	SPROUT_EXPORT int name(T x)                       \
+	{                                                 \
+		if (!shim_on())                           \
+			return REAL(name)(x);             \
+		return on_all_threads(nr, (long)x, 0, 0); \
 	}
-#define XID2(name, nr, T)                                             \
-	SPROUT_EXPORT int name(T x, T y)                              \
-	{                                                             \
-		if (!shim_on())                                       \
-			return REAL(name)(x, y);                      \
-		return on_all_threads(nr, (long)x, (long)y, 0);       \
+#define XID2(name, nr, T)                                       \
+	SPROUT_EXPORT int name(T x, T y)                        \
+	{                                                       \
+		if (!shim_on())                                 \
+			return REAL(name)(x, y);                \
+		return on_all_threads(nr, (long)x, (long)y, 0); \
 	}
 #define XID3(name, nr, T)                                             \
 	SPROUT_EXPORT int name(T x, T y, T z)                         \

@@ -193,8 +193,8 @@ SPROUT_EXPORT _Noreturn void __assert_fail(const char *expr, const char *file,
 {
 	if (!shim_on_g())
 		REAL(__assert_fail)(expr, file, line, func);
-	fprintf(stderr, "Assertion failed: %s (%s: %s: %d)\n", expr, file,
-		func, line);
+	fprintf(stderr, "Assertion failed: %s (%s: %s: %d)\n", expr, file, func,
+		line);
 	abort();
 }
 #endif

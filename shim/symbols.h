@@ -44,24 +44,24 @@
 	X(pthread_join, NULL)                                             \
 	X(pthread_tryjoin_np, NULL)                                       \
 	X(pthread_timedjoin_np, NULL)                                     \
-	G(X, pthread_clockjoin_np, NULL)                                     \
+	G(X, pthread_clockjoin_np, NULL)                                  \
 	X(pthread_detach, NULL)                                           \
 	X(pthread_exit, NULL)                                             \
 	X(pthread_self, NULL)                                             \
 	X(pthread_equal, NULL)                                            \
 	X(sched_yield, NULL)                                              \
-	G(X, pthread_yield, "GLIBC_2.2.5")                                   \
+	G(X, pthread_yield, "GLIBC_2.2.5")                                \
 	X(pthread_getcpuclockid, NULL)                                    \
 	X(pthread_setname_np, NULL)                                       \
 	X(prctl, NULL)                                                    \
 	X(pthread_getname_np, NULL)                                       \
 	X(gettid, NULL)                                                   \
 	X(vfork, NULL)                                                    \
-	G(X, __vfork, NULL)                                                  \
+	G(X, __vfork, NULL)                                               \
 	X(_Fork, NULL)                                                    \
 	X(clone, NULL)                                                    \
 	X(syscall, NULL)                                                  \
-	G(X, tgkill, NULL)                                                   \
+	G(X, tgkill, NULL)                                                \
 	X(sched_setaffinity, NULL)                                        \
 	X(sched_getaffinity, NULL)                                        \
 	X(sched_setscheduler, NULL)                                       \
@@ -100,7 +100,7 @@
 	X(pthread_mutex_lock, NULL)                                       \
 	X(pthread_mutex_trylock, NULL)                                    \
 	X(pthread_mutex_timedlock, NULL)                                  \
-	G(X, pthread_mutex_clocklock, NULL)                                  \
+	G(X, pthread_mutex_clocklock, NULL)                               \
 	X(pthread_mutex_unlock, NULL)                                     \
 	X(pthread_mutex_consistent, NULL)                                 \
 	X(pthread_mutex_getprioceiling, NULL)                             \
@@ -112,18 +112,18 @@
 	X(pthread_cond_broadcast, NULL)                                   \
 	X(pthread_cond_wait, NULL)                                        \
 	X(pthread_cond_timedwait, NULL)                                   \
-	G(X, pthread_cond_clockwait, NULL)                                   \
+	G(X, pthread_cond_clockwait, NULL)                                \
 	/* rwlock.c */                                                    \
 	X(pthread_rwlock_init, NULL)                                      \
 	X(pthread_rwlock_destroy, NULL)                                   \
 	X(pthread_rwlock_rdlock, NULL)                                    \
 	X(pthread_rwlock_tryrdlock, NULL)                                 \
 	X(pthread_rwlock_timedrdlock, NULL)                               \
-	G(X, pthread_rwlock_clockrdlock, NULL)                               \
+	G(X, pthread_rwlock_clockrdlock, NULL)                            \
 	X(pthread_rwlock_wrlock, NULL)                                    \
 	X(pthread_rwlock_trywrlock, NULL)                                 \
 	X(pthread_rwlock_timedwrlock, NULL)                               \
-	G(X, pthread_rwlock_clockwrlock, NULL)                               \
+	G(X, pthread_rwlock_clockwrlock, NULL)                            \
 	X(pthread_rwlock_unlock, NULL)                                    \
 	/* barrier.c */                                                   \
 	X(pthread_barrier_init, NULL)                                     \
@@ -141,7 +141,7 @@
 	X(sem_wait, NULL)                                                 \
 	X(sem_trywait, NULL)                                              \
 	X(sem_timedwait, NULL)                                            \
-	G(X, sem_clockwait, NULL)                                            \
+	G(X, sem_clockwait, NULL)                                         \
 	X(sem_post, NULL)                                                 \
 	X(sem_getvalue, NULL)                                             \
 	/* c11.c (mtx, cnd) */                                            \
@@ -159,7 +159,7 @@
 	X(cnd_timedwait, NULL)                                            \
 	/* foreign.c */                                                   \
 	X(pthread_kill, NULL)                                             \
-	G(X, pthread_sigqueue, NULL)                                         \
+	G(X, pthread_sigqueue, NULL)                                      \
 	X(pthread_cancel, NULL)                                           \
 	M(X, pthread_setcancelstate, NULL)                                \
 	M(X, pthread_setcanceltype, NULL)                                 \
@@ -183,9 +183,9 @@
 	X(opendir, NULL)                                                  \
 	X(fdopendir, NULL)                                                \
 	X(readdir, NULL)                                                  \
-	G(X, readdir64, NULL)                                                \
+	G(X, readdir64, NULL)                                             \
 	X(readdir_r, NULL)                                                \
-	G(X, readdir64_r, NULL)                                              \
+	G(X, readdir64_r, NULL)                                           \
 	X(rewinddir, NULL)                                                \
 	X(seekdir, NULL)                                                  \
 	X(telldir, NULL)                                                  \
@@ -199,28 +199,28 @@
 	X(sigpending, NULL)                                               \
 	X(kill, NULL)                                                     \
 	X(sigqueue, NULL)                                                 \
-	G(X, gsignal, NULL)                                                  \
+	G(X, gsignal, NULL)                                               \
 	X(sigprocmask, NULL)                                              \
-	G(X, sigsetmask, NULL)                                               \
-	G(X, sigblock, NULL)                                                 \
-	G(X, siggetmask, NULL)                                               \
+	G(X, sigsetmask, NULL)                                            \
+	G(X, sigblock, NULL)                                              \
+	G(X, siggetmask, NULL)                                            \
 	X(sighold, NULL)                                                  \
 	X(sigrelse, NULL)                                                 \
 	X(sigset, NULL)                                                   \
 	X(sigpause, NULL)                                                 \
-	G(X, __sigpause, NULL)                                               \
-	G(X, __xpg_sigpause, NULL)                                           \
+	G(X, __sigpause, NULL)                                            \
+	G(X, __xpg_sigpause, NULL)                                        \
 	X(siglongjmp, NULL)                                               \
 	X(longjmp, NULL)                                                  \
 	X(_longjmp, NULL)                                                 \
-	G(X, __longjmp_chk, NULL)                                            \
+	G(X, __longjmp_chk, NULL)                                         \
 	X(sigaction, NULL)                                                \
 	X(signal, NULL)                                                   \
 	X(bsd_signal, NULL)                                               \
-	G(X, sysv_signal, NULL)                                              \
+	G(X, sysv_signal, NULL)                                           \
 	/* syscall-wrap/sleep.c */                                        \
 	X(nanosleep, NULL)                                                \
-	G(X, __nanosleep, NULL)                                              \
+	G(X, __nanosleep, NULL)                                           \
 	X(clock_nanosleep, NULL)                                          \
 	/* shim/cpuclock.c */                                             \
 	X(clock_gettime, NULL)                                            \
@@ -230,54 +230,54 @@
 	X(thrd_sleep, NULL)                                               \
 	/* syscall-wrap/blocking.c */                                     \
 	X(read, NULL)                                                     \
-	G(X, __read, NULL)                                                   \
-	G(X, __read_chk, NULL)                                               \
+	G(X, __read, NULL)                                                \
+	G(X, __read_chk, NULL)                                            \
 	X(write, NULL)                                                    \
-	G(X, __write, NULL)                                                  \
+	G(X, __write, NULL)                                               \
 	X(pread, NULL)                                                    \
-	G(X, pread64, NULL)                                                  \
-	G(X, __pread64, NULL)                                                \
-	G(X, __pread_chk, NULL)                                              \
-	G(X, __pread64_chk, NULL)                                            \
+	G(X, pread64, NULL)                                               \
+	G(X, __pread64, NULL)                                             \
+	G(X, __pread_chk, NULL)                                           \
+	G(X, __pread64_chk, NULL)                                         \
 	X(pwrite, NULL)                                                   \
-	G(X, pwrite64, NULL)                                                 \
-	G(X, __pwrite64, NULL)                                               \
+	G(X, pwrite64, NULL)                                              \
+	G(X, __pwrite64, NULL)                                            \
 	X(readv, NULL)                                                    \
 	X(writev, NULL)                                                   \
 	X(preadv, NULL)                                                   \
-	G(X, preadv64, NULL)                                                 \
+	G(X, preadv64, NULL)                                              \
 	X(pwritev, NULL)                                                  \
-	G(X, pwritev64, NULL)                                                \
-	G(X, preadv2, NULL)                                                  \
-	G(X, preadv64v2, NULL)                                               \
-	G(X, pwritev2, NULL)                                                 \
-	G(X, pwritev64v2, NULL)                                              \
+	G(X, pwritev64, NULL)                                             \
+	G(X, preadv2, NULL)                                               \
+	G(X, preadv64v2, NULL)                                            \
+	G(X, pwritev2, NULL)                                              \
+	G(X, pwritev64v2, NULL)                                           \
 	X(fsync, NULL)                                                    \
 	X(fdatasync, NULL)                                                \
 	X(sync_file_range, NULL)                                          \
 	X(tcdrain, NULL)                                                  \
 	X(creat, NULL)                                                    \
-	G(X, creat64, NULL)                                                  \
-	G(X, __open_2, NULL)                                                 \
-	G(X, __open64_2, NULL)                                               \
-	G(X, __openat_2, NULL)                                               \
-	G(X, __openat64_2, NULL)                                             \
+	G(X, creat64, NULL)                                               \
+	G(X, __open_2, NULL)                                              \
+	G(X, __open64_2, NULL)                                            \
+	G(X, __openat_2, NULL)                                            \
+	G(X, __openat64_2, NULL)                                          \
 	X(open, NULL)                                                     \
-	G(X, open64, NULL)                                                   \
-	G(X, __open, NULL)                                                   \
-	G(X, __open64, NULL)                                                 \
+	G(X, open64, NULL)                                                \
+	G(X, __open, NULL)                                                \
+	G(X, __open64, NULL)                                              \
 	X(openat, NULL)                                                   \
-	G(X, openat64, NULL)                                                 \
+	G(X, openat64, NULL)                                              \
 	X(fcntl, NULL)                                                    \
-	G(X, fcntl64, NULL)                                                  \
-	G(X, __fcntl, NULL)                                                  \
+	G(X, fcntl64, NULL)                                               \
+	G(X, __fcntl, NULL)                                               \
 	X(flock, NULL)                                                    \
 	X(lockf, NULL)                                                    \
-	G(X, lockf64, NULL)                                                  \
+	G(X, lockf64, NULL)                                               \
 	X(wait, NULL)                                                     \
-	G(X, __wait, NULL)                                                   \
+	G(X, __wait, NULL)                                                \
 	X(waitpid, NULL)                                                  \
-	G(X, __waitpid, NULL)                                                \
+	G(X, __waitpid, NULL)                                             \
 	X(wait3, NULL)                                                    \
 	X(wait4, NULL)                                                    \
 	X(waitid, NULL)                                                   \
@@ -286,7 +286,7 @@
 	X(sigwaitinfo, NULL)                                              \
 	X(sigtimedwait, NULL)                                             \
 	X(sigsuspend, NULL)                                               \
-	G(X, __sigsuspend, NULL)                                             \
+	G(X, __sigsuspend, NULL)                                          \
 	X(pause, NULL)                                                    \
 	X(msgrcv, NULL)                                                   \
 	X(msgsnd, NULL)                                                   \
@@ -309,38 +309,38 @@
 	X(sendto, NULL)                                                   \
 	X(sendmsg, NULL)                                                  \
 	X(sendmmsg, NULL)                                                 \
-	G(X, __recv_chk, NULL)                                               \
-	G(X, __recvfrom_chk, NULL)                                           \
+	G(X, __recv_chk, NULL)                                            \
+	G(X, __recvfrom_chk, NULL)                                        \
 	X(accept, NULL)                                                   \
 	X(accept4, NULL)                                                  \
 	X(connect, NULL)                                                  \
 	X(poll, NULL)                                                     \
-	G(X, __poll, NULL)                                                   \
-	G(X, __poll_chk, NULL)                                               \
+	G(X, __poll, NULL)                                                \
+	G(X, __poll_chk, NULL)                                            \
 	X(ppoll, NULL)                                                    \
-	G(X, __ppoll_chk, NULL)                                              \
+	G(X, __ppoll_chk, NULL)                                           \
 	X(select, NULL)                                                   \
-	G(X, __select, NULL)                                                 \
+	G(X, __select, NULL)                                              \
 	X(pselect, NULL)                                                  \
 	X(epoll_wait, NULL)                                               \
 	X(epoll_pwait, NULL)                                              \
-	G(X, epoll_pwait2, NULL)                                             \
+	G(X, epoll_pwait2, NULL)                                          \
 	X(splice, NULL)                                                   \
 	X(sendfile, NULL)                                                 \
-	G(X, sendfile64, NULL)                                               \
+	G(X, sendfile64, NULL)                                            \
 	X(close, NULL)                                                    \
-	G(X, __close, NULL)                                                  \
+	G(X, __close, NULL)                                               \
 	X(dup, NULL)                                                      \
 	X(dup2, NULL)                                                     \
-	G(X, __dup2, NULL)                                                   \
+	G(X, __dup2, NULL)                                                \
 	X(dup3, NULL)                                                     \
-	G(X, close_range, NULL)                                              \
-	G(X, closefrom, NULL)                                                \
+	G(X, close_range, NULL)                                           \
+	G(X, closefrom, NULL)                                             \
 	X(fclose, NULL)                                                   \
 	X(socket, NULL)                                                   \
 	X(socketpair, NULL)                                               \
 	X(pipe, NULL)                                                     \
-	G(X, __pipe, NULL)                                                   \
+	G(X, __pipe, NULL)                                                \
 	X(pipe2, NULL)                                                    \
 	X(eventfd, NULL)                                                  \
 	X(timerfd_create, NULL)                                           \

@@ -27,19 +27,19 @@ static inline void blocking_unwound(const bool *in)
  * cancellation unwinds from inside: the section ends on the way out
  * (shim/cancel.c).
  */
-#define BLOCKING(enter, type, expr)                                         \
-	({                                                                  \
-		type r_;                                                    \
-		int saved_;                                                 \
-		TCB_UNWOUND(bool, in_, true, blocking_unwound);              \
-                                                                            \
-		enter;                                                      \
-		r_ = (expr);                                                \
-		saved_ = errno;                                             \
-		in_ = false;                                                \
-		exitsyscall();                                              \
-		errno = saved_;                                             \
-		r_;                                                         \
+#define BLOCKING(enter, type, expr)                             \
+	({                                                      \
+		type r_;                                        \
+		int saved_;                                     \
+		TCB_UNWOUND(bool, in_, true, blocking_unwound); \
+                                                                \
+		enter;                                          \
+		r_ = (expr);                                    \
+		saved_ = errno;                                 \
+		in_ = false;                                    \
+		exitsyscall();                                  \
+		errno = saved_;                                 \
+		r_;                                             \
 	})
 #define SHORT	      entersyscall()
 #define LONG	      entersyscallblock()
