@@ -44,6 +44,7 @@
 #include "cancelword.h"
 #include "glibc_pthread.h"
 #include "tcb.h"
+#include "tlsmod.h"
 #include "../arch/x86_64/sys.h"
 
 #define PID_MAX_LIMIT 0x400000 /* 2^22: no kernel tid reaches it */
@@ -159,25 +160,6 @@ static int find_libc_tls(struct dl_phdr_info *info, size_t size, void *data)
 	return 0;
 }
 
-static int find_max_modid(struct dl_phdr_info *info, size_t size, void *data)
-{
-	size_t *max = data;
-
-	(void)size;
-	if (info->dlpi_tls_modid > *max)
-		*max = info->dlpi_tls_modid;
-	return 0;
-}
-
-/* GL(dl_tls_max_dtv_idx): the highest module id of the loaded objects. */
-static size_t max_tls_modid(void)
-{
-	size_t max = 0;
-
-	dl_iterate_phdr(find_max_modid, &max);
-	return max;
-}
-
 static int check_layout(const char **why)
 {
 	const uint32_t *size = sym("_thread_db_sizeof_pthread");
@@ -217,19 +199,7 @@ static int check_layout(const char **why)
  * libc's is touched: the layout checks below read libc's memory at
  * derived addresses, and the lock they take is found by its place.
  */
-static const char *const known_versions[] = { "2.36" };
-
-bool tcb_libc_known(const char *version)
-{
-	size_t i;
-
-	for (i = 0;
-	     version && i < sizeof(known_versions) / sizeof(known_versions[0]);
-	     i++)
-		if (!strcmp(version, known_versions[i]))
-			return true;
-	return false;
-}
+const char *const tcb_known_versions[] = { "2.36", NULL };
 
 /* A list head whose neighbours point back at it. */
 static bool list_sane(const struct glibc_list *head)
@@ -313,7 +283,7 @@ int tcb_setup(const char **why)
 		*why = "libc's TLS block is not found";
 		return -1;
 	}
-	glibc.dtv_len = max_tls_modid();
+	glibc.dtv_len = tlsmod_max();
 
 	len = (glibc.reserve + glibc.static_align + 4095) & ~4095ul;
 	mem = sys_mmap(NULL, len, PROT_READ | PROT_WRITE,
@@ -420,7 +390,7 @@ static void dtv_check(struct glibc_pthread *pd)
 
 	if (dtv[-1].counter !=
 	    __atomic_load_n(&glibc.dtv_len, __ATOMIC_RELAXED))
-		__atomic_store_n(&glibc.dtv_len, max_tls_modid(),
+		__atomic_store_n(&glibc.dtv_len, tlsmod_max(),
 				 __ATOMIC_RELAXED);
 }
 

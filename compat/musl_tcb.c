@@ -38,6 +38,7 @@
 #include "cancelword.h"
 #include "musl_pthread.h"
 #include "tcb.h"
+#include "tlsmod.h"
 #include "../arch/x86_64/sys.h"
 
 #define PID_MAX_LIMIT 0x400000 /* 2^22: no kernel tid reaches it */
@@ -120,24 +121,6 @@ static void read_modules(void)
 
 	dl_iterate_phdr(read_module, &n);
 	__atomic_store_n(&musl.nmod, n, __ATOMIC_SEQ_CST);
-}
-
-static int count_modules(struct dl_phdr_info *info, size_t size, void *data)
-{
-	size_t *max = data;
-
-	(void)size;
-	if (info->dlpi_tls_modid > *max)
-		*max = info->dlpi_tls_modid;
-	return 0;
-}
-
-static size_t max_modid(void)
-{
-	size_t max = 0;
-
-	dl_iterate_phdr(count_modules, &max);
-	return max;
 }
 
 /*
@@ -241,19 +224,7 @@ const char *tcb_libc_version(void)
 	return musl.version[0] ? musl.version : find_version();
 }
 
-static const char *const known_versions[] = { "1.2.3" };
-
-bool tcb_libc_known(const char *version)
-{
-	size_t i;
-
-	for (i = 0;
-	     version && i < sizeof(known_versions) / sizeof(known_versions[0]);
-	     i++)
-		if (!strcmp(version, known_versions[i]))
-			return true;
-	return false;
-}
+const char *const tcb_known_versions[] = { "1.2.3", NULL };
 
 /* The descriptor's fields that libc's own functions let us see. */
 static int check_layout(struct musl_pthread *pd, const char **why)
@@ -287,7 +258,7 @@ int tcb_setup(const char **why)
 
 	musl.initial = pd;
 	read_modules();
-	if (max_modid() > MAX_MODULES) {
+	if (tlsmod_max() > MAX_MODULES) {
 		*why = "too many TLS modules";
 		return -1;
 	}
@@ -392,7 +363,7 @@ static void dtv_grow(void *tcb)
 
 void tcb_after_dlopen(void (*each_tcb)(void (*fn)(void *)))
 {
-	if (max_modid() <= musl.nmod)
+	if (tlsmod_max() <= musl.nmod)
 		return;
 	dlopen_lock();
 	/* The caller's own vector musl grew: its blocks can be read. */

@@ -29,10 +29,12 @@
 int tcb_setup(const char **why);
 
 /*
- * Whether glibc release version (gnu_get_libc_version()) is one whose
- * thread descriptor and ld.so lists compat/ knows; nothing else is.
+ * Whether libc release version (tcb_libc_version()) is one whose thread
+ * descriptor and lists compat/ knows (tcb_known_versions, NULL-ended, of
+ * each libc's file); nothing else is.
  */
 bool tcb_libc_known(const char *version);
+extern const char *const tcb_known_versions[];
 
 #ifdef __GLIBC__
 #define LIBC_NAME "glibc"

@@ -161,6 +161,12 @@
 	X(pthread_kill, NULL)                                             \
 	G(X, pthread_sigqueue, NULL)                                      \
 	X(pthread_cancel, NULL)                                           \
+	X(pthread_setschedparam, NULL)                                    \
+	X(pthread_getschedparam, NULL)                                    \
+	X(pthread_setschedprio, NULL)                                     \
+	X(pthread_setaffinity_np, NULL)                                   \
+	X(pthread_getaffinity_np, NULL)                                   \
+	/* cancel.c */                                                    \
 	M(X, pthread_setcancelstate, NULL)                                \
 	M(X, pthread_setcanceltype, NULL)                                 \
 	M(X, pthread_testcancel, NULL)                                    \
@@ -174,11 +180,6 @@
 	M(X, setresuid, NULL)                                             \
 	M(X, setresgid, NULL)                                             \
 	M(X, setgroups, NULL)                                             \
-	X(pthread_setschedparam, NULL)                                    \
-	X(pthread_getschedparam, NULL)                                    \
-	X(pthread_setschedprio, NULL)                                     \
-	X(pthread_setaffinity_np, NULL)                                   \
-	X(pthread_getaffinity_np, NULL)                                   \
 	/* taskdir.c */                                                   \
 	X(opendir, NULL)                                                  \
 	X(fdopendir, NULL)                                                \
