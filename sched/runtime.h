@@ -257,6 +257,7 @@ void sysmon_kick(void) hidden;
 /* signal.c */
 extern struct g g_main hidden;
 void m_sigmask_set(struct m *mp, uint64_t mask) hidden;
+void m_sigmask_idle(struct m *mp) hidden;
 void m_sigmask_unknown(struct m *mp) hidden;
 int g_sigmask(int how, const sigset_t *set, sigset_t *old) hidden;
 uint64_t g_sigmask_during(const sigset_t *mask) hidden;

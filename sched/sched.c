@@ -245,8 +245,8 @@ void stopm(struct m *mp)
 		fatal("stopm: M holds a P");
 	if (mp->spinning)
 		fatal("stopm: M is spinning");
-	/* Idle, it takes the signals the initial thread would take. */
-	m_sigmask_set(mp, g_main.sigmask);
+	/* Idle, it takes no signal (signal.c, "Routing"). */
+	m_sigmask_idle(mp);
 	lock(&sched.lock);
 	mput(mp);
 	unlock(&sched.lock);
@@ -371,8 +371,8 @@ static void newm(struct p *pp, bool spinning)
 		pthread_attr_setstacksize(&attr, M_STACK);
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 		/*
-		 * Every signal blocked until the M takes the mask of a G, or
-		 * the initial thread's while idle (m_sigmask_set()): the
+		 * Every signal blocked until the M takes the mask of a G
+		 * (m_sigmask_set()), and while idle: the
 		 * kernel may give a signal sent to the process to any thread
 		 * that lets it in, and a default action would end the
 		 * program for a signal that every thread of it blocks.
@@ -644,7 +644,7 @@ top:
 	 * One idle M sleeps until the next timer, in the netpoller if Gs wait
 	 * for I/O, then takes an idle P.
 	 */
-	m_sigmask_set(mp, g_main.sigmask);
+	m_sigmask_idle(mp);
 	if ((timers_next() != INT64_MAX || netpoll_waiting()) &&
 	    timer_sleep(timers_next())) {
 		lock(&sched.lock);

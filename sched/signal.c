@@ -7,9 +7,9 @@
  * creator's, and pthread_sigmask() and sigprocmask() change the G's. The
  * kernel keeps one per M: execute() gives the M the mask of the G it
  * runs, with one system call when the two differ (Gs of a program mostly
- * share one mask, so mostly none). An idle M takes the initial thread's
- * mask: a signal sent to the process while no G runs is then taken, or
- * left pending, as the initial thread would have it. sysmon blocks all.
+ * share one mask, so mostly none). An idle M blocks every signal it can:
+ * sysmon takes those sent to the process for the Gs that have no kernel
+ * thread (below, "Routing").
  *
  * The kernel delivers a signal to a kernel thread, and a G has one only
  * while it runs. So g_kill() sends the signal to the G's M when the G is
@@ -195,6 +195,12 @@ bool sig_info_restore(siginfo_t *info)
  */
 #define M_SIGMASK_UNKNOWN (~0ull)
 
+/* An idle M: every signal that can be blocked, blocked (see "Routing"). */
+void m_sigmask_idle(struct m *mp)
+{
+	m_sigmask_set(mp, ~UNBLOCKABLE);
+}
+
 /* mp's kernel thread has a mask its record does not know (a handler's). */
 void m_sigmask_unknown(struct m *mp)
 {
@@ -212,20 +218,29 @@ void m_sigmask_set(struct m *mp, uint64_t mask)
 /*
  * Routing of signals sent to the process (kill(), timers, SIGCHLD, ...),
  * which the kernel gives to a thread that does not block them. An M
- * blocks what the G it runs blocks, an idle M what the initial thread
- * blocks, and one that lands on g0 goes to the initial G (sig_defer()).
- * So a signal that only a G without a kernel thread of its own leaves
- * unblocked (parked, or waiting for a P) would stay pending for ever.
- * sysmon therefore leaves unblocked exactly the signals the initial
- * thread blocks and some other G does not (route_mask()); one that lands
- * there is taken by its handler (on_sysmon()) and handed to such a G,
- * running ones first, which wakes to run it (sig_route()). If no G is
- * left to take it, it goes back to the process, blocked on sysmon, and
- * stays pending there (sigpending() shows it) until a G unblocks it,
- * which makes sysmon look again. While the initial thread blocks nothing
- * (most programs) none of this costs anything. The signal keeps its
- * information, and a real-time one each send (sigq.c), as deferred
- * signals do.
+ * blocks what the G it runs blocks, an idle M all it can, and one that
+ * lands on g0 goes to the initial G (sig_defer()). So a signal that only
+ * a G without a kernel thread of its own leaves unblocked (parked, or
+ * waiting for a P) would stay pending for ever. sysmon therefore leaves
+ * unblocked exactly the signals some G does not block (route_mask());
+ * one that lands there is taken by its handler (on_sysmon()) and handed
+ * to such a G, the initial one first, then running ones, which wakes to
+ * run it (sig_route()). If no G is left to take it, it goes back to the
+ * process, blocked on sysmon, and stays pending there (sigpending() shows
+ * it) until a G unblocks it, which makes sysmon look again.
+ *
+ * A thread that takes a signal it must send back leaves it in flight,
+ * where the program sees it pending and a G that unblocks it does not
+ * find it: a G that unblocked it and ended meanwhile leaves it pending
+ * for ever. So no kernel thread leaves unblocked a signal the Gs it
+ * stands for block: an idle M stands for none; a G that unblocks a signal
+ * unblocks it on its M before it tells sysmon (g_sigmask()), so that one
+ * pending on the process is its own at once; and sysmon's mask follows
+ * the Gs' (route_check()), with a wait for sysmon where it may lag
+ * (route_sync()): the initial G that blocks what sysmon leaves unblocked,
+ * and another G that unblocks what the initial G blocks while sysmon
+ * leaves it unblocked or holds one. The signal keeps its information,
+ * and a real-time one each send (sigq.c), as deferred signals do.
  */
 #define ROUTABLE (~UNBLOCKABLE)
 
@@ -249,16 +264,49 @@ static void route_dirty(void)
  */
 static void route_check(const struct g *gp, uint64_t old, uint64_t new)
 {
-	uint64_t more = gp == &g_main ? new & ~old : old & ~new &g_main.sigmask;
-
-	if (more & ROUTABLE)
+	if ((old & ~new &ROUTABLE) || (gp == &g_main && (new & ~old)))
 		route_dirty();
+}
+
+/*
+ * The calling G changed its mask: sysmon may hold, or be about to take, a
+ * signal of bits that the change gives another thread or takes from
+ * sysmon (see "Routing"). Wait until sysmon has looked again at the
+ * masks and handed on what it held of bits: the initial G's newly blocked
+ * signals are then pending until a G unblocks them; a newly unblocked
+ * one that sysmon took for the process runs on the caller, which is
+ * alive to take it. A round trip to sysmon when the initial G blocks what
+ * sysmon leaves unblocked, or another G unblocks what the initial G
+ * blocks and sysmon leaves unblocked or holds: programs seldom do.
+ */
+static void route_sync(uint64_t bits)
+{
+	uint64_t req;
+
+	/*
+	 * Pairs with sig_route(): it marks itself busy, then reads the masks.
+	 * Either it reads the new one, or this sees it busy (perhaps with
+	 * the old one) and waits for a look that began after this request.
+	 */
+	if (!(bits & (atomic_load(&sched.sysmon_unblocked) |
+		      atomic_load(&sched.sigroute_held) |
+		      atomic_load(&sched.sigroute))) &&
+	    !atomic_load(&sched.route_busy))
+		return;
+	req = atomic_fetch_add(&sched.route_req, 1) + 1;
+	route_dirty();
+	while (atomic_load(&sched.route_done) < req ||
+	       (bits & (atomic_load(&sched.sigroute_held) |
+			atomic_load(&sched.sigroute)))) {
+		sysmon_kick();
+		gosched();
+	}
 }
 
 /* A new G with mask is about to run. */
 void sig_route_newg(uint64_t mask)
 {
-	if (~mask & g_main.sigmask & ROUTABLE)
+	if (~mask & ~atomic_load(&sched.sysmon_unblocked) & ROUTABLE)
 		route_dirty();
 }
 
@@ -292,16 +340,19 @@ static bool scan_accepts(struct g *gp, void *arg)
 	return s->found == s->want;
 }
 
-/* On sysmon: leave unblocked what only other Gs than the initial take. */
+/* On sysmon: leave unblocked what some G takes (the initial G's first). */
 static void route_mask(void)
 {
-	struct route_scan s = { .want = g_mask(&g_main) & ROUTABLE };
+	struct route_scan s = { .want = ROUTABLE };
 	uint64_t m;
 
-	if (s.want)
+	if (atomic_load(&g_main.status) != G_DEAD)
+		s.found = ~g_mask(&g_main) & ROUTABLE;
+	if (s.found != s.want)
 		stack_find(scan_accepts, &s);
 	m = ROUTABLE & ~s.found;
 	sys4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&m, 0, 8);
+	atomic_store(&sched.sysmon_unblocked, s.found);
 }
 
 static bool scan_taker(struct g *gp, void *arg)
@@ -360,6 +411,7 @@ static bool on_sysmon(int sig, const siginfo_t *info, void *uc)
 	sigaddset(&((ucontext_t *)uc)->uc_sigmask, sig);
 	if (!sigq_push(&route_q, sig, info, true, false))
 		atomic_fetch_or(&route_q_lost, sigbit(sig));
+	atomic_fetch_or(&sched.sigroute_held, sigbit(sig));
 	atomic_fetch_or(&sched.sigroute, sigbit(sig));
 	sysmon_kick();
 	return true;
@@ -381,6 +433,12 @@ void sig_afterfork_child(struct g *gp)
 	sigq_init(&route_q);
 	atomic_store(&route_q_lost, 0);
 	atomic_store(&sched.sigroute, 0);
+	atomic_store(&sched.sigroute_held, 0);
+	/* The child's sysmon starts with every signal blocked. */
+	atomic_store(&sched.sysmon_unblocked, 0);
+	atomic_store(&sched.route_req, 0);
+	atomic_store(&sched.route_done, 0);
+	atomic_store(&sched.route_busy, false);
 	sigq_afterfork_child(gp ? &gp->sigq : NULL);
 	if (gp) {
 		atomic_fetch_and(&gp->sigpend, sigbit(LIBC_SIGCANCEL));
@@ -412,6 +470,10 @@ void sig_g_dead(struct g *gp)
 	atomic_store(&gp->sigq.closed, true);
 	reroute(gp);
 	atomic_store(&gp->sigq_lost, 0);
+	/* Perhaps the last taker of a signal sysmon leaves unblocked. */
+	if (~g_mask(gp) & atomic_load(&sched.sysmon_unblocked) &
+	    g_mask(&g_main) & ROUTABLE)
+		route_dirty();
 }
 
 /* On sysmon: hand the signals it took to their Gs; mind new takers. */
@@ -421,8 +483,15 @@ void sig_route(void)
 	long pid = sys0(SYS_getpid);
 	int sig;
 
-	if (atomic_exchange(&sched.sigroute_dirty, false))
+	if (atomic_exchange(&sched.sigroute_dirty, false)) {
+		uint64_t req;
+
+		atomic_store(&sched.route_busy, true); /* route_sync() */
+		req = atomic_load(&sched.route_req);
 		route_mask();
+		atomic_store(&sched.route_done, req);
+		atomic_store(&sched.route_busy, false);
+	}
 	for (sig = 1; sig <= 64; sig++) {
 		struct sigq_node *n, *q;
 		struct g *gp;
@@ -453,6 +522,7 @@ void sig_route(void)
 		sigq_free(n);
 		if (gp)
 			sent |= sigbit(sig);
+		atomic_fetch_and(&sched.sigroute_held, ~sigbit(sig));
 	}
 	if (sent)
 		sys4(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)&sent, 0, 8);
@@ -490,14 +560,22 @@ int g_sigmask(int how, const sigset_t *set, sigset_t *old)
 	if (set) {
 		uint64_t was = gp->sigmask;
 
-		gp->sigmask = mask & ~UNBLOCKABLE;
-		route_check(gp, was, gp->sigmask);
+		mask &= ~UNBLOCKABLE;
 		/*
 		 * Signals pending and now unblocked run before this returns:
-		 * the kernel's on the M, and those left for the G. Pairs with
-		 * g_kill(): it sets sigpend, then looks at the mask.
+		 * the kernel's on the M, and those left for the G. The M's
+		 * mask changes first: one pending on the process is then
+		 * this thread's as the system call returns, as natively, not
+		 * sysmon's, which the G's new mask may have unblock it
+		 * (route_check()) and which could hand it to the G only after
+		 * the G has ended. Pairs with g_kill(): it sets sigpend, then
+		 * looks at the mask.
 		 */
-		m_sigmask_set(gp->m, gp->sigmask);
+		m_sigmask_set(gp->m, mask);
+		gp->sigmask = mask;
+		route_check(gp, was, mask);
+		route_sync(gp == &g_main ? mask & ~was
+					 : was & ~mask & g_mask(&g_main));
 		atomic_thread_fence(memory_order_seq_cst);
 		if (g_sigready(gp))
 			sigpend_deliver(gp);

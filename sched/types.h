@@ -500,10 +500,20 @@ struct schedt {
 	/*
 	 * Process-directed signals sysmon took for a G that does not block
 	 * them (sig_route()); sigroute_dirty: the set sysmon leaves
-	 * unblocked may have grown (sig_route_mask()).
+	 * unblocked may have grown (sig_route_mask()); sigroute_held: those
+	 * taken and not yet handed on (set before sigroute, cleared after).
 	 */
 	_Atomic uint64_t sigroute;
+	_Atomic uint64_t sigroute_held;
 	_Atomic bool sigroute_dirty;
+	/*
+	 * The signals sysmon's mask leaves unblocked; a request of
+	 * route_sync()'s, the last one sysmon's mask has taken in, and
+	 * whether sysmon is working one out.
+	 */
+	_Atomic uint64_t sysmon_unblocked;
+	_Atomic uint64_t route_req, route_done;
+	_Atomic bool route_busy;
 	_Atomic pid_t sysmon_tid;
 	/* Counts for schedtrace: Ps taken from a system call or a hidden block. */
 	_Atomic uint64_t retakes;
