@@ -7,10 +7,10 @@
  *      variable, sem_wait(), nanosleep() or a pipe read(); 200 kill()s of
  *      random ones, one at a time, each run the handler on its worker,
  *      whose wait then goes on (or ends with EINTR, and is made again);
- *  (b) a signal every thread blocks stays pending on the process
- *      (sigpending() shows it) and runs on the first thread to unblock it;
- *  (c) one whose action is the default (SIGTERM) ends the process when
+ *  (b) one whose action is the default (SIGTERM) ends the process when
  *      only a parked thread leaves it unblocked.
+ * One that every thread blocks and a thread then unblocks:
+ * signal_unblock_pending.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -82,27 +82,6 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static void *unblocker(void *arg)
-{
-	sigset_t usr2;
-
-	(void)arg;
-	sigemptyset(&usr2);
-	sigaddset(&usr2, SIGUSR2);
-	CHECK(pthread_sigmask(SIG_UNBLOCK, &usr2, NULL) == 0, "unblock");
-	return NULL;
-}
-
-static pthread_t usr2_ran_on;
-static atomic_int usr2_ran;
-
-static void on_usr2(int sig)
-{
-	(void)sig;
-	usr2_ran_on = pthread_self();
-	atomic_store(&usr2_ran, 1);
-}
-
 static void *parked(void *arg)
 {
 	sigset_t term;
@@ -115,7 +94,7 @@ static void *parked(void *arg)
 	return NULL;
 }
 
-/* (c), in a child: the default action ends the process. */
+/* (b), in a child: the default action ends the process. */
 static void default_action_case(void)
 {
 	pid_t pid = fork();
@@ -145,8 +124,7 @@ int main(void)
 {
 	struct sigaction sa = { .sa_handler = on_sig, .sa_flags = SA_RESTART };
 	unsigned int seed = 1;
-	sigset_t block, pend;
-	pthread_t u;
+	sigset_t block;
 	int i;
 
 	watchdog(60);
@@ -155,9 +133,6 @@ int main(void)
 		sigaddset(&block, sig_of(i));
 		CHECK(sigaction(sig_of(i), &sa, NULL) == 0, "sigaction");
 	}
-	sigaddset(&block, SIGUSR2);
-	sa.sa_handler = on_usr2;
-	CHECK(sigaction(SIGUSR2, &sa, NULL) == 0, "sigaction");
 	CHECK(pthread_sigmask(SIG_BLOCK, &block, NULL) == 0, "block");
 	CHECK(pipe(pfd) == 0, "pipe");
 	sem_init(&wait_sem, 0, 0);
@@ -189,16 +164,6 @@ int main(void)
 	CHECK(write(pfd[1], "x", 1) == 1, "write");
 	for (i = 0; i < NW; i++)
 		pthread_join(workers[i], NULL);
-
-	/* (b): the workers are gone; every thread blocks SIGUSR2. */
-	kill(getpid(), SIGUSR2);
-	CHECK(sigpending(&pend) == 0 && sigismember(&pend, SIGUSR2),
-	      "SIGUSR2 not pending");
-	CHECK(!atomic_load(&usr2_ran), "SIGUSR2 ran while blocked");
-	CHECK(pthread_create(&u, NULL, unblocker, NULL) == 0, "create");
-	CHECK(wait_until(atomic_load(&usr2_ran), 10), "SIGUSR2 never ran");
-	CHECK(pthread_equal(usr2_ran_on, u), "SIGUSR2 ran on another thread");
-	pthread_join(u, NULL);
 
 	default_action_case();
 	return 0;

@@ -65,6 +65,8 @@ int main(void)
 		CHECK(kill(getpid(), SIGUSR2) == 0, "kill");
 		CHECK(sigpending(&pend) == 0 && sigismember(&pend, SIGUSR2),
 		      "round %d: SIGUSR2 not pending", r);
+		CHECK(atomic_load(&ran) == 0,
+		      "round %d: SIGUSR2 ran while every thread blocked it", r);
 		CHECK(pthread_create(&u, NULL, unblocker, NULL) == 0,
 		      "pthread_create");
 		pthread_join(u, NULL);
