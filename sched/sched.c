@@ -59,22 +59,17 @@ thread_create_fn os_thread_create;
 
 /*
  * Start a runtime thread (an M, sysmon) with every signal blocked from its
- * first instruction; create is libc's pthread_create.
+ * first instruction; create is libc's pthread_create. The new thread takes
+ * its creator's mask, every signal blocked for the call (libc's sigfillset()
+ * leaves out libc's own signals): not glibc's pthread_attr_setsigmask_np(),
+ * whose calloc() and free() would be one more time a runtime thread holds
+ * malloc's lock, which the child of a _Fork() taken meanwhile inherits
+ * held. musl has no such attribute anyway.
  */
 int runtime_thread_create(thread_create_fn create, pthread_t *t,
 			  pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
-	sigset_t all;
-#ifdef __GLIBC__
-	sigfillset(&all);
-	pthread_attr_setsigmask_np(attr, &all);
-	return create(t, attr, fn, arg);
-#else
-	/*
-	 * musl has no such attribute: a thread starts with its creator's.
-	 * Its sigfillset() leaves out its own signals, as glibc's does.
-	 */
-	sigset_t old;
+	sigset_t all, old;
 	int r;
 
 	sigfillset(&all);
@@ -82,7 +77,6 @@ int runtime_thread_create(thread_create_fn create, pthread_t *t,
 	r = create(t, attr, fn, arg);
 	sys4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, 8);
 	return r;
-#endif
 }
 
 static uint32_t fastrand(struct m *mp)
