@@ -155,10 +155,20 @@ static void fork_once(enum how how, int forker, int round)
 	      "the child of %s exited with another status", how_name[how]);
 }
 
+/*
+ * Set once every thread is made: a fork while another thread is in
+ * pthread_create() may leave libc's locks held in the child, which then
+ * hangs in its own pthread_create() (natively too: POSIX allows such a
+ * child only async-signal-safe calls).
+ */
+static atomic_bool go;
+
 static void *forker(void *arg)
 {
 	int how, round;
 
+	while (!atomic_load(&go))
+		usleep(1000);
 	for (round = 0; round < ROUNDS; round++)
 		for (how = 0; how < NHOW; how++)
 			fork_once((enum how)how, (int)(intptr_t)arg, round);
@@ -213,6 +223,7 @@ int main(void)
 		CHECK(pthread_create(&f[i], NULL, forker,
 				     (void *)(intptr_t)i) == 0,
 		      "pthread_create");
+	atomic_store(&go, true);
 	for (i = 0; i < 2; i++)
 		pthread_join(f[i], NULL);
 	atomic_store(&stop, true);
