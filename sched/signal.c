@@ -264,7 +264,16 @@ static void route_dirty(void)
  */
 static void route_check(const struct g *gp, uint64_t old, uint64_t new)
 {
-	if ((old & ~new &ROUTABLE) || (gp == &g_main && (new & ~old)))
+	uint64_t more = old & ~new &ROUTABLE;
+
+	/*
+	 * A signal sysmon leaves unblocked already gains nothing from another
+	 * taker, unless sysmon is reading the masks now (pairs with
+	 * sig_route(): it marks itself busy, then reads them).
+	 */
+	if ((more & ~atomic_load(&sched.sysmon_unblocked)) ||
+	    (more && atomic_load(&sched.route_busy)) ||
+	    (gp == &g_main && (new & ~old)))
 		route_dirty();
 }
 
@@ -568,15 +577,16 @@ int g_sigmask(int how, const sigset_t *set, sigset_t *old)
 		 * this thread's as the system call returns, as natively, not
 		 * sysmon's, which the G's new mask may have unblock it
 		 * (route_check()) and which could hand it to the G only after
-		 * the G has ended. Pairs with g_kill(): it sets sigpend, then
-		 * looks at the mask.
+		 * the G has ended. The fence pairs with g_kill() (it sets
+		 * sigpend, then looks at the mask) and with sig_route() (it
+		 * marks itself busy, then reads the masks).
 		 */
 		m_sigmask_set(gp->m, mask);
 		gp->sigmask = mask;
+		atomic_thread_fence(memory_order_seq_cst);
 		route_check(gp, was, mask);
 		route_sync(gp == &g_main ? mask & ~was
 					 : was & ~mask & g_mask(&g_main));
-		atomic_thread_fence(memory_order_seq_cst);
 		if (g_sigready(gp))
 			sigpend_deliver(gp);
 	}
