@@ -44,8 +44,6 @@ DEFINE(SHORT, ssize_t, pread, (int fd, void *buf, size_t n, off_t o),
 #ifdef __GLIBC__
 DEFINE(SHORT, ssize_t, pread64, (int fd, void *buf, size_t n, off_t o),
        (fd, buf, n, o))
-#endif
-#ifdef __GLIBC__
 DEFINE(SHORT, ssize_t, __pread64, (int fd, void *buf, size_t n, off_t o),
        (fd, buf, n, o))
 DEFINE(SHORT, ssize_t, __pread_chk,
@@ -58,8 +56,6 @@ DEFINE(SHORT, ssize_t, pwrite, (int fd, const void *buf, size_t n, off_t o),
 #ifdef __GLIBC__
 DEFINE(SHORT, ssize_t, pwrite64, (int fd, const void *buf, size_t n, off_t o),
        (fd, buf, n, o))
-#endif
-#ifdef __GLIBC__
 DEFINE(SHORT, ssize_t, __pwrite64, (int fd, const void *buf, size_t n, off_t o),
        (fd, buf, n, o))
 #endif
@@ -74,8 +70,6 @@ DEFINE(SHORT, ssize_t, pwritev, (int fd, const struct iovec *v, int n, off_t o),
 #ifdef __GLIBC__
 DEFINE(SHORT, ssize_t, pwritev64,
        (int fd, const struct iovec *v, int n, off_t o), (fd, v, n, o))
-#endif
-#ifdef __GLIBC__
 DEFINE(SHORT, ssize_t, preadv2,
        (int fd, const struct iovec *v, int n, off_t o, int f), (fd, v, n, o, f))
 DEFINE(SHORT, ssize_t, preadv64v2,
@@ -95,8 +89,6 @@ DEFINE(SHORT, int, tcdrain, (int fd), (fd))
 DEFINE(SHORT, int, creat, (const char *path, mode_t mode), (path, mode))
 #ifdef __GLIBC__
 DEFINE(SHORT, int, creat64, (const char *path, mode_t mode), (path, mode))
-#endif
-#ifdef __GLIBC__
 DEFINE(SHORT, int, __open_2, (const char *path, int flags), (path, flags))
 DEFINE(SHORT, int, __open64_2, (const char *path, int flags), (path, flags))
 DEFINE(SHORT, int, __openat_2, (int dirfd, const char *path, int flags),
@@ -149,8 +141,6 @@ static int open_at(int dirfd, const char *path, int flags, mode_t mode)
 OPEN(open)
 #ifdef __GLIBC__
 OPEN(open64)
-#endif
-#ifdef __GLIBC__
 OPEN(__open)
 OPEN(__open64)
 #endif
