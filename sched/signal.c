@@ -533,6 +533,11 @@ void sig_route(void)
 			sent |= sigbit(sig);
 		atomic_fetch_and(&sched.sigroute_held, ~sigbit(sig));
 	}
+	/*
+	 * on_sysmon() blocked each on sysmon: what its mask leaves unblocked
+	 * is unblocked again; the rest stays blocked until route_mask().
+	 */
+	sent &= atomic_load(&sched.sysmon_unblocked);
 	if (sent)
 		sys4(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)&sent, 0, 8);
 }
