@@ -132,16 +132,20 @@ void goready(struct g *gp)
 static struct g *park_m(struct m *mp, struct g *gp)
 {
 	bool (*unlockf)(struct g *, void *) = mp->waitunlockf;
+	bool left = sig_left_take(gp);
+	struct g *next = NULL;
 
 	atomic_store_explicit(&gp->status, G_WAITING, memory_order_relaxed);
 	if (unlockf) {
 		mp->waitunlockf = NULL;
 		if (!unlockf(gp, mp->waitlock)) {
 			atomic_store(&gp->status, G_RUNNABLE);
-			return gp;
+			next = gp;
 		}
 	}
-	return NULL;
+	if (unlikely(left) && !next)
+		sig_left_wake(gp);
+	return next;
 }
 
 /*

@@ -304,6 +304,7 @@ bool sigq_room(void) hidden;
 void sigq_init(struct sigq *q) hidden;
 void sigq_afterfork_child(struct sigq *q) hidden;
 
+bool sig_left_take(struct g *gp) hidden;
 void sig_left_wake(struct g *gp) hidden;
 void sig_push(const sigset_t *set) hidden;
 void sig_push_unblocked(void) hidden;

@@ -191,8 +191,11 @@ static void execute(struct m *mp, struct g *gp, bool inherit)
 	mp->curg = gp;
 	gp->m = mp;
 	atomic_store_explicit(&gp->status, G_RUNNING, memory_order_relaxed);
-	/* Signals sent from now on come to mp (kill_running() in signal.c). */
-	atomic_fetch_and(&gp->kick, ~KICK_LEAVING);
+	/*
+	 * Signals sent from now on come to mp (kill_running() in signal.c).
+	 * One left on its way out last time runs as it leaves the runtime.
+	 */
+	atomic_fetch_and(&gp->kick, ~(KICK_LEAVING | KICK_LEFT));
 	if (!inherit)
 		atomic_store_explicit(&mp->p->schedtick, mp->p->schedtick + 1,
 				      memory_order_relaxed);
@@ -675,13 +678,8 @@ static void g0_loop(struct m *mp, bool from_mcall)
 			if (unlikely(atomic_load_explicit(
 				    &prev->cpu_m, memory_order_relaxed)))
 				cputime_out(mp, prev);
+			/* prev may be running elsewhere, or freed, after this. */
 			gp = mp->mcall_fn(mp, prev);
-			/* Set on this kernel thread: a relaxed look will do. */
-			if (unlikely(
-				    atomic_load_explicit(&prev->kick,
-							 memory_order_relaxed) &
-				    KICK_LEFT))
-				sig_left_wake(prev);
 			/* The G goes on with its own time slice. */
 			inherit = gp == prev;
 		}

@@ -1274,13 +1274,31 @@ static void g_interrupt(struct g *gp)
 }
 
 /*
- * On g0, gp just parked (or went on): a signal was left for it on its way
- * (sig_leave()), maybe after it looked at sigpend, so its wait ends.
+ * On g0, gp about to park: was a signal left for it on its way here
+ * (sig_leave()), maybe after it looked at sigpend? Then its wait is to
+ * end once it is parked (sig_left_wake()). Nothing sets KICK_LEFT now:
+ * sig_leave() is for the G an M runs, and this M runs none.
+ */
+bool sig_left_take(struct g *gp)
+{
+	if (likely(!(atomic_load_explicit(&gp->kick, memory_order_relaxed) &
+		     KICK_LEFT)))
+		return false;
+	atomic_fetch_and(&gp->kick, ~KICK_LEFT);
+	return true;
+}
+
+/*
+ * gp, which sig_left_take() found a signal left for, has parked. It may
+ * have been woken, run and even ended since, and its memory made a new G
+ * (it stays mapped): that G's wait, if any, wakes for nothing, looks
+ * again and waits on, as every wait does after a wake it did not need.
+ * No hold on gp here: one that kept it from leaving its next M would
+ * deadlock with a G that parks holding the bucket lock this takes.
  */
 void sig_left_wake(struct g *gp)
 {
-	if (atomic_fetch_and(&gp->kick, ~KICK_LEFT) & KICK_LEFT)
-		g_interrupt(gp);
+	g_interrupt(gp);
 }
 
 /*
