@@ -364,15 +364,22 @@ static void route_mask(void)
 	atomic_store(&sched.sysmon_unblocked, s.found);
 }
 
+/*
+ * What gp has pending, is sending itself, or blocks only while a handler
+ * runs: a signal of these sent to the process goes behind them, to gp.
+ */
+static uint64_t g_pending(struct g *gp)
+{
+	return atomic_load(&gp->sigpend) | atomic_load(&gp->sigq.sending_sigs) |
+	       atomic_load(&gp->sighandling);
+}
+
 static bool scan_taker(struct g *gp, void *arg)
 {
 	const struct route_scan *s = arg;
 
 	if (s->pending) /* blocked now, as by a handler's mask */
-		return g_routable(gp) &&
-		       ((atomic_load(&gp->sigpend) |
-			 atomic_load(&gp->sigq.sending_sigs)) &
-			sigbit(s->sig));
+		return g_routable(gp) && (g_pending(gp) & sigbit(s->sig));
 	return g_routable(gp) && !(g_mask(gp) & sigbit(s->sig)) &&
 	       (!s->running ||
 		atomic_load_explicit(&gp->status, memory_order_relaxed) ==
@@ -397,10 +404,14 @@ static struct g *route_find(int sig)
 		gp = stack_find(scan_taker, &s);
 	}
 	/*
-	 * None takes it now, but one has sends of it pending: this one goes
-	 * behind them, as on the process's queue it would.
+	 * None takes it now, but one has sends of it pending, or runs a
+	 * handler that blocks it: this one goes behind them, as on the
+	 * process's queue it would wait for the handler's return.
 	 */
 	if (!gp) {
+		if (atomic_load(&g_main.status) != G_DEAD &&
+		    (g_pending(&g_main) & sigbit(sig)))
+			return &g_main;
 		s.pending = true;
 		gp = stack_find(scan_taker, &s);
 	}
@@ -854,10 +865,14 @@ void sig_handler_mask(int sig, const sigset_t *sa_mask, bool nodefer,
 	memcpy(&m, &((const ucontext_t *)uc)->uc_sigmask, sizeof(m));
 	saved->uc = m;
 	saved->g = gp ? gp->sigmask : 0;
+	saved->handling = 0;
 	if (!gp || (gp->flags & (G_LOCKED | G_G0)))
 		return;
 	memcpy(&extra, sa_mask, sizeof(extra));
 	m |= extra | (nodefer ? 0 : sigbit(sig));
+	/* Before the mask: a sender that finds it blocked finds these. */
+	extra = m & ~UNBLOCKABLE & ~saved->g;
+	saved->handling = extra & ~atomic_fetch_or(&gp->sighandling, extra);
 	gp->sigmask = m & ~UNBLOCKABLE;
 	route_check(gp, saved->g, gp->sigmask);
 	gp->m->sigmask = m;
@@ -886,6 +901,9 @@ void sig_handler_done(const void *uc, const struct sig_masks *saved)
 	route_check(gp, was, gp->sigmask);
 	gp->m->sigmask =
 		(m & ~UNBLOCKABLE) == gp->sigmask ? m : M_SIGMASK_UNKNOWN;
+	/* After the mask: a sender finds one or the other. */
+	if (saved->handling)
+		atomic_fetch_and(&gp->sighandling, ~saved->handling);
 	/*
 	 * What the G took along while the handler blocked it (the handler
 	 * parked: m_kpend_take()) is due at the handler's return, as the
@@ -1238,6 +1256,10 @@ bool sig_send_self(int sig, const siginfo_t *info)
 		return true;
 	}
 	if (!(ROUTABLE & sigbit(sig)))
+		return false;
+	/* Behind one sysmon holds (on_sysmon()), as on the process's queue. */
+	if ((atomic_load(&sched.sigroute_held) | atomic_load(&sched.sigroute)) &
+	    sigbit(sig))
 		return false;
 	to = route_find(sig);
 	if (!to)

@@ -256,6 +256,12 @@ struct g {
 	 * or (the initial G) for a signal to the process on another M
 	 */
 	_Atomic uint32_t sigran;
+	/*
+	 * What handlers running on it block that it did not: a signal sent
+	 * to the process meanwhile is its, due when they return, as the
+	 * kernel keeps one pending on the process until then (route_find()).
+	 */
+	_Atomic uint64_t sighandling;
 	struct npdir *_Atomic nwait; /* fd direction it waits on (netpoll) */
 	/*
 	 * What it waits on, for a dump (sprout dump): set by whoever parks
@@ -555,6 +561,7 @@ struct runtime_config {
  */
 struct sig_masks {
 	uint64_t g, uc;
+	uint64_t handling; /* bits this handler added to g->sighandling */
 };
 
 #endif
