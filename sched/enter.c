@@ -207,7 +207,7 @@ static void section_release(struct g *gp)
 	atomic_signal_fence(memory_order_seq_cst);
 	gp->rtdepth--;
 	atomic_signal_fence(memory_order_seq_cst);
-	if (unlikely(g_sigready(gp)) && gp->rtdepth == 0)
+	if (unlikely(g_sigready(gp)) && !g_inside(gp))
 		sigpend_deliver(gp);
 }
 

@@ -6,6 +6,14 @@
  * to a few hundred; contention spins briefly, then sleeps in the kernel. It
  * is never held across a switch of G, except that gopark() releases the
  * lock it is given on g0, once the parking G is off its stack.
+ *
+ * An M counts the locks it holds (m->locks, Go's m.locks): a G holding
+ * one is inside the runtime whatever its depth (g_inside()), and a
+ * handler of the program's that landed there and took the lock again, or
+ * yielded, would deadlock. So the signal waits in the G's sigpend
+ * (sig_defer()) and the unlock that ends the count delivers it, unless
+ * the G is entered, whose rt_exit() does. The gopark() case balances:
+ * the G and the g0 that releases its lock are on one M.
  */
 #include <signal.h>
 #include <string.h>
@@ -163,11 +171,25 @@ static inline void rank_unlock(struct lock *l)
 }
 #endif
 
+/* The M whose count a lock taken here goes in: none for a thread without. */
+static inline struct m *locks_m(void)
+{
+	struct g *gp = getg();
+
+	return gp ? gp->m : NULL;
+}
+
 void lock(struct lock *l)
 {
+	struct m *mp = locks_m();
 	uint32_t v, wait;
 	int i, j;
 
+	if (mp) {
+		mp->locks++;
+		/* Counted before held, for a handler landing in between. */
+		atomic_signal_fence(memory_order_seq_cst);
+	}
 	rank_lock(l);
 	v = UNLOCKED;
 	if (likely(atomic_compare_exchange_strong_explicit(
@@ -223,10 +245,23 @@ void unlock_nosig(struct lock *l, uint64_t mask)
 
 void unlock(struct lock *l)
 {
+	struct m *mp = locks_m();
+	struct g *gp;
+
 	rank_unlock(l);
 	if (atomic_exchange_explicit(&l->key, UNLOCKED, memory_order_release) ==
 	    SLEEPING)
 		sys_futex_wake((uint32_t *)&l->key, 1);
+	if (!mp)
+		return;
+	atomic_signal_fence(memory_order_seq_cst);
+	if (--mp->locks)
+		return;
+	atomic_signal_fence(memory_order_seq_cst);
+	/* Signals left for the G meanwhile (sig_defer()) run now. */
+	gp = getg();
+	if (unlikely(!(gp->flags & G_G0) && !gp->rtdepth && g_sigready(gp)))
+		sigpend_deliver(gp);
 }
 
 void notesleep(struct note *n)

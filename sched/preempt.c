@@ -122,7 +122,7 @@ void preempt_async(void *uc)
 	struct m *mp;
 	struct p *pp;
 
-	if (!gp || (gp->flags & G_KERNEL_WAITS) || gp->rtdepth || gp->sysdepth)
+	if (!gp || (gp->flags & G_KERNEL_WAITS) || g_inside(gp) || gp->sysdepth)
 		return;
 	mp = gp->m;
 	pp = mp ? mp->p : NULL;

@@ -198,7 +198,7 @@ void goready_handoff(struct g *gp)
 	struct g *me = getg();
 	struct p *pp;
 
-	if ((gp->flags & G_KERNEL_WAITS) || me->rtdepth || me->sysdepth ||
+	if ((gp->flags & G_KERNEL_WAITS) || g_inside(me) || me->sysdepth ||
 	    (me->flags & (G_G0 | G_KERNEL_WAITS))) {
 		goready(gp);
 		return;

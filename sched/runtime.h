@@ -80,6 +80,16 @@ static inline struct g *getg(void)
 }
 
 /*
+ * Is gp, running on this kernel thread, in the runtime's code: entered
+ * (rt_enter()), or holding a runtime lock at depth 0? No handler of the
+ * program's runs there, nor is the G stopped (sig_defer(), preemption).
+ */
+static inline bool g_inside(const struct g *gp)
+{
+	return gp->rtdepth || (gp->m && gp->m->locks);
+}
+
+/*
  * Say what the calling G is about to wait on (g->wait), for a dump; a
  * thread the shim did not create may have no G.
  */
@@ -339,7 +349,8 @@ static inline void preempt_check(void)
 		    !(gp->flags & G_G0) &&
 		    (atomic_load_explicit(&pp->preempt, memory_order_relaxed) ||
 		     atomic_load_explicit(&pp->state, memory_order_relaxed) !=
-			     (mp->pgen | P_USER))))
+			     (mp->pgen | P_USER)) &&
+		    !mp->locks))
 		gopreempt();
 }
 

@@ -781,9 +781,10 @@ static void sig_leave(struct g *gp, int sig, const siginfo_t *info)
  * returns at once and the signal goes where it belongs.
  *
  * The invariant: a handler of the program runs only on a G, in the
- * program's code (gp->rtdepth == 0, a blocking system call included),
- * never on g0 and never in the middle of runtime code, which holds locks
- * and half-done changes a handler that calls into the shim would find.
+ * program's code (depth 0, no runtime lock held: !g_inside(); a blocking
+ * system call included), never on g0 and never in the middle of runtime
+ * code, which holds locks and half-done changes a handler that calls
+ * into the shim would find.
  * So the runtime may take a signal at any instruction of its own: one
  * that lands there is left pending on its G (sig_leave()), and delivered
  * when the G leaves the runtime, as the kernel delivers at the return to
@@ -812,7 +813,7 @@ bool sig_defer(int sig, const siginfo_t *info, void *uc)
 	 * handler's changes to the G's are undone by the time the outer one
 	 * runs).
 	 */
-	if (!(gp->flags & G_G0) && gp->rtdepth == 0)
+	if (!(gp->flags & G_G0) && !g_inside(gp))
 		return false;
 	if (raised_here(sig, info, uc))
 		return false;
@@ -1392,10 +1393,10 @@ bool sig_kicked(const siginfo_t *info, void *uc)
 	}
 	if (info->si_value.sival_int != KICK_VALUE)
 		return false;
-	if (gp && !(gp->flags & (G_G0 | G_LOCKED)) && gp->rtdepth == 0 &&
+	if (gp && !(gp->flags & (G_G0 | G_LOCKED)) && !g_inside(gp) &&
 	    g_sigready(gp)) {
 		/*
-		 * At depth 0 the G holds none of the runtime's locks, even
+		 * Outside, the G holds none of the runtime's locks, even
 		 * where the kick lands in the runtime's part of a handler
 		 * of the program's (the shim's trampoline, before it knows
 		 * what it interrupted): its own locks are free to take.

@@ -438,6 +438,11 @@ struct m {
 	struct m *schedlink; /* idle list; under sched.lock */
 	bool spinning;	     /* looking for work while holding no G */
 	struct note park;    /* sleeps here when idle */
+	/*
+	 * Runtime locks its kernel thread holds (lock.c): its G is inside
+	 * the runtime meanwhile, whatever its depth (g_inside()).
+	 */
+	int locks;
 
 	/* Set by a G switching to g0; run by g0 (see mcall()). */
 	struct g *(*mcall_fn)(struct m *, struct g *);

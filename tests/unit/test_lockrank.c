@@ -4,6 +4,8 @@
  * taken in rank order, two wait buckets in address order, and a lock
  * released by the M's g0 for the G that parked with it pass; each wrong
  * use ends the process with SIGABRT, which a forked child shows here.
+ * Also the count of locks an M holds, and the unlock that delivers what
+ * was left for its G meanwhile.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -20,6 +22,15 @@
 
 /* The runtime's is in proc.c, which this test does not link. */
 __thread struct g *cur_g __attribute__((tls_model("initial-exec")));
+
+/* The runtime's is in signal.c: here, a count of the calls. */
+static int delivered;
+
+void sigpend_deliver(struct g *gp)
+{
+	(void)gp;
+	delivered++;
+}
 
 static struct m m1, m2;
 static struct g g1, g0_1, g2;
@@ -155,12 +166,59 @@ static void test_g0_releases_parked(void **state)
 	lock_assert_none("on the G");
 }
 
+/*
+ * An M counts the locks its thread holds; a signal left for its G while
+ * it held one outside the runtime (sig_defer()) is delivered by the
+ * unlock that ends the count, on the G, at depth 0, and by no other.
+ */
+static void test_count_delivers(void **state)
+{
+	(void)state;
+	delivered = 0;
+	atomic_store(&g1.sigpend, 1ull << (SIGUSR1 - 1));
+	lock(&bucket_lo);
+	lock(&sched_l);
+	assert_int_equal(m1.locks, 2);
+	assert_true(g_inside(&g1));
+	unlock(&sched_l);
+	assert_int_equal(delivered, 0);
+	unlock(&bucket_lo);
+	assert_int_equal(m1.locks, 0);
+	assert_false(g_inside(&g1));
+	assert_int_equal(delivered, 1);
+
+	/* Blocked: it stays pending. */
+	g1.sigmask = 1ull << (SIGUSR1 - 1);
+	lock(&sched_l);
+	unlock(&sched_l);
+	assert_int_equal(delivered, 1);
+	g1.sigmask = 0;
+
+	/* Inside the runtime: rt_exit() delivers, not the unlock. */
+	g1.rtdepth = 1;
+	lock(&sched_l);
+	unlock(&sched_l);
+	assert_int_equal(delivered, 1);
+	g1.rtdepth = 0;
+
+	/* Parked with a lock: g0 releases it, and the count, on the G's M. */
+	lock(&bucket_lo);
+	on_m(&g0_1, &m1);
+	unlock(&bucket_lo);
+	assert_int_equal(m1.locks, 0);
+	assert_int_equal(delivered, 1);
+	on_m(&g1, &m1);
+	assert_int_equal(m2.locks, 0);
+	atomic_store(&g1.sigpend, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_in_order, setup),
 		cmocka_unit_test_setup(test_misuse_aborts, setup),
 		cmocka_unit_test_setup(test_g0_releases_parked, setup),
+		cmocka_unit_test_setup(test_count_delivers, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
