@@ -28,6 +28,9 @@
  * if it does not within 20 s; reap(pid, how) also requires a normal exit
  * and gives its exit status.
  *
+ * mask_one(how, sig) is pthread_sigmask(how) of sig alone, failing if it
+ * fails.
+ *
  * sem_wait20(s, what) waits on semaphore s for at most 20 s
  * (sem_timedwait, CLOCK_REALTIME) and fails, naming what, unless it gets
  * it within 10 s: a wait that ends only near its deadline means a post did
@@ -159,6 +162,15 @@ static inline int count_tasks(void)
 }
 
 /* Open fds, counting the one the count itself opens. */
+static inline void mask_one(int how, int sig)
+{
+	sigset_t s;
+
+	sigemptyset(&s);
+	sigaddset(&s, sig);
+	CHECK(pthread_sigmask(how, &s, NULL) == 0, "pthread_sigmask: %d", sig);
+}
+
 static inline int count_fds(void)
 {
 	return count_entries("/proc/self/fd");

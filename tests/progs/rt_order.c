@@ -60,12 +60,8 @@ static void send(int value)
 
 static void *worker(void *arg)
 {
-	sigset_t s;
-
 	(void)arg;
-	sigemptyset(&s);
-	sigaddset(&s, SIGRTMIN);
-	CHECK(pthread_sigmask(SIG_UNBLOCK, &s, NULL) == 0, "unblock");
+	mask_one(SIG_UNBLOCK, SIGRTMIN);
 	sem_post(&ready);
 	while (!atomic_load(&done))
 		;
@@ -76,15 +72,12 @@ int main(void)
 {
 	struct sigaction sa = { .sa_sigaction = on_rt,
 				.sa_flags = SA_SIGINFO | SA_RESTART };
-	sigset_t block;
 	int i, sends = logical_procs() > 1 ? SENDS : SENDS / 10;
 
 	watchdog(60);
 	sigemptyset(&sa.sa_mask);
 	CHECK(sigaction(SIGRTMIN, &sa, NULL) == 0, "sigaction");
-	sigemptyset(&block);
-	sigaddset(&block, SIGRTMIN);
-	CHECK(pthread_sigmask(SIG_BLOCK, &block, NULL) == 0, "block");
+	mask_one(SIG_BLOCK, SIGRTMIN);
 	sem_init(&ready, 0, 0);
 	CHECK(pthread_create(&worker_t, NULL, worker, NULL) == 0, "create");
 	sem_wait20(&ready, "worker start");

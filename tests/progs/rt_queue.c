@@ -56,9 +56,7 @@ static void *worker(void *arg)
 	sigset_t s;
 
 	(void)arg;
-	sigemptyset(&s);
-	sigaddset(&s, SIGRTMIN);
-	CHECK(pthread_sigmask(SIG_UNBLOCK, &s, NULL) == 0, "unblock");
+	mask_one(SIG_UNBLOCK, SIGRTMIN);
 	sem_post(&ready);
 	/* (a), (b): parked, the initial thread holds it. */
 	pthread_mutex_lock(&held);
