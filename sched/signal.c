@@ -388,7 +388,8 @@ static bool scan_taker(struct g *gp, void *arg)
 
 /*
  * The G to take sig, sent to the process, or NULL: the initial G, a
- * running G, a parked one, or one that has it pending already.
+ * running G, a parked one, or one that has it pending already or runs
+ * a handler that blocks it.
  */
 static struct g *route_find(int sig)
 {
