@@ -171,17 +171,10 @@ static inline void rank_unlock(struct lock *l)
 }
 #endif
 
-/* The M whose count a lock taken here goes in: none for a thread without. */
-static inline struct m *locks_m(void)
-{
-	struct g *gp = getg();
-
-	return gp ? gp->m : NULL;
-}
-
 void lock(struct lock *l)
 {
-	struct m *mp = locks_m();
+	struct g *gp = getg();
+	struct m *mp = gp ? gp->m : NULL; /* whose count it goes in */
 	uint32_t v, wait;
 	int i, j;
 
@@ -245,8 +238,8 @@ void unlock_nosig(struct lock *l, uint64_t mask)
 
 void unlock(struct lock *l)
 {
-	struct m *mp = locks_m();
-	struct g *gp;
+	struct g *gp = getg();
+	struct m *mp = gp ? gp->m : NULL;
 
 	rank_unlock(l);
 	if (atomic_exchange_explicit(&l->key, UNLOCKED, memory_order_release) ==
@@ -259,7 +252,6 @@ void unlock(struct lock *l)
 		return;
 	atomic_signal_fence(memory_order_seq_cst);
 	/* Signals left for the G meanwhile (sig_defer()) run now. */
-	gp = getg();
 	if (unlikely(!(gp->flags & G_G0) && !gp->rtdepth && g_sigready(gp)))
 		sigpend_deliver(gp);
 }
