@@ -633,6 +633,11 @@ void tcb_set_kernel_tid(void *tcb, pid_t tid)
 	((struct glibc_pthread *)tcb)->tid = tid;
 }
 
+pid_t *tcb_kernel_tid_word(void *tcb)
+{
+	return &((struct glibc_pthread *)tcb)->tid;
+}
+
 /*
  * The setxid broadcast (setuid() and the like: every kernel thread must
  * make the call) marks each descriptor on ld.so's lists but the caller's,

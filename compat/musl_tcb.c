@@ -592,6 +592,11 @@ void tcb_set_kernel_tid(void *tcb, pid_t tid)
 	((struct musl_pthread *)tcb)->tid = tid;
 }
 
+pid_t *tcb_kernel_tid_word(void *tcb)
+{
+	return &((struct musl_pthread *)tcb)->tid;
+}
+
 /* musl's setuid() broadcast is its own __synccall(): nothing to hook. */
 int tcb_hook_setxid(void)
 {

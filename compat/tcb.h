@@ -192,6 +192,9 @@ pid_t tcb_tid(void *tcb);
 /* Make a TCB name kernel thread tid (an M's g0 on M0, after fork()). */
 void tcb_set_kernel_tid(void *tcb, pid_t tid);
 
+/* Where a TCB keeps its kernel thread's id: clone(2)'s set and clear. */
+pid_t *tcb_kernel_tid_word(void *tcb);
+
 /*
  * Put the shim's SIGSETXID handler in front of glibc's, which glibc
  * installs at the first pthread_create(): it makes the setxid broadcast

@@ -33,6 +33,58 @@
  */
 _Atomic unsigned int sched_forks;
 
+/*
+ * The fork gate. libc's pthread_create() takes locks of libc's (the stack
+ * cache's, the dynamic linker's TLS lock, malloc's for the DTV) that a
+ * fork's child inherits held if the fork came meanwhile; fork() takes
+ * most of them first, _Fork() and the raw forks none. An M's start is the
+ * runtime's, not the program's: natively no thread would be in there, and
+ * the child's own thread starts (sysmon's first) would wait for ever. So
+ * an M's start holds forks off (fork_hold()), and a fork waits for the
+ * starts under way to end (fork_gate_close()) and lets new ones wait
+ * until it is made; two forks go through together. The counts are
+ * futex words, Dekker's pattern in sequentially consistent atomics: a
+ * start counts itself, then looks for a fork; a fork counts itself, then
+ * looks for starts.
+ */
+static _Atomic uint32_t gate_starts, gate_forks;
+
+void fork_hold(void)
+{
+	uint32_t f;
+
+	for (;;) {
+		atomic_fetch_add(&gate_starts, 1);
+		if (!atomic_load(&gate_forks))
+			return;
+		fork_unhold();
+		while ((f = atomic_load(&gate_forks)))
+			sys_futex_wait((uint32_t *)&gate_forks, f);
+	}
+}
+
+void fork_unhold(void)
+{
+	if (atomic_fetch_sub(&gate_starts, 1) == 1 && atomic_load(&gate_forks))
+		sys_futex_wake((uint32_t *)&gate_starts, INT32_MAX);
+}
+
+void fork_gate_close(void)
+{
+	uint32_t n;
+
+	atomic_fetch_add(&gate_forks, 1);
+	while ((n = atomic_load(&gate_starts)))
+		sys_futex_wait((uint32_t *)&gate_starts, n);
+}
+
+/* In the parent, made or not; the child starts with the gate open. */
+void fork_gate_open(void)
+{
+	if (atomic_fetch_sub(&gate_forks, 1) == 1)
+		sys_futex_wake((uint32_t *)&gate_forks, INT32_MAX);
+}
+
 void sched_afterfork_child(bool libc_reclaimed)
 {
 	struct g *gp = getg();
@@ -41,6 +93,9 @@ void sched_afterfork_child(bool libc_reclaimed)
 	int i;
 
 	atomic_fetch_add(&sched_forks, 1);
+	atomic_store(&gate_starts, 0);
+	atomic_store(&gate_forks, 0);
+	alloc_afterfork_child();
 	lock_init(&sched.lock, RANK_SCHED);
 	sched.runqhead = sched.runqtail = NULL;
 	atomic_store(&sched.runqsize, 0);
@@ -51,6 +106,7 @@ void sched_afterfork_child(bool libc_reclaimed)
 	atomic_store(&sched.nmspinning, 0);
 	atomic_store(&sched.nlive, 1);
 	atomic_store(&sched.timer_sleeping, false);
+	atomic_store(&sched.timer_wanted, false);
 	atomic_store(&sched.sleep_until, INT64_MIN);
 	atomic_store(&sched.sysmon_idle, false);
 	atomic_store(&sched.sysmon_wake, 0);
@@ -98,12 +154,15 @@ void sched_afterfork_child(bool libc_reclaimed)
 	/* sysmon takes the process's attributes, not a wired G's. */
 	if (gp && (gp->flags & G_WIRED))
 		kattr_apply(0, &kattr_default);
-	if (sysmon_start(os_thread_create, 0))
+	if (libc_reclaimed ? sysmon_start(os_thread_create, 0)
+			   : sysmon_start_child())
 		warn("cannot start sysmon in the child of fork()");
 	if (gp && (gp->flags & G_WIRED))
 		kattr_apply(0, &gp->kattr);
 }
 
+/* fork()'s handlers: schedinit() registers them first, so the gate is
+ * closed last before fork() takes libc's locks and opened first after. */
 void afterfork_child(void)
 {
 	sched_afterfork_child(true);

@@ -92,8 +92,7 @@ const cpu_set_t *kattr_cpuset(const cpu_set_t *set)
 
 	if (found)
 		return found;
-	/* Allocated unlocked: a malloc may take a pthread mutex. */
-	c = malloc(sizeof(*c));
+	c = rt_alloc(sizeof(*c));
 	if (!c)
 		return NULL;
 	c->set = *set;
@@ -106,7 +105,7 @@ const cpu_set_t *kattr_cpuset(const cpu_set_t *set)
 		c = NULL;
 	}
 	unlock(&cpusets_lock);
-	free(c);
+	rt_free(c, sizeof(*c));
 	return found;
 }
 

@@ -46,6 +46,12 @@ static inline void cpu_relax(void)
 static __thread struct lock_held thread_held
 	__attribute__((tls_model("initial-exec")));
 
+/* A kernel thread new on an old TCB (a fork child's sysmon) holds none. */
+void lock_thread_reset(void)
+{
+	memset(&thread_held, 0, sizeof(thread_held));
+}
+
 static struct lock_held *held_here(void)
 {
 	struct g *gp = getg();

@@ -94,7 +94,7 @@ static struct pdesc *desc(int fd, bool make)
 
 		while (len <= fd)
 			len *= 2;
-		nt = calloc((size_t)len, sizeof(*nt));
+		nt = rt_alloc((size_t)len * sizeof(*nt));
 		if (!nt)
 			fatal("out of memory for the netpoller");
 		if (n)
@@ -106,7 +106,7 @@ static struct pdesc *desc(int fd, bool make)
 	t = atomic_load(&table);
 	pd = atomic_load(&t[fd]);
 	if (!pd) {
-		pd = calloc(1, sizeof(*pd));
+		pd = rt_alloc(sizeof(*pd));
 		if (!pd)
 			fatal("out of memory for the netpoller");
 		wt_bucket_init(&pd->dir[NP_READ].q);
@@ -581,14 +581,14 @@ int netpoll_wait_many(const struct netpoll_want *want, int n, int64_t deadline)
 	if (!atomic_load(&inited) && (err = init()))
 		return err;
 	if (n > NP_SLOTS_ON_STACK) {
-		sl = malloc((size_t)n * sizeof(*sl));
+		sl = rt_alloc((size_t)n * sizeof(*sl));
 		if (!sl)
 			return ENOMEM;
 	}
 	err = slots_arm(sl, want, n, &first);
 	if (err || !first) {
 		if (sl != stack_slots)
-			free(sl);
+			rt_free(sl, (size_t)n * sizeof(*sl));
 		if (err)
 			return err == EAGAIN ? 0 : err;
 		/* Nothing epoll watches: a sleep until a signal or the end. */
@@ -607,7 +607,7 @@ int netpoll_wait_many(const struct netpoll_want *want, int n, int64_t deadline)
 	atomic_store(&gp->nwait, NULL);
 	atomic_fetch_sub(&nwaiting, 1);
 	if (sl != stack_slots)
-		free(sl);
+		rt_free(sl, (size_t)n * sizeof(*sl));
 	if (g_sigready(gp))
 		sigpend_deliver(gp);
 	ran = sig_wait_ran(gp);

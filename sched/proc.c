@@ -338,15 +338,6 @@ void goexit(void)
 	fatal("goexit: a dead G was resumed");
 }
 
-/*
- * Memory for locked Gs, from the runtime's own pages: not malloc, whose
- * implementation may be a library (jemalloc) that takes a pthread mutex
- * in a thread of its own, and so comes back here for the G being made.
- */
-static struct lock lockedg_lock = LOCK_INIT(RANK_LOCKEDG);
-static struct g *lockedg_freelist;
-static char *lockedg_next, *lockedg_end;
-
 /* A locked G and its thread-specific data: the TCB's is glibc's. */
 struct lockedg {
 	struct g g;
@@ -355,42 +346,13 @@ struct lockedg {
 
 static struct g *lockedg_alloc(void)
 {
-	const size_t chunk = 64 * 1024;
-	struct lockedg *lg;
-	struct g *gp;
+	struct lockedg *lg = rt_alloc(sizeof(*lg));
 
-	lock(&lockedg_lock);
-	gp = lockedg_freelist;
-	if (gp) {
-		lockedg_freelist = gp->schedlink;
-	} else {
-		if ((size_t)(lockedg_end - lockedg_next) < sizeof(*lg)) {
-			char *p = sys_mmap(NULL, chunk, PROT_READ | PROT_WRITE,
-					   MAP_PRIVATE | MAP_ANONYMOUS);
-			if (sys_mmap_failed(p)) {
-				unlock(&lockedg_lock);
-				return NULL;
-			}
-			lockedg_next = p;
-			lockedg_end = p + chunk;
-		}
-		gp = (struct g *)lockedg_next;
-		lockedg_next += (sizeof(*lg) + 63) & ~(size_t)63;
-	}
-	unlock(&lockedg_lock);
-	lg = (struct lockedg *)gp;
-	memset(lg, 0, sizeof(*lg));
-	g_locks_init(gp);
-	gp->tsd = &lg->tsd;
-	return gp;
-}
-
-static void lockedg_release(struct g *gp)
-{
-	lock(&lockedg_lock);
-	gp->schedlink = lockedg_freelist;
-	lockedg_freelist = gp;
-	unlock(&lockedg_lock);
+	if (!lg)
+		return NULL;
+	g_locks_init(&lg->g);
+	lg->g.tsd = &lg->tsd;
+	return &lg->g;
 }
 
 void g_locks_init(struct g *gp)
@@ -403,7 +365,7 @@ void g_locks_init(struct g *gp)
 void gfree(struct g *gp)
 {
 	if (gp->flags & G_LOCKED) {
-		lockedg_release(gp);
+		rt_free(gp, sizeof(struct lockedg));
 	} else if (gp->pool) {
 		stack_gput(rt_enter(), gp);
 		rt_exit();

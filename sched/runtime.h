@@ -29,6 +29,11 @@
 
 #include "types.h"
 
+/* alloc.c */
+void *rt_alloc(size_t n) hidden;
+void rt_free(void *p, size_t n) hidden;
+void alloc_afterfork_child(void) hidden;
+
 /* lock.c */
 static inline void lock_init(struct lock *l, enum lock_rank rank)
 {
@@ -42,10 +47,15 @@ uint64_t lock_nosig(struct lock *l);
 void unlock_nosig(struct lock *l, uint64_t mask);
 
 #ifdef SPROUT_LOCK_RANK
+void lock_thread_reset(void) hidden;
 void lock_assert_none(const char *where) hidden;
 void lock_sigctx(int delta) hidden;
 int lock_sigctx_swap(int v) hidden;
 #else
+static inline void lock_thread_reset(void)
+{
+}
+
 static inline void lock_assert_none(const char *where)
 {
 	(void)where;
@@ -129,6 +139,8 @@ static inline struct p *getp(void)
 void ctx_switch(void **save_sp, void *sp, void *fs) hidden;
 void *ctx_init(void *stack_top, void (*fn)(void *), void *arg) hidden;
 void ctx_use_wrfsbase(bool yes) hidden;
+long thread_clone(unsigned long flags, void *stack, pid_t *ptid, pid_t *ctid,
+		  void *tls, void *(*fn)(void *), void *arg) hidden;
 bool ctx_sent_self(const void *uc, int sig, long pid, long tid) hidden;
 
 /* runq.c */
@@ -191,6 +203,10 @@ void g_unwire(struct g *gp) hidden;
 /* fork.c */
 void sched_afterfork_child(bool libc_reclaimed) hidden;
 void afterfork_child(void) hidden;
+void fork_hold(void) hidden;
+void fork_unhold(void) hidden;
+void fork_gate_close(void) hidden;
+void fork_gate_open(void) hidden;
 /* Forks this process's line has come through: each child counts one more. */
 extern _Atomic unsigned int sched_forks hidden;
 
@@ -238,6 +254,7 @@ void cputime_afterfork_child(struct m *mp, struct g *gp) hidden;
 
 /* sysmon.c */
 int sysmon_start(thread_create_fn thread_create, int schedtrace_ms) hidden;
+int sysmon_start_child(void) hidden;
 void sysmon_wakeup(void) hidden;
 void sysmon_poke(void) hidden;
 void sysmon_kick(void) hidden;

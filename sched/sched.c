@@ -74,7 +74,9 @@ int runtime_thread_create(thread_create_fn create, pthread_t *t,
 
 	sigfillset(&all);
 	sys4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&old, 8);
+	fork_hold();
 	r = create(t, attr, fn, arg);
+	fork_unhold();
 	sys4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, 8);
 	return r;
 }
@@ -356,7 +358,7 @@ static void newm(struct p *pp, bool spinning)
 	if (mp)
 		memset(mp, 0, sizeof(*mp));
 	else
-		mp = calloc(1, sizeof(*mp));
+		mp = rt_alloc(sizeof(*mp));
 	if (mp) {
 		mp->nextp = pp;
 		mp->spinning = spinning;
@@ -397,8 +399,18 @@ static void newm(struct p *pp, bool spinning)
 }
 
 /*
- * Get an M to run pp (or an idle P, if pp is NULL): wake an idle M or
- * create one. With spinning, the caller has counted the M in nmspinning.
+ * Get an M to run pp (or an idle P, if pp is NULL): wake an idle M, else
+ * the M asleep on the timers, else create one. With spinning, the caller
+ * has counted the M in nmspinning.
+ *
+ * The timer sleeper takes an idle P when it wakes (findrunnable()), so
+ * an idle P with nothing queued on it is left for it rather than a new M
+ * started (the work is on the global queue, or another P's): fewer kernel
+ * threads, and in the child of a fork whose one M sleeps there, no
+ * pthread_create() at all for a G woken by a signal or a timer (libc's,
+ * which needs locks a thread of the parent's may have held at the fork).
+ * It sets timer_sleeping false before it looks for a P under sched.lock:
+ * seen true under the lock here, the P put back is there when it looks.
  */
 static void startm(struct p *pp, bool spinning)
 {
@@ -415,6 +427,16 @@ static void startm(struct p *pp, bool spinning)
 		}
 	}
 	mp = mget();
+	if (!mp && runqempty(pp) && atomic_load(&sched.timer_sleeping)) {
+		pidleput(pp);
+		unlock(&sched.lock);
+		if (spinning)
+			atomic_fetch_sub(&sched.nmspinning, 1);
+		/* Before the wake: timer_sleep() looks after clearing it. */
+		atomic_store(&sched.timer_wanted, true);
+		wake_timer_sleeper_now();
+		return;
+	}
 	unlock(&sched.lock);
 	if (!mp) {
 		newm(pp, spinning);
@@ -861,6 +883,6 @@ int schedinit(const struct runtime_config *cfg, const char **why)
 	/* sysmon was the first pthread_create(): glibc's handler is in. */
 	if (tcb_hook_setxid())
 		warn("setuid() and the like may not return: no SIGSETXID hook");
-	pthread_atfork(NULL, NULL, afterfork_child);
+	pthread_atfork(fork_gate_close, fork_gate_open, afterfork_child);
 	return 0;
 }

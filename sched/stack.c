@@ -116,7 +116,7 @@ static struct stack_pool *pool_get(size_t size, size_t guard)
 		if (pool->size == size && pool->guard == guard)
 			break;
 	if (!pool) {
-		pool = calloc(1, sizeof(*pool));
+		pool = rt_alloc(sizeof(*pool));
 		if (pool) {
 			lock_init(&pool->lock, RANK_POOL);
 			pool->size = size;
@@ -140,7 +140,7 @@ static int arena_new(struct stack_pool *pool)
 	/* valgrind warns of each mapping over 256 MiB it takes in. */
 	size_t max = RUNNING_ON_VALGRIND ? ARENA_BYTES / 8 : ARENA_BYTES;
 	size_t n = max / pool->size, len;
-	struct arena *a = malloc(sizeof(*a));
+	struct arena *a = rt_alloc(sizeof(*a));
 	char *base;
 
 	if (!a)
@@ -158,7 +158,7 @@ static int arena_new(struct stack_pool *pool)
 		if (!sys_mmap_failed(base))
 			break;
 		if (n == 1) {
-			free(a);
+			rt_free(a, sizeof(*a));
 			return -ENOMEM;
 		}
 		n /= 2;

@@ -43,13 +43,16 @@
  * state every SPROUT_DEBUG=schedtrace=MS.
  */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "runtime.h"
 #include "netpoll.h"
 #include "../arch/x86_64/sys.h"
+#include "../compat/tcb.h"
 
 #define DELAY_MIN_NS   20000
 #define DELAY_MAX_NS   10000000
@@ -60,6 +63,7 @@
 #define POLL_NS	       10000000
 #define CPU_STILL_NS   1000000 /* an M's CPU clock is judged over this */
 #define SYSMON_STACK   (64 * 1024)
+#define GUARD	       4096
 
 static struct sysmon_p {
 	uint32_t schedtick, syscalltick, runqhead;
@@ -307,6 +311,7 @@ static void *sysmon(void *arg)
 	int idle = 0;
 
 	(void)arg;
+	lock_thread_reset(); /* a child's sysmon on the parent's TCB */
 	atomic_store(&sched.sysmon_tid, (pid_t)sys_gettid());
 	thread_name("sprout-sysmon", -1);
 	atomic_store(&sched.sigroute_dirty, true); /* a child's new sysmon */
@@ -379,15 +384,17 @@ void sysmon_poke(void)
 	sysmon_kick();
 }
 
+/* libc's descriptor (TCB) of the kernel thread sysmon runs on. */
+static pthread_t sysmon_thread;
+
 /* Start sysmon; again in the child of fork(), which keeps trace_ms. */
 int sysmon_start(thread_create_fn thread_create, int trace_ms)
 {
 	pthread_attr_t attr;
-	pthread_t t;
 	int r;
 
 	if (!seen) {
-		seen = calloc((size_t)nprocs, sizeof(*seen));
+		seen = rt_alloc((size_t)nprocs * sizeof(*seen));
 		if (!seen)
 			return ENOMEM;
 		schedtrace_ms = trace_ms;
@@ -395,7 +402,46 @@ int sysmon_start(thread_create_fn thread_create, int trace_ms)
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, SYSMON_STACK);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	r = runtime_thread_create(thread_create, &t, &attr, sysmon, NULL);
+	r = runtime_thread_create(thread_create, &sysmon_thread, &attr, sysmon,
+				  NULL);
 	pthread_attr_destroy(&attr);
 	return r;
+}
+
+/*
+ * sysmon again in the child of a fork that left libc's locks as they were
+ * (_Fork(), a raw clone). libc's pthread_create() would need malloc's, the
+ * stack cache's and the TLS lock, which a thread of the parent's may have
+ * held at the fork, where natively a child that makes no thread (one that
+ * only execs, say) never waits for them. The parent's sysmon's descriptor
+ * is in the child's memory, with its TLS, on libc's lists as a live
+ * thread, and no thread of the child's uses it: a kernel thread cloned
+ * here takes it, on a stack of its own, through no lock at all.
+ */
+int sysmon_start_child(void)
+{
+	const unsigned long flags = CLONE_VM | CLONE_FS | CLONE_FILES |
+				    CLONE_SIGHAND | CLONE_THREAD |
+				    CLONE_SYSVSEM | CLONE_SETTLS |
+				    CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
+	const size_t len = SYSMON_STACK + GUARD;
+	pid_t *tid = tcb_kernel_tid_word((void *)sysmon_thread);
+	char *stack = sys_mmap(NULL, len, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK);
+	sigset_t all, old;
+	long r;
+
+	if (sys_mmap_failed(stack))
+		return ENOMEM;
+	sys_mprotect(stack, GUARD, PROT_NONE);
+	/* As runtime_thread_create(): every signal but libc's blocked. */
+	sigfillset(&all);
+	sys4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&old, 8);
+	r = thread_clone(flags, stack + len, tid, tid, (void *)sysmon_thread,
+			 sysmon, NULL);
+	sys4(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, 8);
+	if (r >= 0)
+		return 0;
+	sys_munmap(stack, len);
+	return (int)-r;
 }

@@ -142,14 +142,17 @@ static struct timer_bucket *bucket_get(struct p *pp, int64_t slot)
 	b = pp->tbfree;
 	if (b)
 		pp->tbfree = b->hnext;
-	else if (!(b = malloc(sizeof(*b))))
+	else if (!(b = rt_alloc(sizeof(*b))))
 		fatal("out of memory for timers");
 	if (pp->ntimers == pp->timerscap) {
 		int cap = pp->timerscap ? 2 * pp->timerscap : 64;
-		struct timer_slot *a =
-			realloc(pp->timers, (size_t)cap * sizeof(*a));
+		struct timer_slot *a = rt_alloc((size_t)cap * sizeof(*a));
+
 		if (!a)
 			fatal("out of memory for timers");
+		if (pp->timers)
+			memcpy(a, pp->timers, (size_t)pp->ntimers * sizeof(*a));
+		rt_free(pp->timers, (size_t)pp->timerscap * sizeof(*a));
 		pp->timers = a;
 		pp->timerscap = cap;
 	}
@@ -337,12 +340,20 @@ bool timer_sleep(int64_t until)
 	/* A timer added before sleep_until was set may be earlier. */
 	until = timers_next();
 	atomic_store(&sched.sleep_until, until);
-	/* With Gs waiting for I/O, it sleeps in the netpoller. */
-	if (netpoll_inited())
-		netpoll(until == INT64_MAX ? -1 : until);
-	else if (atomic_load(&sched.timer_wake) == 0)
-		sys_futex_wait_until((uint32_t *)&sched.timer_wake, 0,
-				     until == INT64_MAX ? -1 : until, true);
+	/*
+	 * Not if startm() left an idle P for the sleeper and woke it, maybe
+	 * before timer_wake was cleared above. With Gs waiting for I/O, it
+	 * sleeps in the netpoller.
+	 */
+	if (!atomic_exchange(&sched.timer_wanted, false)) {
+		if (netpoll_inited())
+			netpoll(until == INT64_MAX ? -1 : until);
+		else if (atomic_load(&sched.timer_wake) == 0)
+			sys_futex_wait_until((uint32_t *)&sched.timer_wake, 0,
+					     until == INT64_MAX ? -1 : until,
+					     true);
+	}
+	atomic_store(&sched.timer_wanted, false);
 	atomic_store(&sched.sleep_until, INT64_MIN);
 	atomic_store(&sched.timer_sleeping, false);
 	return true;

@@ -44,7 +44,6 @@ enum lock_rank {
 	RANK_SCHED,    /* sched.lock: global run queue, idle Ms and Ps */
 	RANK_STACKS,   /* stacks.lock: the list of stack pools */
 	RANK_POOL,     /* pool->lock: free Gs of one stack size */
-	RANK_LOCKEDG,  /* memory of locked Gs (proc.c) */
 	RANK_NETTABLE, /* the netpoller's fd table */
 	RANK_FDMOVE,   /* moving the netpoller's own fds */
 	RANK_KEEPER,   /* process-shared robust mutexes (shim/mutex.c) */
@@ -52,6 +51,7 @@ enum lock_rank {
 	RANK_SIGQ,     /* gp->sigq.lock: one G's queued signals (sigq.c) */
 	RANK_CPUSETS,  /* the CPU sets of kernel attributes (kattr.c) */
 	RANK_SETXID,   /* musl: one setuid() broadcast (shim/setxid.c) */
+	RANK_ALLOC,    /* the runtime's memory (alloc.c): taken last */
 	RANK_COUNT
 };
 
@@ -502,6 +502,7 @@ struct schedt {
 	_Atomic bool timer_sleeping;
 	_Atomic int64_t sleep_until; /* its deadline; INT64_MIN: none */
 	_Atomic uint32_t timer_wake; /* futex word it sleeps on */
+	_Atomic bool timer_wanted;   /* startm() left it an idle P */
 	_Atomic uint32_t gnext;	     /* next G id */
 
 	/* sysmon sleeps on sysmon_wake (sysmon.c). */

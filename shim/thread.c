@@ -426,12 +426,14 @@ SPROUT_EXPORT pid_t _Fork(void)
 
 	if (!shim_on())
 		return REAL(_Fork)();
+	fork_gate_close();
 	pid = REAL(_Fork)();
-	if (pid == 0) {
-		saved = errno;
+	saved = errno;
+	if (pid == 0)
 		sched_afterfork_child(false);
-		errno = saved;
-	}
+	else
+		fork_gate_open();
+	errno = saved;
 	return pid;
 }
 
@@ -456,6 +458,24 @@ static int clone_child(void *p)
 	return cs->fn(cs->arg);
 }
 
+/*
+ * The parent's side, inside the call's blocking section: the fork gate is
+ * open again before exitsyscall(), which may wait for a P that only an M
+ * being started would bring.
+ */
+static int clone_fork(struct clone_start *cs, void *stack, int flags,
+		      pid_t *ptid, void *tls, pid_t *ctid)
+{
+	int r, saved;
+
+	fork_gate_close();
+	r = REAL(clone)(clone_child, stack, flags, cs, ptid, tls, ctid);
+	saved = errno;
+	fork_gate_open(); /* only the parent returns here */
+	errno = saved;
+	return r;
+}
+
 SPROUT_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg,
 			...)
 {
@@ -471,9 +491,8 @@ SPROUT_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg,
 	va_end(ap);
 	if (!shim_on() || (flags & CLONE_VM))
 		return REAL(clone)(fn, stack, flags, arg, ptid, tls, ctid);
-	return BLOCKING(
-		SHORT, int,
-		REAL(clone)(clone_child, stack, flags, &cs, ptid, tls, ctid));
+	return BLOCKING(SHORT, int,
+			clone_fork(&cs, stack, flags, ptid, tls, ctid));
 }
 
 /*

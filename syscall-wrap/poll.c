@@ -199,7 +199,7 @@ static long do_poll(struct pollfd *fds, nfds_t n, int64_t deadline,
 			return r;
 	}
 	if (n > WANTS_ON_STACK / 2) {
-		want = malloc(2 * n * sizeof(*want));
+		want = rt_alloc(2 * n * sizeof(*want));
 		if (!want)
 			return -ENOMEM;
 	}
@@ -208,7 +208,7 @@ static long do_poll(struct pollfd *fds, nfds_t n, int64_t deadline,
 	if (swapped)
 		g_sigmask(SIG_SETMASK, &saved, NULL);
 	if (want != stack_want)
-		free(want);
+		rt_free(want, 2 * n * sizeof(*want));
 	return r;
 }
 
@@ -324,6 +324,7 @@ static long do_select(struct selcall *c, int64_t deadline)
 	struct netpoll_want stack_want[WANTS_ON_STACK], *want = stack_want;
 	sigset_t saved;
 	bool swapped;
+	size_t cap = 0;
 	long r;
 	int fd, nw = 0, i;
 
@@ -345,7 +346,8 @@ static long do_select(struct selcall *c, int64_t deadline)
 				if (c->set[i] && FD_ISSET(fd, &c->saved[i]))
 					nw++;
 		if (nw > WANTS_ON_STACK) {
-			want = malloc((size_t)nw * sizeof(*want));
+			cap = (size_t)nw;
+			want = rt_alloc(cap * sizeof(*want));
 			if (!want)
 				return -ENOMEM;
 		}
@@ -374,7 +376,7 @@ static long do_select(struct selcall *c, int64_t deadline)
 		if (swapped)
 			g_sigmask(SIG_SETMASK, &saved, NULL);
 		if (want != stack_want)
-			free(want);
+			rt_free(want, cap * sizeof(*want));
 	}
 	/* As the kernel: the sets are written only with an answer. */
 	if (r >= 0)

@@ -85,13 +85,13 @@ long write_all(struct op *o, const struct iovec *iov, int iovcnt)
 	long r;
 
 	if (iovcnt > 1) {
-		copy = malloc((size_t)iovcnt * sizeof(*copy));
+		copy = rt_alloc((size_t)iovcnt * sizeof(*copy));
 		if (!copy)
 			return -ENOMEM;
 	}
 	if (!copy_in(copy, iov, (size_t)iovcnt * sizeof(*copy))) {
 		if (copy != &one)
-			free(copy);
+			rt_free(copy, (size_t)iovcnt * sizeof(*copy));
 		return -EFAULT;
 	}
 	total = iov_total(copy, iovcnt);
@@ -111,7 +111,7 @@ long write_all(struct op *o, const struct iovec *iov, int iovcnt)
 		iov_skip(o, (size_t)r);
 	}
 	if (copy != &one)
-		free(copy);
+		rt_free(copy, (size_t)iovcnt * sizeof(*copy));
 	return r;
 }
 

@@ -304,11 +304,14 @@ static long fork_call(long n, const long args[6])
 		TCB_UNWOUND(bool, in, true, blocking_unwound);
 
 		entersyscall();
+		fork_gate_close();
 		r = REAL(syscall)(n, a[0], a[1], a[2], a[3], a[4], a[5]);
 		saved = errno;
 		/* The child's runtime is reset before it leaves the section. */
 		if (r == 0)
 			sched_afterfork_child(false);
+		else
+			fork_gate_open();
 		in = false;
 		exitsyscall();
 		errno = saved;

@@ -80,4 +80,42 @@ ctx_trampoline:
 	.cfi_endproc
 	.size	ctx_trampoline, .-ctx_trampoline
 
+/*
+ *	long thread_clone(unsigned long flags, void *stack, pid_t *ptid,
+ *			  pid_t *ctid, void *tls, void *(*fn)(void *), void *arg);
+ *
+ * clone(2) of a kernel thread that runs fn(arg) on stack (its top) and
+ * ends with exit(2) if fn returns: libc's clone() without libc. Returns
+ * the new thread's id, or -errno. The function and its argument wait on
+ * the new stack, the one place the child finds after the call.
+ */
+	.globl	thread_clone
+	.hidden	thread_clone
+	.type	thread_clone, @function
+thread_clone:
+	.cfi_startproc
+	and	$-16, %rsi
+	sub	$16, %rsi
+	mov	%r9, (%rsi)
+	mov	8(%rsp), %rax
+	mov	%rax, 8(%rsi)
+	mov	%rcx, %r10
+	mov	$56, %eax	/* SYS_clone */
+	syscall
+	test	%rax, %rax
+	jz	1f
+	ret
+1:
+	.cfi_undefined rip
+	xor	%ebp, %ebp
+	pop	%rax
+	pop	%rdi
+	call	*%rax
+	xor	%edi, %edi
+	mov	$60, %eax	/* SYS_exit */
+	syscall
+	ud2
+	.cfi_endproc
+	.size	thread_clone, .-thread_clone
+
 	.section .note.GNU-stack, "", @progbits
