@@ -14,6 +14,11 @@
  * (sig_defer()) and the unlock that ends the count delivers it, unless
  * the G is entered, whose rt_exit() does. The gopark() case balances:
  * the G and the g0 that releases its lock are on one M.
+ *
+ * A locked G's handlers run where they land, as natively (no sigpend of
+ * the runtime's in between), so its kernel thread blocks every signal
+ * while it holds a runtime lock: two system calls around the outermost
+ * one, on threads the shim did not create, which seldom take them.
  */
 #include <signal.h>
 #include <string.h>
@@ -188,6 +193,11 @@ void lock(struct lock *l)
 		mp->locks++;
 		/* Counted before held, for a handler landing in between. */
 		atomic_signal_fence(memory_order_seq_cst);
+	} else if (gp && (gp->flags & G_LOCKED) && gp->locks++ == 0) {
+		uint64_t all = ~0ull;
+
+		sys4(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all,
+		     (long)&gp->lockmask, 8);
 	}
 	rank_lock(l);
 	v = UNLOCKED;
@@ -251,8 +261,12 @@ void unlock(struct lock *l)
 	if (atomic_exchange_explicit(&l->key, UNLOCKED, memory_order_release) ==
 	    SLEEPING)
 		sys_futex_wake((uint32_t *)&l->key, 1);
-	if (!mp)
+	if (!mp) {
+		if (gp && (gp->flags & G_LOCKED) && --gp->locks == 0)
+			sys4(SYS_rt_sigprocmask, SIG_SETMASK,
+			     (long)&gp->lockmask, 0, 8);
 		return;
+	}
 	atomic_signal_fence(memory_order_seq_cst);
 	if (--mp->locks)
 		return;

@@ -243,6 +243,13 @@ struct g {
 	 */
 	uint32_t sysdepth;
 	bool rtsys;
+	/*
+	 * A locked G: the runtime locks its kernel thread holds (it has no M
+	 * to count them), and the mask the first one blocked every signal
+	 * over (lock.c).
+	 */
+	int locks;
+	uint64_t lockmask;
 #ifdef SPROUT_LOCK_RANK
 	struct lock_held held; /* a locked G's, as its kernel thread's; owner */
 #endif

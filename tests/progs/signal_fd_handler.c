@@ -7,11 +7,14 @@
  * notes a new fd number, and makes one, would wait for itself for ever.
  * Then the same with pipe(), socket() and close() of numbers in use.
  * One signal for each call the thread makes, at most: more could keep
- * it in its handler for ever, natively too.
+ * it in its handler for ever, natively too. With the argument "foreign",
+ * the thread is one the program did not create: glibc's (or musl's) for a
+ * SIGEV_THREAD timer, which runs the same calls in its notify function.
  */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "check.h"
 
@@ -66,10 +69,38 @@ static void *churn(void *arg)
 	return NULL;
 }
 
-int main(void)
+static pthread_t churner;
+static atomic_bool started;
+
+static void notify_churn(union sigval sv)
+{
+	(void)sv;
+	/* The timer's thread starts with every signal blocked. */
+	mask_one(SIG_UNBLOCK, SIGUSR1);
+	churner = pthread_self();
+	atomic_store(&started, true);
+	churn(NULL);
+}
+
+/* churn() in the thread of a SIGEV_THREAD timer; that thread. */
+static pthread_t start_foreign(timer_t *tm)
+{
+	struct sigevent sev = { .sigev_notify = SIGEV_THREAD,
+				.sigev_notify_function = notify_churn };
+	struct itimerspec its = { .it_value = { 0, 1000000 } };
+
+	CHECK(timer_create(CLOCK_MONOTONIC, &sev, tm) == 0, "timer_create");
+	CHECK(timer_settime(*tm, 0, &its, NULL) == 0, "timer_settime");
+	CHECK(wait_until(atomic_load(&started), 20), "the timer's thread");
+	return churner;
+}
+
+int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_RESTART };
+	bool foreign = argc > 1 && strcmp(argv[1], "foreign") == 0;
 	struct rlimit rl;
+	timer_t tm;
 	pthread_t t;
 	long sent = 0, seen = -1;
 
@@ -79,7 +110,10 @@ int main(void)
 	setrlimit(RLIMIT_NOFILE, &rl);
 	sigemptyset(&sa.sa_mask);
 	CHECK(sigaction(SIGUSR1, &sa, NULL) == 0, "sigaction");
-	CHECK(pthread_create(&t, NULL, churn, NULL) == 0, "create");
+	if (foreign)
+		t = start_foreign(&tm);
+	else
+		CHECK(pthread_create(&t, NULL, churn, NULL) == 0, "create");
 	while (!atomic_load(&stop)) {
 		if (atomic_load(&calls) == seen) {
 			sched_yield();
@@ -89,7 +123,10 @@ int main(void)
 		CHECK(pthread_kill(t, SIGUSR1) == 0, "pthread_kill");
 		sent++;
 	}
-	CHECK(pthread_join(t, NULL) == 0, "join");
+	if (foreign)
+		timer_delete(tm);
+	else
+		CHECK(pthread_join(t, NULL) == 0, "join");
 	CHECK(atomic_load(&handled) > 0, "no signal handled of %ld sent", sent);
 	printf("%d new fds, %ld signals sent, %ld handled\n", nfds + 16, sent,
 	       atomic_load(&handled));
