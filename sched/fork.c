@@ -7,7 +7,8 @@
  * the netpoller, signals and the TCBs reset their own state, and starts a
  * sysmon of the child's own. afterfork_child() is the atfork handler
  * schedinit() registers; sched_forks counts the forks a process's line has
- * come through.
+ * come through. Here too is the fork gate, which keeps forks and the
+ * starts of Ms apart.
  */
 #include "runtime.h"
 #include "netpoll.h"
@@ -22,6 +23,13 @@
  * atfork handler, after glibc's own reset of its thread lists
  * (libc_reclaimed); _Fork() and the fork-like syscall()s right after the
  * call, with glibc's lists as the parent left them.
+ *
+ * In the child of a raw fork, whose libc locks are as the parent's threads
+ * left them, the runtime starts no M until the child makes a thread of
+ * its own (sched.single): a libc pthread_create() may wait for ever there,
+ * where natively a child that makes no thread takes none of those locks.
+ * The forking G alone needs one M, its own; a P handed off while it
+ * blocks in a system call waits idle for it (handoffp()).
  *
  * The forking M keeps the P it believes it holds, whatever the parent's
  * sysmon did with it meanwhile (took it from a blocked G, gave it to an M
@@ -107,6 +115,7 @@ void sched_afterfork_child(bool libc_reclaimed)
 	atomic_store(&sched.nlive, 1);
 	atomic_store(&sched.timer_sleeping, false);
 	atomic_store(&sched.timer_wanted, false);
+	atomic_store(&sched.single, !libc_reclaimed);
 	atomic_store(&sched.sleep_until, INT64_MIN);
 	atomic_store(&sched.sysmon_idle, false);
 	atomic_store(&sched.sysmon_wake, 0);

@@ -84,6 +84,8 @@ struct g *gnew(size_t stack_size, size_t guard, void *user_stack, int *err)
 	}
 	if (!gp)
 		return NULL;
+	if (unlikely(atomic_load_explicit(&sched.single, memory_order_relaxed)))
+		atomic_store(&sched.single, false);
 	*(struct g **)tcb_tls_addr(gp->tcb, &cur_g) = gp;
 	return gp;
 }

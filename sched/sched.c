@@ -452,12 +452,16 @@ static void startm(struct p *pp, bool spinning)
 /* Find pp, which nobody holds now, an M if it has work, or idle it. */
 void handoffp(struct p *pp)
 {
+	/* A fork child's one G, whose own M takes the P back (fork.c). */
+	bool alone = atomic_load(&sched.single);
+
 	/* Work for it: start an M (Go also starts one when none spins). */
 	if (!runqempty(pp) || atomic_load(&sched.runqsize) > 0) {
 		startm(pp, false);
 		return;
 	}
-	if (atomic_load(&sched.nmspinning) + atomic_load(&sched.npidle) == 0) {
+	if (!alone &&
+	    atomic_load(&sched.nmspinning) + atomic_load(&sched.npidle) == 0) {
 		int zero = 0;
 		if (atomic_compare_exchange_strong(&sched.nmspinning, &zero,
 						   1)) {
@@ -466,7 +470,7 @@ void handoffp(struct p *pp)
 		}
 	}
 	/* Its timers need an M to wait for them (Go wakes the netpoller). */
-	if (atomic_load(&pp->timer0) != INT64_MAX) {
+	if (!alone && atomic_load(&pp->timer0) != INT64_MAX) {
 		startm(pp, false);
 		return;
 	}

@@ -511,6 +511,12 @@ struct schedt {
 	_Atomic uint32_t timer_wake; /* futex word it sleeps on */
 	_Atomic bool timer_wanted;   /* startm() left it an idle P */
 	_Atomic uint32_t gnext;	     /* next G id */
+	/*
+	 * The child of a raw fork runs its forking G alone until it makes a
+	 * thread: a P handed off with nothing to run waits idle, no M started
+	 * (fork.c).
+	 */
+	_Atomic bool single;
 
 	/* sysmon sleeps on sysmon_wake (sysmon.c). */
 	_Atomic bool sysmon_idle; /* and only acquirep() wakes it */
