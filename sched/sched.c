@@ -240,6 +240,8 @@ static bool notesleep_idle(struct m *mp)
  */
 void stopm(struct m *mp)
 {
+	struct p *pp;
+
 	if (mp->p)
 		fatal("stopm: M holds a P");
 	if (mp->spinning)
@@ -247,6 +249,13 @@ void stopm(struct m *mp)
 	/* Idle, it takes no signal (signal.c, "Routing"). */
 	m_sigmask_idle(mp);
 	lock(&sched.lock);
+	/* A fork child's one G, queued while this M was on its way here. */
+	if (atomic_load(&sched.single) && atomic_load(&sched.runqsize) > 0 &&
+	    (pp = pidleget())) {
+		unlock(&sched.lock);
+		acquirep(mp, pp);
+		return;
+	}
 	mput(mp);
 	unlock(&sched.lock);
 	if (mp == &m0) {
@@ -411,6 +420,9 @@ static void newm(struct p *pp, bool spinning)
  * which needs locks a thread of the parent's may have held at the fork).
  * It sets timer_sleeping false before it looks for a P under sched.lock:
  * seen true under the lock here, the P put back is there when it looks.
+ * In a raw fork's child whose G runs alone (sched.single), no M is
+ * started at all: the one M there is that G's, running it, asleep on
+ * the timers, or about to stop, and stopm() looks for queued work first.
  */
 static void startm(struct p *pp, bool spinning)
 {
@@ -427,7 +439,9 @@ static void startm(struct p *pp, bool spinning)
 		}
 	}
 	mp = mget();
-	if (!mp && runqempty(pp) && atomic_load(&sched.timer_sleeping)) {
+	if (!mp && runqempty(pp) &&
+	    (atomic_load(&sched.timer_sleeping) ||
+	     atomic_load(&sched.single))) {
 		pidleput(pp);
 		unlock(&sched.lock);
 		if (spinning)
