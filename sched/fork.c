@@ -170,8 +170,11 @@ void sched_afterfork_child(bool libc_reclaimed)
 		kattr_apply(0, &gp->kattr);
 }
 
-/* fork()'s handlers: schedinit() registers them first, so the gate is
- * closed last before fork() takes libc's locks and opened first after. */
+/*
+ * fork()'s child handler. schedinit() registers the gate's as the prepare
+ * and parent handlers, first of all: the gate closes last before fork()
+ * takes libc's locks, and opens first after.
+ */
 void afterfork_child(void)
 {
 	sched_afterfork_child(true);
