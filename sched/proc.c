@@ -238,12 +238,14 @@ static struct g *gopreempt_m(struct m *mp, struct g *gp)
 /*
  * Yield the P to the other runnable Gs (through fn: to the back of the
  * local queue, or of the global one). With none queued here or globally,
- * yield the kernel thread instead: a program that waits for another
- * thread in a loop of sched_yield() must let the kernel run other
- * threads, the Ms of other Ps included, or it spins out its whole time
- * slice.
+ * nothing waits for this P: a preemption request is met (sysmon asks
+ * again when work comes; left standing, it made every later safe point of
+ * the G's a system call), and a program's sched_yield() yields the kernel
+ * thread instead (kernel): a program that waits for another thread in a
+ * loop of sched_yield() must let the kernel run other threads, the Ms of
+ * other Ps included, or it spins out its whole time slice.
  */
-static void yield_via(struct g *(*fn)(struct m *, struct g *))
+static void yield_via(struct g *(*fn)(struct m *, struct g *), bool kernel)
 {
 	struct g *gp = getg();
 	struct p *pp;
@@ -260,23 +262,32 @@ static void yield_via(struct g *(*fn)(struct m *, struct g *))
 	pp = rt_enter();
 	if (runqempty(pp) && atomic_load(&sched.runqsize) == 0 &&
 	    (atomic_load(&pp->timer0) == INT64_MAX ||
-	     atomic_load(&pp->timer0) > nanotime()))
-		sys0(SYS_sched_yield);
-	else
+	     atomic_load(&pp->timer0) > nanotime())) {
+		/*
+		 * Cleared only here: schedule() reads the request (runnext
+		 * goes to the back). One sysmon makes between the look and
+		 * this store is lost until its next look.
+		 */
+		atomic_store_explicit(&pp->preempt, false,
+				      memory_order_relaxed);
+		if (kernel)
+			sys0(SYS_sched_yield);
+	} else {
 		mcall(fn);
+	}
 	rt_exit();
 }
 
 /* sched_yield(): to the back of the local queue. */
 void gosched(void)
 {
-	yield_via(gosched_m);
+	yield_via(gosched_m, true);
 }
 
 /* Stopped by sysmon's request, at a safe point or by its kick. */
 void gopreempt(void)
 {
-	yield_via(gopreempt_m);
+	yield_via(gopreempt_m, false);
 }
 
 /*

@@ -202,6 +202,23 @@ static void test_long_run_not_kicked(void **state)
 	assert_int_equal(norder, 1);
 }
 
+/*
+ * A request to yield with nothing queued and no timer due is met as it is
+ * looked at: left standing, every later safe point of the G's (each mutex
+ * unlock) went into the runtime and yielded its kernel thread.
+ */
+static void test_request_met_when_alone(void **state)
+{
+	(void)state;
+	assert_int_equal(getp()->ntimers, 0);
+	atomic_store(&getp()->preempt, true);
+	gopreempt();
+	assert_false(atomic_load(&getp()->preempt));
+	atomic_store(&getp()->preempt, true);
+	gosched();
+	assert_false(atomic_load(&getp()->preempt));
+}
+
 static __attribute__((unused)) void test_sleep(void **state)
 {
 	int64_t start = nanotime();
@@ -219,6 +236,7 @@ int main(void)
 		cmocka_unit_test(test_many_share_buckets),
 		cmocka_unit_test(test_arm_and_del_while_firing),
 		cmocka_unit_test(test_long_run_not_kicked),
+		cmocka_unit_test(test_request_met_when_alone),
 #if !defined(__SANITIZE_ADDRESS__)
 		/* A G's TLS is its own: on a parked-and-resumed G, ASan
 		   finds no thread. The others run on the initial thread. */
