@@ -438,6 +438,24 @@ SPROUT_EXPORT pid_t _Fork(void)
 }
 
 /*
+ * syscall(SYS_exit) of a G ends the G as the system call ends a kernel
+ * thread natively: no thread-specific data destructors, no cleanup
+ * handlers, no C++ thread_local destructors, and a joiner gets no
+ * meaningful result (NULL here; glibc's join reads a field nobody set).
+ * The thread's data is dropped unrun. The last thread ends the process
+ * with the status given, as the kernel does.
+ */
+static __attribute__((noreturn)) void thread_exit_raw(struct g *gp, int code)
+{
+	gp->retval = NULL;
+	tsd_drop(gp);
+	mutex_g_exit();
+	if (atomic_fetch_sub(&sched.nlive, 1) == 1)
+		sys1(SYS_exit_group, code);
+	goexit();
+}
+
+/*
  * libc's clone() without CLONE_VM: a fork whose child runs fn(arg) on
  * another stack. The child gets the runtime's reset before fn, inside the
  * call's blocking section as a fork through syscall() does. With CLONE_VM
@@ -449,13 +467,19 @@ struct clone_start {
 	void *arg;
 };
 
+/*
+ * When fn returns, libc's clone() ends the thread with SYS_exit, which
+ * here would end the M alone: in a child whose last thread it is, sysmon
+ * lived on as the process, which never ended. The G ends as that call
+ * ends a thread natively.
+ */
 static int clone_child(void *p)
 {
 	struct clone_start *cs = p; /* the child's copy */
 
 	sched_afterfork_child(false);
 	exitsyscall();
-	return cs->fn(cs->arg);
+	thread_exit_raw(getg(), cs->fn(cs->arg));
 }
 
 /*
@@ -493,24 +517,6 @@ SPROUT_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg,
 		return REAL(clone)(fn, stack, flags, arg, ptid, tls, ctid);
 	return BLOCKING(SHORT, int,
 			clone_fork(&cs, stack, flags, ptid, tls, ctid));
-}
-
-/*
- * syscall(SYS_exit) of a G ends the G as the system call ends a kernel
- * thread natively: no thread-specific data destructors, no cleanup
- * handlers, no C++ thread_local destructors, and a joiner gets no
- * meaningful result (NULL here; glibc's join reads a field nobody set).
- * The thread's data is dropped unrun. The last thread ends the process
- * with the status given, as the kernel does.
- */
-static __attribute__((noreturn)) void thread_exit_raw(struct g *gp, int code)
-{
-	gp->retval = NULL;
-	tsd_drop(gp);
-	mutex_g_exit();
-	if (atomic_fetch_sub(&sched.nlive, 1) == 1)
-		sys1(SYS_exit_group, code);
-	goexit();
 }
 
 /*

@@ -2,11 +2,12 @@
  * Proves that every way of forking leaves a child that runs: _Fork(),
  * syscall(SYS_fork), syscall(SYS_clone) and syscall(SYS_clone3) without
  * CLONE_VM, and libc's clone() without CLONE_VM (the child runs a
- * function on a stack of its own) give a child that creates threads,
- * sleeps, talks over a pipe, runs as many threads at once as there are
- * Ps, and exits with the status the parent expects; syscall(SYS_vfork)
- * and a clone with CLONE_VM and CLONE_VFORK on the caller's stack (vfork
- * by another name) give a child that exits with its status. Two threads
+ * function on a stack of its own, which returns or calls _exit()) give a
+ * child that creates threads, sleeps, talks over a pipe, runs as many
+ * threads at once as there are Ps, and exits with the status the parent
+ * expects; syscall(SYS_vfork) and a clone with CLONE_VM and CLONE_VFORK
+ * on the caller's stack (vfork by another name) give a child that exits
+ * with its status. Two threads
  * fork this way at once while others sleep. A raw clone of a thread
  * through syscall() fails with -1 (EINVAL natively for the flags used;
  * ENOSYS under the shim, which does not support it) and makes no child;
@@ -110,9 +111,17 @@ static __attribute__((noinline)) pid_t vfork_exit(long nr, long flags,
  */
 static char clone_stack[2][256 * 1024] __attribute__((aligned(64)));
 
+/*
+ * Half the children return from the function (libc then ends the thread
+ * with SYS_exit, the process with it as its last), half _exit().
+ */
 static int clone_main(void *arg)
 {
-	_exit(child_life((int)(intptr_t)arg));
+	int status = (int)(intptr_t)arg;
+
+	if (status % 2)
+		_exit(child_life(status));
+	return child_life(status);
 }
 
 static pid_t do_fork(enum how how, int forker, int status)
