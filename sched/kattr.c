@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Kernel attributes of Gs: scheduling policy, priority and CPU affinity.
+ * Kernel attributes of Gs: scheduling policy, priority, nice value and CPU
+ * affinity.
  *
  * Each G has its own (gp->kattr), as a thread has: set through
  * pthread_setschedparam() and its kin on any G, inherited at creation or
@@ -8,7 +9,8 @@
  * the initial thread had when the runtime started, kattr_default) are
  * what every M carries. A G whose attributes are the process's runs on
  * the Ps like any other. A G that asks for anything else (a real-time
- * policy, another priority, a CPU set narrower than the process's) can
+ * policy, another priority or nice value, a CPU set narrower than the
+ * process's) can
  * only have it from the kernel, so it is wired (G_WIRED): its M becomes
  * its own, holding no P, as a G's in a long blocking system call does, and
  * carries its attributes; from then on the G waits and yields in the
@@ -34,9 +36,10 @@
  *				(asked to yield there, as sysmon asks)
  * For another G that is not wired the kernel cannot judge the request in
  * advance; the errors are worked out here as the kernel would
- * (kattr_check(), kattr_cpus()): EINVAL for a policy or priority out of
- * range or a CPU set with no allowed CPU, EPERM for a real-time policy
- * without CAP_SYS_NICE or RLIMIT_RTPRIO room.
+ * (kattr_check(), kattr_nice(), kattr_cpus()): EINVAL for a policy or
+ * priority out of range or a CPU set with no allowed CPU, EPERM for a
+ * real-time policy without CAP_SYS_NICE or RLIMIT_RTPRIO room, EACCES for
+ * a nice value lowered without CAP_SYS_NICE or RLIMIT_NICE room.
  *
  * A wired G that exits goes back to the Ps first (goexit()), so that its
  * M is an M as any other; Ms started from a wired G's kernel thread take
@@ -120,6 +123,9 @@ void kattr_init(void)
 		r < 0 ? SCHED_OTHER : (int)r & ~SCHED_RESET_ON_FORK;
 	if (sys2(SYS_sched_getparam, 0, (long)&sp) == 0)
 		kattr_default.prio = sp.sched_priority;
+	/* The system call answers 20 - nice (1 to 40). */
+	r = sys2(SYS_getpriority, PRIO_PROCESS, 0);
+	kattr_default.nice = r > 0 ? 20 - (int)r : 0;
 	CPU_ZERO(&cpuset_default.set);
 	if (sys3(SYS_sched_getaffinity, 0, sizeof(cpuset_default.set),
 		 (long)&cpuset_default.set) < 0)
@@ -130,7 +136,8 @@ void kattr_init(void)
 bool kattr_is_default(const struct kattr *k)
 {
 	return k->policy == kattr_default.policy &&
-	       k->prio == kattr_default.prio && k->cpus == kattr_default.cpus;
+	       k->prio == kattr_default.prio && k->nice == kattr_default.nice &&
+	       k->cpus == kattr_default.cpus;
 }
 
 /* Does the process have CAP_SYS_NICE in its effective set? */
@@ -192,6 +199,25 @@ int kattr_check(const struct kattr *cur, int policy, int prio)
 }
 
 /*
+ * k takes nice, clamped to -20..19 as the kernel's setpriority() clamps
+ * it: 0, or EACCES for a lower value than k's without CAP_SYS_NICE or
+ * RLIMIT_NICE room (can_nice() in kernel/sched/syscalls.c).
+ */
+int kattr_nice(struct kattr *k, int nice)
+{
+	struct rlimit rl = { 0, 0 };
+
+	nice = nice < -20 ? -20 : nice > 19 ? 19 : nice;
+	if (nice < k->nice && !cap_sys_nice()) {
+		sys4(SYS_prlimit64, 0, RLIMIT_NICE, 0, (long)&rl);
+		if (rl.rlim_cur < (rlim_t)(20 - nice))
+			return EACCES;
+	}
+	k->nice = nice;
+	return 0;
+}
+
+/*
  * k's CPUs from a set of size bytes, as the kernel's sched_setaffinity()
  * takes it: a shorter set is padded with zeros, a longer one cut (here at
  * CPU_SETSIZE), and only allowed CPUs kept (the process's, here). EINVAL
@@ -221,6 +247,8 @@ int kattr_apply(pid_t tid, const struct kattr *k)
 	long r;
 
 	r = sys3(SYS_sched_setscheduler, tid, k->policy, (long)&sp);
+	if (r == 0)
+		r = sys3(SYS_setpriority, PRIO_PROCESS, tid, k->nice);
 	if (r == 0)
 		r = sys3(SYS_sched_setaffinity, tid, sizeof(*k->cpus),
 			 (long)k->cpus);

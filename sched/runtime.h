@@ -214,6 +214,7 @@ extern _Atomic unsigned int sched_forks hidden;
 extern struct kattr kattr_default hidden;
 bool kattr_is_default(const struct kattr *k) hidden;
 int kattr_check(const struct kattr *cur, int policy, int prio) hidden;
+int kattr_nice(struct kattr *k, int nice) hidden;
 int kattr_cpus(struct kattr *k, size_t size, const cpu_set_t *set) hidden;
 const cpu_set_t *kattr_cpuset(const cpu_set_t *set) hidden;
 int kattr_set(struct g *gp, const struct kattr *k) hidden;

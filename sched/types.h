@@ -178,6 +178,7 @@ struct stack_pool;
 struct kattr {
 	int policy; /* SCHED_*, without SCHED_RESET_ON_FORK */
 	int prio;
+	int nice; /* -20 to 19, setpriority()'s */
 	/* As the kernel keeps it: asked for and allowed. Interned. */
 	const cpu_set_t *cpus;
 };

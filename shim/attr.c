@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "shim.h"
 #include "../compat/attr.h"
@@ -89,6 +90,9 @@ static int kattr_kernel(struct kattr *k)
 		k->policy = (int)r & ~SCHED_RESET_ON_FORK;
 	if (sys2(SYS_sched_getparam, 0, (long)&sp) == 0)
 		k->prio = sp.sched_priority;
+	r = sys2(SYS_getpriority, PRIO_PROCESS, 0);
+	if (r > 0)
+		k->nice = 20 - (int)r;
 	CPU_ZERO(&cpus);
 	if (sys3(SYS_sched_getaffinity, 0, sizeof(cpus), (long)&cpus) < 0)
 		return 0;

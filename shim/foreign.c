@@ -12,16 +12,18 @@
  * other Gs go through the runtime (sched/signal.c), and signal 0 (is the
  * thread alive?) is answered here for every G.
  *
- * A G's scheduling policy, priority and affinity are its own
+ * A G's scheduling policy, priority, nice value and affinity are its own
  * (sched/kattr.c): set and read here with the errors glibc gives, through
  * pthread_{set,get}schedparam, pthread_setschedprio,
- * pthread_{set,get}affinity_np, and the sched_* calls given 0 or the
- * calling G's own id (another G's id answers ESRCH, as before).
+ * pthread_{set,get}affinity_np, and the sched_* calls, setpriority(),
+ * getpriority() (PRIO_PROCESS) and nice() given 0 or the calling G's own
+ * id (another G's id answers ESRCH, as before).
  */
 #include <errno.h>
 #include <limits.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 
 #include "shim.h"
@@ -300,6 +302,76 @@ SPROUT_EXPORT int sched_getparam(pid_t pid, struct sched_param *param)
 	memset(param, 0, sizeof(*param));
 	param->sched_priority = k.prio;
 	return 0;
+}
+
+/*
+ * {get,set}priority(PRIO_PROCESS) of the calling G, as the system call
+ * answers: getpriority's 20 - nice (1 to 40), setpriority's 0; or -errno.
+ * Linux keeps the value per thread (who is a thread id).
+ */
+long g_priority_call(bool set, int which, id_t who, int nice)
+{
+	struct g *gp = getg();
+	struct kattr k;
+	int err;
+
+	(void)which;
+	(void)who;
+	kattr_get(gp, &k);
+	if (!set)
+		return 20 - k.nice;
+	err = kattr_nice(&k, nice);
+	return -(long)(err ? err : kattr_set(gp, &k));
+}
+
+#ifdef __GLIBC__
+typedef __priority_which_t prio_which_t;
+#else
+typedef int prio_which_t;
+#endif
+
+/* The calling G's, for PRIO_PROCESS of 0 or its own id. */
+static bool own_priority(int which, id_t who)
+{
+	return which == PRIO_PROCESS && tid_g((pid_t)who);
+}
+
+SPROUT_EXPORT int getpriority(prio_which_t which, id_t who)
+{
+	if (!shim_on() || !own_priority(which, who))
+		return REAL(getpriority)(which, who);
+	return 20 - (int)g_priority_call(false, which, who, 0);
+}
+
+SPROUT_EXPORT int setpriority(prio_which_t which, id_t who, int prio)
+{
+	if (!shim_on() || !own_priority(which, who))
+		return REAL(setpriority)(which, who, prio);
+	return sys_result(g_priority_call(true, which, who, prio)) ? -1 : 0;
+}
+
+/*
+ * libc's nice() calls its own getpriority() and setpriority(), not these:
+ * as glibc's, on the calling G. The new value, or -1 with EPERM where the
+ * kernel says EACCES.
+ */
+SPROUT_EXPORT int nice(int inc)
+{
+	int saved = errno, prio;
+	long r;
+
+	if (!shim_on())
+		return REAL(nice)(inc);
+	prio = 20 - (int)g_priority_call(false, PRIO_PROCESS, 0, 0);
+	/* No overflow: the kernel clamps to -20..19 anyway. */
+	inc = inc < -40 ? -40 : inc > 40 ? 40 : inc;
+	r = g_priority_call(true, PRIO_PROCESS, 0, prio + inc);
+	if (r < 0) {
+		errno = r == -EACCES ? EPERM : (int)-r;
+		return -1;
+	}
+	errno = saved;
+	return 20 - (int)g_priority_call(false, PRIO_PROCESS, 0, 0);
 }
 
 /*

@@ -19,7 +19,9 @@
 #include <semaphore.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <threads.h>
+#include <unistd.h>
 
 #include "symbols.h"
 #include "../syscall-wrap/decls.h"
@@ -113,6 +115,7 @@ int attr_kattr(struct g *self, const pthread_attr_t *attr,
 /* shim/foreign.c: a G's own scheduling through the calls that take a tid. */
 struct g *tid_g(pid_t pid) hidden;
 long g_affinity_call(bool set, size_t size, cpu_set_t *mask) hidden;
+long g_priority_call(bool set, int which, id_t who, int nice) hidden;
 long sys_result(long r) hidden;
 
 /* cpuclock.c: the G whose CPU clock clk is, if any; its time now. */

@@ -68,6 +68,9 @@
 	X(sched_getscheduler, NULL)                                       \
 	X(sched_setparam, NULL)                                           \
 	X(sched_getparam, NULL)                                           \
+	X(getpriority, NULL)                                              \
+	X(setpriority, NULL)                                              \
+	X(nice, NULL)                                                     \
 	X(sched_getcpu, NULL)                                             \
 	M(X, dlopen, NULL)                                                \
 	/* attr.c */                                                      \

@@ -569,6 +569,13 @@ SPROUT_EXPORT long syscall(long number, ...)
 					(size_t)a[1], (cpu_set_t *)a[2]));
 			a[0] = kernel_tid((pid_t)a[0]);
 			break;
+		case SYS_getpriority:
+		case SYS_setpriority:
+			if (a[0] == PRIO_PROCESS && tid_g((pid_t)a[1]))
+				return sys_result(g_priority_call(
+					number == SYS_setpriority, (int)a[0],
+					(id_t)a[1], (int)a[2]));
+			break;
 		case SYS_tkill:
 			a[0] = kernel_tid((pid_t)a[0]);
 			break;
