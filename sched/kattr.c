@@ -59,63 +59,76 @@
 #include "../arch/x86_64/sys.h"
 
 struct kattr kattr_default;
+/* The initial thread's sched_getattr(): its utilisation clamps. */
+static struct kernel_sched_attr attr_default;
 /* A G has been wired once: new Ms must reset what they inherit. */
 _Atomic bool kattr_used;
 
 /*
- * CPU sets, each kept once and never freed, so that a G's attributes hold
- * a pointer (8 bytes in every G, not 128) and equal sets are equal
- * pointers. A program uses a few: the process's, one per CPU it pins to.
+ * Values kept once and never freed, so that a G's attributes hold
+ * pointers (8 bytes each in every G, not 128) and equal values are equal
+ * pointers: CPU sets (a program uses a few: the process's, one per CPU it
+ * pins to), and what sched_setattr() gave beyond a policy, priority and
+ * nice value (a deadline's parameters, flags, utilisation clamps).
  */
-struct cpuset {
-	cpu_set_t set;
-	struct cpuset *next;
+struct kept {
+	struct kept *next;
+	size_t size;
+	_Alignas(16) unsigned char v[];
 };
 
-static struct cpuset cpuset_default;
-static struct cpuset *_Atomic cpusets = &cpuset_default;
-static struct lock cpusets_lock = LOCK_INIT(RANK_CPUSETS);
+static struct kept *_Atomic kept_list;
+static struct lock kept_lock = LOCK_INIT(RANK_KEPT);
 
-static const cpu_set_t *cpuset_find(const cpu_set_t *set)
+static const void *kept_find(const void *v, size_t size)
 {
-	struct cpuset *c;
+	struct kept *k;
 
-	for (c = atomic_load_explicit(&cpusets, memory_order_acquire); c;
-	     c = c->next)
-		if (CPU_EQUAL(&c->set, set))
-			return &c->set;
+	for (k = atomic_load_explicit(&kept_list, memory_order_acquire); k;
+	     k = k->next)
+		if (k->size == size && !memcmp(k->v, v, size))
+			return k->v;
 	return NULL;
+}
+
+/* The kept copy of v; NULL if memory ran out. */
+static const void *keep(const void *v, size_t size)
+{
+	const void *found = kept_find(v, size);
+	struct kept *k;
+
+	if (found)
+		return found;
+	k = rt_alloc(sizeof(*k) + size);
+	if (!k)
+		return NULL;
+	k->size = size;
+	memcpy(k->v, v, size);
+	lock(&kept_lock);
+	found = kept_find(v, size);
+	if (!found) {
+		k->next =
+			atomic_load_explicit(&kept_list, memory_order_relaxed);
+		atomic_store_explicit(&kept_list, k, memory_order_release);
+		found = k->v;
+		k = NULL;
+	}
+	unlock(&kept_lock);
+	rt_free(k, sizeof(*k) + size);
+	return found;
 }
 
 /* The kept copy of set; NULL if memory ran out. */
 const cpu_set_t *kattr_cpuset(const cpu_set_t *set)
 {
-	const cpu_set_t *found = cpuset_find(set);
-	struct cpuset *c;
-
-	if (found)
-		return found;
-	c = rt_alloc(sizeof(*c));
-	if (!c)
-		return NULL;
-	c->set = *set;
-	lock(&cpusets_lock);
-	found = cpuset_find(set);
-	if (!found) {
-		c->next = atomic_load_explicit(&cpusets, memory_order_relaxed);
-		atomic_store_explicit(&cpusets, c, memory_order_release);
-		found = &c->set;
-		c = NULL;
-	}
-	unlock(&cpusets_lock);
-	rt_free(c, sizeof(*c));
-	return found;
+	return keep(set, sizeof(*set));
 }
 
 /* The initial thread's attributes are the process's. */
 void kattr_init(void)
 {
 	struct sched_param sp = { 0 };
+	cpu_set_t cpus;
 	long r;
 
 	r = sys1(SYS_sched_getscheduler, 0);
@@ -126,18 +139,21 @@ void kattr_init(void)
 	/* The system call answers 20 - nice (1 to 40). */
 	r = sys2(SYS_getpriority, PRIO_PROCESS, 0);
 	kattr_default.nice = r > 0 ? 20 - (int)r : 0;
-	CPU_ZERO(&cpuset_default.set);
-	if (sys3(SYS_sched_getaffinity, 0, sizeof(cpuset_default.set),
-		 (long)&cpuset_default.set) < 0)
+	CPU_ZERO(&cpus);
+	if (sys3(SYS_sched_getaffinity, 0, sizeof(cpus), (long)&cpus) < 0)
 		fatal("sched_getaffinity of the initial thread failed");
-	kattr_default.cpus = &cpuset_default.set;
+	kattr_default.cpus = kattr_cpuset(&cpus);
+	if (!kattr_default.cpus)
+		fatal("out of memory for the initial thread's CPU set");
+	sys4(SYS_sched_getattr, 0, (long)&attr_default, sizeof(attr_default),
+	     0);
 }
 
 bool kattr_is_default(const struct kattr *k)
 {
 	return k->policy == kattr_default.policy &&
 	       k->prio == kattr_default.prio && k->nice == kattr_default.nice &&
-	       k->cpus == kattr_default.cpus;
+	       k->cpus == kattr_default.cpus && !k->ext;
 }
 
 /* Does the process have CAP_SYS_NICE in its effective set? */
@@ -240,15 +256,69 @@ int kattr_cpus(struct kattr *k, size_t size, const cpu_set_t *set)
 	return 0;
 }
 
+/*
+ * The calling kernel thread's attributes, as the kernel has them now, in
+ * k (its CPU set left as it is): 0, or ENOMEM when what sched_setattr()
+ * set beyond policy, priority and nice cannot be kept. Anything of that
+ * makes k->ext: a deadline policy, a flag (resetting on fork, reclaiming,
+ * overrun signals), utilisation clamps other than the initial thread's.
+ */
+int kattr_read(struct kattr *k)
+{
+	struct kernel_sched_attr a = { 0 };
+	long r;
+
+	/* sched_getattr() gives a nice value for SCHED_OTHER and BATCH only. */
+	r = sys2(SYS_getpriority, PRIO_PROCESS, 0);
+	if (r > 0)
+		k->nice = 20 - (int)r;
+	k->ext = NULL;
+	r = sys4(SYS_sched_getattr, 0, (long)&a, sizeof(a), 0);
+	if (r < 0) {
+		/* No sched_getattr() (before Linux 3.14): the classic calls. */
+		struct sched_param sp = { 0 };
+
+		r = sys1(SYS_sched_getscheduler, 0);
+		if (r >= 0)
+			k->policy = (int)r & ~SCHED_RESET_ON_FORK;
+		if (sys2(SYS_sched_getparam, 0, (long)&sp) == 0)
+			k->prio = sp.sched_priority;
+		return 0;
+	}
+	k->policy = (int)a.sched_policy;
+	k->prio = (int)a.sched_priority;
+	if (a.sched_policy == SCHED_DEADLINE || a.sched_flags ||
+	    a.sched_util_min != attr_default.sched_util_min ||
+	    a.sched_util_max != attr_default.sched_util_max) {
+		a.size = sizeof(a);
+		k->ext = keep(&a, sizeof(a));
+		if (!k->ext)
+			return ENOMEM;
+	}
+	return 0;
+}
+
 /* Give kernel thread tid (0: the caller's) k. 0 or the kernel's error. */
 int kattr_apply(pid_t tid, const struct kattr *k)
 {
 	struct sched_param sp = { .sched_priority = k->prio };
 	long r;
 
-	r = sys3(SYS_sched_setscheduler, tid, k->policy, (long)&sp);
-	if (r == 0)
-		r = sys3(SYS_setpriority, PRIO_PROCESS, tid, k->nice);
+	if (k->ext) {
+		struct kernel_sched_attr a = *k->ext;
+
+		a.sched_policy = (uint32_t)k->policy;
+		a.sched_priority = (uint32_t)k->prio;
+		a.sched_nice = k->nice;
+		r = sys3(SYS_sched_setattr, tid, (long)&a, 0);
+		/* A deadline's nice value is kept for later, as the kernel's. */
+		if (r == 0 && k->policy == SCHED_DEADLINE)
+			r = sys3(SYS_setpriority, PRIO_PROCESS, tid, k->nice);
+	} else {
+		r = sys3(SYS_sched_setscheduler, tid, k->policy, (long)&sp);
+		if (r == 0)
+			r = sys3(SYS_setpriority, PRIO_PROCESS, tid, k->nice);
+	}
 	if (r == 0)
 		r = sys3(SYS_sched_setaffinity, tid, sizeof(*k->cpus),
 			 (long)k->cpus);
@@ -340,17 +410,14 @@ int kattr_set(struct g *gp, const struct kattr *k)
  * The kernel's verdict is left in gp->kattr_err, under gp->lock, taken
  * with signals held off (lock_nosig()): the G goes in or out of G_WIRED
  * while it holds it, so it cannot be taken inside the runtime (g_lock()).
+ * sync_locked() is called with it held, and lets it go.
  */
-void kattr_sync(struct g *gp)
+static void sync_locked(struct g *gp, uint64_t mask)
 {
 	struct kattr k;
 	bool wire = false, unwire = false;
-	uint64_t mask;
 	int err = 0;
 
-	if (gp->sysdepth || gp->rtdepth || (gp->flags & (G_LOCKED | G_G0)))
-		return;
-	mask = lock_nosig(&gp->lock);
 	k = gp->kattr;
 	gp->kattr_done = gp->kattr_gen;
 	if (!kattr_is_default(&k)) {
@@ -371,6 +438,48 @@ void kattr_sync(struct g *gp)
 		g_wire(gp);
 	else if (unwire)
 		g_unwire(gp);
+}
+
+void kattr_sync(struct g *gp)
+{
+	if (gp->sysdepth || gp->rtdepth || (gp->flags & (G_LOCKED | G_G0)))
+		return;
+	sync_locked(gp, lock_nosig(&gp->lock));
+}
+
+/*
+ * sched_setattr() of the calling G, in the program's code (the system
+ * call's, through syscall()): the kernel judges it on the G's own kernel
+ * thread, as any change a G makes to itself, and the G keeps what the
+ * kernel then has (kattr_read()), wired unless that is the process's.
+ * Under gp->lock with signals held off, as kattr_sync(): no other G runs
+ * on the kernel thread between the change and the wiring. 0 or -errno,
+ * as the system call answers.
+ */
+long kattr_setattr(struct g *gp, const void *attr, unsigned int flags)
+{
+	struct kattr k;
+	uint64_t mask;
+	long r;
+
+	if (gp->sysdepth || gp->rtdepth || (gp->flags & (G_LOCKED | G_G0)))
+		return sys3(SYS_sched_setattr, 0, (long)attr, flags);
+	mask = lock_nosig(&gp->lock);
+	r = sys3(SYS_sched_setattr, 0, (long)attr, flags);
+	if (r == 0) {
+		k = gp->kattr;
+		r = -(long)kattr_read(&k);
+	}
+	if (r == 0) {
+		gp->kattr = k;
+		__atomic_store_n(&gp->kattr_gen, gp->kattr_gen + 1,
+				 __ATOMIC_RELEASE);
+	} else if (r == -ENOMEM) {
+		/* Not kept: the kernel thread goes back to the G's own. */
+		kattr_apply(0, &gp->kattr);
+	}
+	sync_locked(gp, mask);
+	return r;
 }
 
 /*

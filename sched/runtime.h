@@ -215,6 +215,8 @@ extern struct kattr kattr_default hidden;
 bool kattr_is_default(const struct kattr *k) hidden;
 int kattr_check(const struct kattr *cur, int policy, int prio) hidden;
 int kattr_nice(struct kattr *k, int nice) hidden;
+int kattr_read(struct kattr *k) hidden;
+long kattr_setattr(struct g *gp, const void *attr, unsigned int flags) hidden;
 int kattr_cpus(struct kattr *k, size_t size, const cpu_set_t *set) hidden;
 const cpu_set_t *kattr_cpuset(const cpu_set_t *set) hidden;
 int kattr_set(struct g *gp, const struct kattr *k) hidden;

@@ -49,7 +49,7 @@ enum lock_rank {
 	RANK_KEEPER,   /* process-shared robust mutexes (shim/mutex.c) */
 	RANK_TASKDIR,  /* one /proc/self/task stream (shim/taskdir.c) */
 	RANK_SIGQ,     /* gp->sigq.lock: one G's queued signals (sigq.c) */
-	RANK_CPUSETS,  /* the CPU sets of kernel attributes (kattr.c) */
+	RANK_KEPT,     /* the kept values of kernel attributes (kattr.c) */
 	RANK_SETXID,   /* musl: one setuid() broadcast (shim/setxid.c) */
 	RANK_ALLOC,    /* the runtime's memory (alloc.c): taken last */
 	RANK_COUNT
@@ -175,12 +175,32 @@ struct stack_pool;
  * priority, and the CPUs it may run on (the first CPU_SETSIZE). A G whose
  * attributes differ from the process's (kattr_default) is G_WIRED.
  */
+/*
+ * The kernel's struct sched_attr (uapi/linux/sched/types.h, whose header
+ * cannot be included beside libc's <sched.h>), to its second version.
+ */
+struct kernel_sched_attr {
+	uint32_t size;
+	uint32_t sched_policy;
+	uint64_t sched_flags;
+	int32_t sched_nice;
+	uint32_t sched_priority;
+	uint64_t sched_runtime, sched_deadline, sched_period;
+	uint32_t sched_util_min, sched_util_max;
+};
+
+#ifndef SCHED_DEADLINE
+#define SCHED_DEADLINE 6 /* musl's <sched.h> has none */
+#endif
+
 struct kattr {
 	int policy; /* SCHED_*, without SCHED_RESET_ON_FORK */
 	int prio;
 	int nice; /* -20 to 19, setpriority()'s */
 	/* As the kernel keeps it: asked for and allowed. Interned. */
 	const cpu_set_t *cpus;
+	/* What sched_setattr() set beyond the above, or NULL. Interned. */
+	const struct kernel_sched_attr *ext;
 };
 
 /*

@@ -11,7 +11,6 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include "shim.h"
 #include "../compat/attr.h"
@@ -80,19 +79,11 @@ bool attr_sigmask(const pthread_attr_t *attr, uint64_t *mask)
  */
 static int kattr_kernel(struct kattr *k)
 {
-	struct sched_param sp = { 0 };
 	cpu_set_t cpus;
-	long r;
 
 	*k = kattr_default;
-	r = sys1(SYS_sched_getscheduler, 0);
-	if (r >= 0)
-		k->policy = (int)r & ~SCHED_RESET_ON_FORK;
-	if (sys2(SYS_sched_getparam, 0, (long)&sp) == 0)
-		k->prio = sp.sched_priority;
-	r = sys2(SYS_getpriority, PRIO_PROCESS, 0);
-	if (r > 0)
-		k->nice = 20 - (int)r;
+	if (kattr_read(k))
+		return ENOMEM;
 	CPU_ZERO(&cpus);
 	if (sys3(SYS_sched_getaffinity, 0, sizeof(cpus), (long)&cpus) < 0)
 		return 0;

@@ -166,6 +166,8 @@ static int g_setsched(struct g *gp, int policy, int prio)
 		return err;
 	k.policy = policy & ~SCHED_RESET_ON_FORK;
 	k.prio = prio;
+	/* What sched_setattr() set besides goes, as the classic call's. */
+	k.ext = NULL;
 	return kattr_set(gp, &k);
 }
 
@@ -253,16 +255,32 @@ SPROUT_EXPORT int pthread_getaffinity_np(pthread_t t, size_t size,
 	return 0;
 }
 
+/*
+ * sched_setscheduler() and sched_setparam() (keep: the G's own policy) of
+ * the calling G, as the system calls answer: 0 or -errno.
+ */
+long g_sched_call(bool keep, int policy, const struct sched_param *param)
+{
+	struct g *gp = getg();
+	struct kattr k;
+
+	if (!param)
+		return -EINVAL;
+	if (keep) {
+		kattr_get(gp, &k);
+		policy = k.policy;
+	}
+	return -(long)g_setsched(gp, policy, param->sched_priority);
+}
+
+/* musl's answer ENOSYS (POSIX's are per process), and stay musl's. */
+#ifdef __GLIBC__
 SPROUT_EXPORT int sched_setscheduler(pid_t pid, int policy,
 				     const struct sched_param *param)
 {
-	struct g *gp;
-	int err;
-
-	if (!shim_on() || !(gp = tid_g(pid)))
+	if (!shim_on() || !tid_g(pid))
 		return REAL(sched_setscheduler)(pid, policy, param);
-	err = param ? g_setsched(gp, policy, param->sched_priority) : EINVAL;
-	return err ? sys_result(-err) : 0;
+	return sys_result(g_sched_call(false, policy, param)) ? -1 : 0;
 }
 
 SPROUT_EXPORT int sched_getscheduler(pid_t pid)
@@ -278,15 +296,9 @@ SPROUT_EXPORT int sched_getscheduler(pid_t pid)
 
 SPROUT_EXPORT int sched_setparam(pid_t pid, const struct sched_param *param)
 {
-	struct g *gp;
-	struct kattr k;
-	int err;
-
-	if (!shim_on() || !(gp = tid_g(pid)))
+	if (!shim_on() || !tid_g(pid))
 		return REAL(sched_setparam)(pid, param);
-	kattr_get(gp, &k);
-	err = param ? g_setsched(gp, k.policy, param->sched_priority) : EINVAL;
-	return err ? sys_result(-err) : 0;
+	return sys_result(g_sched_call(true, 0, param)) ? -1 : 0;
 }
 
 SPROUT_EXPORT int sched_getparam(pid_t pid, struct sched_param *param)
@@ -303,6 +315,7 @@ SPROUT_EXPORT int sched_getparam(pid_t pid, struct sched_param *param)
 	param->sched_priority = k.prio;
 	return 0;
 }
+#endif
 
 /*
  * {get,set}priority(PRIO_PROCESS) of the calling G, as the system call

@@ -116,6 +116,8 @@ int attr_kattr(struct g *self, const pthread_attr_t *attr,
 struct g *tid_g(pid_t pid) hidden;
 long g_affinity_call(bool set, size_t size, cpu_set_t *mask) hidden;
 long g_priority_call(bool set, int which, id_t who, int nice) hidden;
+long g_sched_call(bool keep, int policy,
+		  const struct sched_param *param) hidden;
 long sys_result(long r) hidden;
 
 /* cpuclock.c: the G whose CPU clock clk is, if any; its time now. */

@@ -64,10 +64,10 @@
 	G(X, tgkill, NULL)                                                \
 	X(sched_setaffinity, NULL)                                        \
 	X(sched_getaffinity, NULL)                                        \
-	X(sched_setscheduler, NULL)                                       \
-	X(sched_getscheduler, NULL)                                       \
-	X(sched_setparam, NULL)                                           \
-	X(sched_getparam, NULL)                                           \
+	G(X, sched_setscheduler, NULL)                                    \
+	G(X, sched_getscheduler, NULL)                                    \
+	G(X, sched_setparam, NULL)                                        \
+	G(X, sched_getparam, NULL)                                        \
 	X(getpriority, NULL)                                              \
 	X(setpriority, NULL)                                              \
 	X(nice, NULL)                                                     \

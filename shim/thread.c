@@ -569,6 +569,30 @@ SPROUT_EXPORT long syscall(long number, ...)
 					(size_t)a[1], (cpu_set_t *)a[2]));
 			a[0] = kernel_tid((pid_t)a[0]);
 			break;
+		case SYS_sched_setattr:
+			if (tid_g((pid_t)a[0]))
+				return sys_result(
+					kattr_setattr(getg(), (void *)a[1],
+						      (unsigned int)a[2]));
+			break;
+		case SYS_sched_setscheduler:
+			if (tid_g((pid_t)a[0]))
+				return sys_result(g_sched_call(
+					false, (int)a[1],
+					(struct sched_param *)a[2]));
+			break;
+		case SYS_sched_setparam:
+			if (tid_g((pid_t)a[0]))
+				return sys_result(g_sched_call(
+					true, 0, (struct sched_param *)a[1]));
+			break;
+		case SYS_sched_getattr:
+		case SYS_sched_getscheduler:
+		case SYS_sched_getparam:
+			/* The kernel thread's are the G's (kattr.c). */
+			if (tid_g((pid_t)a[0]))
+				a[0] = 0;
+			break;
 		case SYS_getpriority:
 		case SYS_setpriority:
 			if (a[0] == PRIO_PROCESS && tid_g((pid_t)a[1]))
