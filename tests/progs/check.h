@@ -23,6 +23,8 @@
  * which under sprout are not its kernel threads); logical_procs()
  * the Ps sprout runs (SPROUT_PROCS, else the CPUs the process may use).
  * count_fds() is the number of fds the process has open.
+ * thread_stat(n) is field n of /proc/thread-self/stat (19: nice, 41:
+ * policy), the kernel thread running the caller as the kernel has it.
  *
  * child_status(pid, how) is child pid's wait status once it ends, failing
  * if it does not within 20 s; reap(pid, how) also requires a normal exit
@@ -161,7 +163,6 @@ static inline int count_tasks(void)
 	return n;
 }
 
-/* Open fds, counting the one the count itself opens. */
 static inline void mask_one(int how, int sig)
 {
 	sigset_t s;
@@ -171,6 +172,7 @@ static inline void mask_one(int how, int sig)
 	CHECK(pthread_sigmask(how, &s, NULL) == 0, "pthread_sigmask: %d", sig);
 }
 
+/* Open fds, counting the one the count itself opens. */
 static inline int count_fds(void)
 {
 	return count_entries("/proc/self/fd");
@@ -186,6 +188,27 @@ static inline int logical_procs(void)
 	CHECK(sched_getaffinity(0, sizeof(set), &set) == 0,
 	      "sched_getaffinity: %s", strerror(errno));
 	return CPU_COUNT(&set);
+}
+
+static inline long thread_stat(int field)
+{
+	char buf[1024], *p;
+	long v = 0;
+	int fd, n, i;
+
+	fd = open("/proc/thread-self/stat", O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0, "open /proc/thread-self/stat: %s", strerror(errno));
+	n = (int)read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	CHECK(n > 0, "read /proc/thread-self/stat");
+	buf[n] = 0;
+	/* The command may hold spaces: field 3 follows its last ')'. */
+	p = strrchr(buf, ')');
+	for (i = 3; p && i <= field; i++)
+		p = strchr(p + 1, ' ');
+	CHECK(p && sscanf(p + 1, "%ld", &v) == 1,
+	      "/proc/thread-self/stat has no field %d", field);
+	return v;
 }
 
 /* The "flags:" line of /proc/self/fdinfo/fd (octal), or -1. */
