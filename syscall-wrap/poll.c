@@ -84,13 +84,26 @@ struct pollcall {
 	const sigset_t *mask;
 };
 
+/*
+ * The looks below do not wait, so an EINTR from one is a signal that
+ * landed during the call: the runtime's own kick (a preemption, a signal
+ * for a G), or one of the program's, whose handler runs as the G leaves
+ * the runtime or ends the wait that follows. Natively that signal might
+ * as well have come a moment later: they look again. (A kick made a
+ * poll() of the program's fail with EINTR: fd_reuse_race, beside a CPU
+ * hog.)
+ */
 static long poll_look(void *arg)
 {
 	struct pollcall *c = arg;
 	struct timespec zero = { 0, 0 };
+	long r;
 
-	return sys6(SYS_ppoll, (long)c->fds, (long)c->n, (long)&zero,
-		    (long)c->mask, 8, 0);
+	do
+		r = sys6(SYS_ppoll, (long)c->fds, (long)c->n, (long)&zero,
+			 (long)c->mask, 8, 0);
+	while (r == -EINTR);
+	return r;
 }
 
 static int64_t deadline_ms(int ms)
@@ -306,12 +319,15 @@ static long select_look(void *arg)
 	long r;
 	int i;
 
-	for (i = 0; i < 3; i++)
-		memcpy(&c->work[i], &c->saved[i], c->len);
-	r = sys6(SYS_pselect6, c->nfds, (long)(c->set[0] ? &c->work[0] : NULL),
-		 (long)(c->set[1] ? &c->work[1] : NULL),
-		 (long)(c->set[2] ? &c->work[2] : NULL), (long)&zero,
-		 c->mask ? (long)pack : 0);
+	do {
+		for (i = 0; i < 3; i++)
+			memcpy(&c->work[i], &c->saved[i], c->len);
+		r = sys6(SYS_pselect6, c->nfds,
+			 (long)(c->set[0] ? &c->work[0] : NULL),
+			 (long)(c->set[1] ? &c->work[1] : NULL),
+			 (long)(c->set[2] ? &c->work[2] : NULL), (long)&zero,
+			 c->mask ? (long)pack : 0);
+	} while (r == -EINTR); /* as poll_look() */
 	return r;
 }
 
@@ -474,9 +490,13 @@ struct epollcall {
 static long epoll_look(void *arg)
 {
 	struct epollcall *c = arg;
+	long r;
 
-	return sys6(SYS_epoll_pwait, c->epfd, (long)c->ev, c->max, 0,
-		    (long)c->mask, 8);
+	do /* as poll_look() */
+		r = sys6(SYS_epoll_pwait, c->epfd, (long)c->ev, c->max, 0,
+			 (long)c->mask, 8);
+	while (r == -EINTR);
+	return r;
 }
 
 static long do_epoll(int epfd, struct epoll_event *ev, int max,
