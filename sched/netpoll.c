@@ -31,13 +31,16 @@
  * small and reused.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/syscall.h>
 
 #include "runtime.h"
 #include "netpoll.h"
+#include "../arch/x86_64/sys.h"
 #include "sema.h"
 
 /* One direction of an fd: what g->nwait points to. */
@@ -87,6 +90,15 @@ static struct pdesc *desc(int fd, bool make)
 		return NULL;
 	lock(&tablelock);
 	n = atomic_load(&tablen);
+	/*
+	 * Not for a number no file has: a poll() of fd INT_MAX (POLLNVAL)
+	 * grew the table until its length overflowed, for ever. An open
+	 * one is below fs.nr_open, at most 2^30.
+	 */
+	if (fd >= n && sys3(SYS_fcntl, fd, F_GETFD, 0) < 0) {
+		unlock(&tablelock);
+		return NULL;
+	}
 	if (fd >= n) {
 		/* Grow; the old table stays, as others may be reading it. */
 		int len = n ? 2 * n : 256;

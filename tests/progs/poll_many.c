@@ -10,8 +10,10 @@
  * (b) Mixed kinds: an empty pipe, a socketpair end asked for POLLIN and
  *     POLLOUT, a regular file, a closed fd number and a negative fd:
  *     at once 3, POLLOUT on the socket, POLLIN|POLLOUT on the file,
- *     POLLNVAL on the closed number, nothing for the others; select() of
- *     a closed number fails with EBADF.
+ *     POLLNVAL on the closed number, nothing for the others; fd INT_MAX
+ *     beside the empty pipe: 1 at once, POLLNVAL; select() of a closed
+ *     number fails with EBADF. On the initial thread and on another one
+ *     (the pollfds on its stack).
  * (c) Timeouts: 0 returns 0 at once; -1 and INT_MAX wait for a write 50 ms
  *     later; poll(NULL, 0, 100) sleeps 100 ms and returns 0; a bad pollfd
  *     address fails with EFAULT.
@@ -184,7 +186,7 @@ static void test_many(void)
 	free(p);
 }
 
-static void test_mixed(void)
+static void *test_mixed(void *arg)
 {
 	struct pollfd p[5];
 	uint64_t t0;
@@ -214,6 +216,14 @@ static void test_mixed(void)
 		      p[3].revents == POLLNVAL && p[4].revents == 0,
 	      "revents %#x %#x %#x %#x %#x", p[0].revents, p[1].revents,
 	      p[2].revents, p[3].revents, p[4].revents);
+	/* A number no file can have (the runtime's fd table once grew for
+	   ever for it). */
+	p[0] = (struct pollfd){ .fd = INT_MAX, .events = POLLIN };
+	p[1] = (struct pollfd){ .fd = rd[0], .events = POLLIN };
+	n = poll(p, 2, 5000);
+	CHECK(n == 1 && p[0].revents == POLLNVAL && p[1].revents == 0,
+	      "poll of fd INT_MAX: %d (%s), revents %#x %#x", n,
+	      strerror(errno), p[0].revents, p[1].revents);
 
 	FD_ZERO(&r);
 	FD_SET(rd[0], &r);
@@ -224,6 +234,7 @@ static void test_mixed(void)
 	close(sv[0]);
 	close(sv[1]);
 	fclose(tmp);
+	return arg;
 }
 
 /* Not mapped; volatile: the compiler must not see it is not a pollfd. */
@@ -547,7 +558,8 @@ int main(void)
 		wr[i] = fds[1];
 	}
 	test_many();
-	test_mixed();
+	test_mixed(NULL);
+	join(start(test_mixed, NULL));
 	test_timeouts();
 	test_hup_out();
 	test_closed_meanwhile();
