@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "shim.h"
+#include "../syscall-wrap/wrap.h"
 #include "../compat/tcb.h"
 #include "../arch/x86_64/sys.h"
 
@@ -81,6 +82,7 @@ static bool start(const char *version)
 		      "without sprout\n");
 		return false;
 	}
+	copy_init();
 	config_read(&cfg);
 	cfg.thread_create = REAL(pthread_create);
 	cfg.clock_gettime = REAL(clock_gettime);

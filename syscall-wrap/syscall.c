@@ -216,16 +216,44 @@ static bool copy_vm(long nr, void *local_p, void *remote_p, size_t n)
 }
 
 /*
+ * The initial thread's stack: the kernel put the environment's pointers
+ * above main()'s frames, so from any frame of that thread up to them it
+ * is mapped. Frames further below the top than this are not looked at
+ * (the kernel keeps mappings 128 MiB and more below a stack's top: an
+ * alternate signal stack is never within it).
+ */
+#define MAIN_STACK_MAX (64l << 20)
+static const char *main_top;
+
+/* At start, on the initial thread, before the program changes environ. */
+void copy_init(void)
+{
+	extern char **environ;
+	const char *sp = __builtin_frame_address(0);
+	const char *top = (const char *)environ;
+
+	if (sys0(SYS_gettid) == sys0(SYS_getpid) && top > sp &&
+	    top - sp < MAIN_STACK_MAX)
+		main_top = top;
+}
+
+/*
  * Is [p, p + len) in the calling G's stack slot (a struct of the caller's),
- * which is mapped whole and may be read and written without a fault? Not
- * known for the initial thread's stack (the kernel's), one the program
- * supplied, or a thread the shim did not create.
+ * which is mapped whole and may be read and written without a fault, or,
+ * on the initial thread, between its stack pointer and main_top? Not known
+ * for a stack the program supplied or a thread the shim did not create.
  */
 bool on_own_stack(const void *p, size_t len)
 {
 	const struct g *gp = getg();
-	const char *c = p;
+	const char *c = p, *sp;
 
+	if (gp == &g_main) {
+		sp = __builtin_frame_address(0);
+		return main_top && sp < main_top &&
+		       main_top - sp < MAIN_STACK_MAX && c >= sp &&
+		       c < main_top && len <= (size_t)(main_top - c);
+	}
 	return gp && gp->stack_lo && !(gp->flags & G_USERSTACK) &&
 	       c >= gp->stack_lo && c < gp->stack_hi &&
 	       len <= (size_t)(gp->stack_hi - c);

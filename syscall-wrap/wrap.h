@@ -57,6 +57,7 @@ bool copy_in(void *dst, const void *src, size_t n) hidden;
 bool copy_out(void *dst, const void *src, size_t n) hidden;
 /* Whether [p, p + len) is in the calling G's stack slot (syscall.c). */
 bool on_own_stack(const void *p, size_t len) hidden;
+void copy_init(void) hidden;
 
 /* syscall(SYS_futex, ...) with its six arguments (syscall.c). */
 long futex_call(const long a[6]) hidden;
