@@ -8,8 +8,8 @@
  * as it would natively, parking as often as the buffer fills; what was
  * written is returned if a timeout or an error comes first. Files epoll
  * cannot watch (regular files, directories, block devices) are handed
- * off as in blocking.c. splice and sendfile wait for readiness, then
- * make the call, handed off.
+ * off as in blocking.c. sendfile waits for readiness, then makes the
+ * call, handed off; splice is tried without waiting, then waits.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -249,18 +249,46 @@ static bool wait_ready(int fd, int mode)
 	return true;
 }
 
+/* Wait for fd if it is a stream socket, which SPLICE_F_NONBLOCK leaves
+   blocking. */
+static bool wait_socket(int fd, int mode)
+{
+	return (fd_kind(fd) & KIND_MASK) != KIND_STREAM || wait_ready(fd, mode);
+}
+
+/*
+ * splice moves through a pipe. Its pipe side is tried without waiting
+ * (SPLICE_F_NONBLOCK) and waited for on EAGAIN, so that the kernel's own
+ * answers come at once: waiting first for an empty pipe, an offset given
+ * for it (ESPIPE) waited for ever (stress-ng's splice stressor). A stream
+ * socket's side, which that flag does not make non-blocking, is waited
+ * for first. With the flag, or a side with O_NONBLOCK (which makes the
+ * kernel's pipe side non-blocking too), the call is the program's own.
+ */
 SPROUT_EXPORT ssize_t splice(int in, loff_t *off_in, int out, loff_t *off_out,
 			     size_t len, unsigned int flags)
 {
+	ssize_t r;
+
 	if (!shim_on_g())
 		return REAL(splice)(in, off_in, out, off_out, len, flags);
 	if (fd_hidden(in) || fd_hidden(out))
 		return ebadf();
-	if (!(flags & SPLICE_F_NONBLOCK) &&
-	    (!wait_ready(in, NP_READ) || !wait_ready(out, NP_WRITE)))
-		return -1;
-	return BLOCKING(SHORT, ssize_t,
+	if ((flags & SPLICE_F_NONBLOCK) || nonblocking(in) || nonblocking(out))
+		return BLOCKING(
+			SHORT, ssize_t,
 			REAL(splice)(in, off_in, out, off_out, len, flags));
+	for (;;) {
+		if (!wait_socket(in, NP_READ) || !wait_socket(out, NP_WRITE))
+			return -1;
+		r = BLOCKING(SHORT, ssize_t,
+			     REAL(splice)(in, off_in, out, off_out, len,
+					  flags | SPLICE_F_NONBLOCK));
+		if (r >= 0 || errno != EAGAIN)
+			return r;
+		if (!wait_ready(in, NP_READ) || !wait_ready(out, NP_WRITE))
+			return -1;
+	}
 }
 
 SPROUT_EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t n)
