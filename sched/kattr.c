@@ -58,6 +58,9 @@
 #include "runtime.h"
 #include "../arch/x86_64/sys.h"
 
+/* SCHED_FLAG_UTIL_CLAMP_MIN | _MAX (linux/sched.h, beside <sched.h>) */
+#define UTIL_CLAMP_FLAGS 0x60
+
 struct kattr kattr_default;
 /* The initial thread's sched_getattr(): its utilisation clamps. */
 static struct kernel_sched_attr attr_default;
@@ -298,11 +301,16 @@ int kattr_read(struct kattr *k)
 	return 0;
 }
 
-/* Give kernel thread tid (0: the caller's) k. 0 or the kernel's error. */
+/*
+ * Give kernel thread tid (0: the caller's) k: all of it the kernel takes,
+ * 0 or its first error. The CPU set goes on after a refused nice value:
+ * unprivileged, a raised one cannot be lowered again (HACKING), and an M
+ * started from such a G's thread must still leave its CPU.
+ */
 int kattr_apply(pid_t tid, const struct kattr *k)
 {
 	struct sched_param sp = { .sched_priority = k->prio };
-	long r;
+	long r, r2;
 
 	if (k->ext) {
 		struct kernel_sched_attr a = *k->ext;
@@ -310,6 +318,10 @@ int kattr_apply(pid_t tid, const struct kattr *k)
 		a.sched_policy = (uint32_t)k->policy;
 		a.sched_priority = (uint32_t)k->prio;
 		a.sched_nice = k->nice;
+		/* sched_getattr() reports clamps without their flags. */
+		if (a.sched_util_min != attr_default.sched_util_min ||
+		    a.sched_util_max != attr_default.sched_util_max)
+			a.sched_flags |= UTIL_CLAMP_FLAGS;
 		r = sys3(SYS_sched_setattr, tid, (long)&a, 0);
 		/* A deadline's nice value is kept for later, as the kernel's. */
 		if (r == 0 && k->policy == SCHED_DEADLINE)
@@ -319,9 +331,9 @@ int kattr_apply(pid_t tid, const struct kattr *k)
 		if (r == 0)
 			r = sys3(SYS_setpriority, PRIO_PROCESS, tid, k->nice);
 	}
+	r2 = sys3(SYS_sched_setaffinity, tid, sizeof(*k->cpus), (long)k->cpus);
 	if (r == 0)
-		r = sys3(SYS_sched_setaffinity, tid, sizeof(*k->cpus),
-			 (long)k->cpus);
+		r = r2;
 	return r < 0 ? (int)-r : 0;
 }
 
