@@ -320,16 +320,14 @@ SPROUT_EXPORT int sched_getparam(pid_t pid, struct sched_param *param)
 /*
  * {get,set}priority(PRIO_PROCESS) of the calling G, as the system call
  * answers: getpriority's 20 - nice (1 to 40), setpriority's 0; or -errno.
- * Linux keeps the value per thread (who is a thread id).
+ * Linux keeps the value per thread; the callers have found the G by id.
  */
-long g_priority_call(bool set, int which, id_t who, int nice)
+long g_priority_call(bool set, int nice)
 {
 	struct g *gp = getg();
 	struct kattr k;
 	int err;
 
-	(void)which;
-	(void)who;
 	kattr_get(gp, &k);
 	if (!set)
 		return 20 - k.nice;
@@ -353,14 +351,14 @@ SPROUT_EXPORT int getpriority(prio_which_t which, id_t who)
 {
 	if (!shim_on() || !own_priority(which, who))
 		return REAL(getpriority)(which, who);
-	return 20 - (int)g_priority_call(false, which, who, 0);
+	return 20 - (int)g_priority_call(false, 0);
 }
 
 SPROUT_EXPORT int setpriority(prio_which_t which, id_t who, int prio)
 {
 	if (!shim_on() || !own_priority(which, who))
 		return REAL(setpriority)(which, who, prio);
-	return sys_result(g_priority_call(true, which, who, prio)) ? -1 : 0;
+	return sys_result(g_priority_call(true, prio)) ? -1 : 0;
 }
 
 /*
@@ -375,16 +373,16 @@ SPROUT_EXPORT int nice(int inc)
 
 	if (!shim_on())
 		return REAL(nice)(inc);
-	prio = 20 - (int)g_priority_call(false, PRIO_PROCESS, 0, 0);
+	prio = 20 - (int)g_priority_call(false, 0);
 	/* No overflow: the kernel clamps to -20..19 anyway. */
 	inc = inc < -40 ? -40 : inc > 40 ? 40 : inc;
-	r = g_priority_call(true, PRIO_PROCESS, 0, prio + inc);
+	r = g_priority_call(true, prio + inc);
 	if (r < 0) {
 		errno = r == -EACCES ? EPERM : (int)-r;
 		return -1;
 	}
 	errno = saved;
-	return 20 - (int)g_priority_call(false, PRIO_PROCESS, 0, 0);
+	return 20 - (int)g_priority_call(false, 0);
 }
 
 /*

@@ -115,7 +115,7 @@ int attr_kattr(struct g *self, const pthread_attr_t *attr,
 /* shim/foreign.c: a G's own scheduling through the calls that take a tid. */
 struct g *tid_g(pid_t pid) hidden;
 long g_affinity_call(bool set, size_t size, cpu_set_t *mask) hidden;
-long g_priority_call(bool set, int which, id_t who, int nice) hidden;
+long g_priority_call(bool set, int nice) hidden;
 long g_sched_call(bool keep, int policy,
 		  const struct sched_param *param) hidden;
 long sys_result(long r) hidden;

@@ -597,8 +597,7 @@ SPROUT_EXPORT long syscall(long number, ...)
 		case SYS_setpriority:
 			if (a[0] == PRIO_PROCESS && tid_g((pid_t)a[1]))
 				return sys_result(g_priority_call(
-					number == SYS_setpriority, (int)a[0],
-					(id_t)a[1], (int)a[2]));
+					number == SYS_setpriority, (int)a[2]));
 			break;
 		case SYS_tkill:
 			a[0] = kernel_tid((pid_t)a[0]);
