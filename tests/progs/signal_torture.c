@@ -206,6 +206,28 @@ static bool all_handled(void)
 	return true;
 }
 
+/* What a thread with signals still pending was doing, for the failure. */
+static void report_pending(void)
+{
+	static const char *const kinds[] = { "cond", "sem", "pipe" };
+	int i, shown = 0;
+
+	for (i = 0; i < WORKERS && shown < 8; i++) {
+		struct pair *p = &pairs[i / 2];
+
+		if (atomic_load(&got[i]) == atomic_load(&sent[i]) &&
+		    atomic_load(&got2[i]) == atomic_load(&sent2[i]))
+			continue;
+		fprintf(stderr,
+			"thread %d (%s pair, %ld rounds): %ld of %ld SIGRTMIN, "
+			"%ld of %ld SIGRTMIN+1\n",
+			i, kinds[p->kind], p->rounds, atomic_load(&got[i]),
+			atomic_load(&sent[i]), atomic_load(&got2[i]),
+			atomic_load(&sent2[i]));
+		shown++;
+	}
+}
+
 static void handle(int sig, void (*fn)(int))
 {
 	struct sigaction sa = { .sa_handler = fn, .sa_flags = SA_RESTART };
@@ -276,8 +298,9 @@ int main(void)
 	for (i = 0; i < KILLERS; i++)
 		CHECK(pthread_join(killers[i], NULL) == 0, "join");
 	/* A thread's own signals still pending when it exits are lost. */
-	CHECK(wait_until(all_handled(), 20),
-	      "signals still pending after 20 s");
+	if (!wait_until(all_handled(), 20))
+		report_pending();
+	CHECK(all_handled(), "signals still pending after 20 s");
 	atomic_store(&stop, true);
 	for (i = 0; i < WORKERS; i++)
 		CHECK(pthread_join(workers[i], NULL) == 0, "join %d", i);
