@@ -213,6 +213,11 @@ void goready_handoff(struct g *gp)
 	}
 	atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
 	runqput(pp, gp, true);
+	/*
+	 * Not to be sent to the back for the chain's length (findrunnable()):
+	 * the Gs there would only find the lock taken and wait again.
+	 */
+	pp->chain = 0;
 	mcall(goyield_m);
 	rt_exit();
 }

@@ -428,6 +428,7 @@ struct p {
 	_Atomic uint32_t schedtick;   /* one more each time a G starts */
 	_Atomic uint32_t syscalltick; /* one more each wrapped system call */
 	uint32_t globalpoll;	      /* findrunnable() calls; owner */
+	uint32_t chain;		      /* Gs run from runnext in a row; owner */
 	_Atomic bool preempt; /* sysmon: its G has run long, others wait */
 
 	/*
