@@ -18,11 +18,11 @@
 
 #include "check.h"
 
-#define PAIRS 1000
-#define NAPS  20
-#define NAP   (20 * MS)
+#define PAIRS  1000
+#define NAPS   20
+#define NAP    (20 * MS)
 #define YIELDS 100
-#define LATE  (500 * MS)
+#define LATE   (500 * MS)
 
 struct pair {
 	pthread_mutex_t mu;
@@ -106,8 +106,8 @@ int main(void)
 		CHECK(sem_init(&pairs[i].sem[1], 0, 0) == 0, "sem_init: %m");
 	}
 	for (i = 0; i < 2 * PAIRS; i++)
-		CHECK(pthread_create(&t[i], NULL, passer, (void *)(intptr_t)i) ==
-			      0,
+		CHECK(pthread_create(&t[i], NULL, passer,
+				     (void *)(intptr_t)i) == 0,
 		      "pthread_create %d", i);
 	CHECK(pthread_create(&s, NULL, other, &worst) == 0, "pthread_create");
 	CHECK(pthread_join(s, NULL) == 0, "pthread_join");
