@@ -27,19 +27,6 @@
 
 #define CPUCLOCK_BITS 7 /* which clock of the thread, and per-thread */
 
-/* A G the program can see: not freed, not ended, not an M's g0. */
-static bool g_alive(struct g *gp)
-{
-	uint32_t st = atomic_load(&gp->status);
-
-	return !(gp->flags & (G_LOCKED | G_G0)) && st != G_IDLE && st != G_DEAD;
-}
-
-static bool has_tid(struct g *gp, void *tid)
-{
-	return g_alive(gp) && tcb_tid(gp->tcb) == *(pid_t *)tid;
-}
-
 /* The calling thread, if it is a G whose clock the runtime counts. */
 static struct g *self_counted(void)
 {
@@ -54,23 +41,12 @@ static struct g *self_counted(void)
  */
 struct g *cpuclock_g(clockid_t clk)
 {
-	struct g *self = self_counted();
-	pid_t tid;
-
 	if (clk == CLOCK_THREAD_CPUTIME_ID)
-		return self;
+		return self_counted();
 	if (clk >= 0 ||
 	    (clk & CPUCLOCK_BITS) != (thread_cpuclock(0) & CPUCLOCK_BITS))
 		return NULL;
-	tid = (pid_t) ~(clk >> 3);
-	if (tid == 0 || (self && tid == tcb_tid(self->tcb)))
-		return self;
-	if (tid == tcb_tid(g_main.tcb))
-		return g_alive(&g_main) ? &g_main : NULL;
-	/* Not a G's (compat/glibc_tcb.c: tcb_set_id()): a kernel thread. */
-	if (tid < 0x400000)
-		return NULL;
-	return stack_find(has_tid, &tid);
+	return tid_g((pid_t) ~(clk >> 3));
 }
 
 /*

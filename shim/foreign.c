@@ -15,9 +15,9 @@
  * A G's scheduling policy, priority, nice value and affinity are its own
  * (sched/kattr.c): set and read here with the errors glibc gives, through
  * pthread_{set,get}schedparam, pthread_setschedprio,
- * pthread_{set,get}affinity_np, and the sched_* calls, setpriority(),
- * getpriority() (PRIO_PROCESS) and nice() given 0 or the calling G's own
- * id (another G's id answers ESRCH, as before).
+ * pthread_{set,get}affinity_np, and the sched_* calls, setpriority() and
+ * getpriority() (PRIO_PROCESS) given a G's id (0: the caller's own; the
+ * process's: the initial thread's, as the kernel reads it), and nice().
  */
 #include <errno.h>
 #include <limits.h>
@@ -28,6 +28,7 @@
 
 #include "shim.h"
 #include "../compat/tcb.h"
+#include "../syscall-wrap/wrap.h"
 #include "../arch/x86_64/sys.h"
 
 static pthread_t libc_thread(pthread_t t)
@@ -100,17 +101,39 @@ static bool kernel_owned(struct g *gp)
 	return gp->flags & (G_LOCKED | G_G0);
 }
 
-/*
- * The calling G, if pid names it to a sched_* call: 0 or its own id
- * (gettid()). NULL for a thread not the shim's, or any other id.
- */
-struct g *tid_g(pid_t pid)
+/* A G the program can see: not freed, not ended, not an M's g0. */
+bool g_alive(struct g *gp)
 {
-	struct g *gp = getg();
+	return !kernel_owned(gp) && !g_gone(gp);
+}
 
-	if (!gp || kernel_owned(gp))
+static bool has_tid(struct g *gp, void *tid)
+{
+	return g_alive(gp) && tcb_tid(gp->tcb) == *(pid_t *)tid;
+}
+
+/*
+ * The G that tid names to a call that takes a thread id: 0 or its own id
+ * (gettid()) for the calling G, another G's for that G, the process's
+ * for the initial G. NULL for a thread not the shim's (the caller's
+ * kernel thread, for 0), an ended G's id or a kernel thread's: the
+ * kernel's to answer. Another G's is looked for in every slot of the
+ * stack arenas; it may end as soon as it is found, as a thread may.
+ */
+struct g *tid_g(pid_t tid)
+{
+	struct g *self = getg();
+
+	if (self && kernel_owned(self))
+		self = NULL;
+	if (tid == 0 || (self && tid == tcb_tid(self->tcb)))
+		return self;
+	if (tid == tcb_tid(g_main.tcb))
+		return g_alive(&g_main) ? &g_main : NULL;
+	/* Not a G's (compat/glibc_tcb.c: tcb_set_id()): a kernel thread. */
+	if (tid < 0x400000)
 		return NULL;
-	return pid == 0 || pid == tcb_tid(gp->tcb) ? gp : NULL;
+	return stack_find(has_tid, &tid);
 }
 
 /*
@@ -144,11 +167,9 @@ static int g_setaffinity(struct g *gp, size_t size, const cpu_set_t *mask)
 	return err ? err : kattr_set(gp, &k);
 }
 
-/* sched_{set,get}affinity of the calling G, as the system call answers. */
-long g_affinity_call(bool set, size_t size, cpu_set_t *mask)
+/* sched_{set,get}affinity of gp, as the system call answers. */
+long g_affinity_call(struct g *gp, bool set, size_t size, cpu_set_t *mask)
 {
-	struct g *gp = getg();
-
 	if (set)
 		return -(long)g_setaffinity(gp, size, mask);
 	return g_getaffinity(gp, size, mask);
@@ -257,11 +278,11 @@ SPROUT_EXPORT int pthread_getaffinity_np(pthread_t t, size_t size,
 
 /*
  * sched_setscheduler() and sched_setparam() (keep: the G's own policy) of
- * the calling G, as the system calls answer: 0 or -errno.
+ * gp, as the system calls answer: 0 or -errno.
  */
-long g_sched_call(bool keep, int policy, const struct sched_param *param)
+long g_sched_call(struct g *gp, bool keep, int policy,
+		  const struct sched_param *param)
 {
-	struct g *gp = getg();
 	struct kattr k;
 
 	if (!param)
@@ -273,58 +294,71 @@ long g_sched_call(bool keep, int policy, const struct sched_param *param)
 	return -(long)g_setsched(gp, policy, param->sched_priority);
 }
 
+/*
+ * sched_getscheduler() (param NULL) and sched_getparam() of gp, as the
+ * system calls answer: the policy, 0, or -errno.
+ */
+long g_getsched(struct g *gp, bool getparam, struct sched_param *param)
+{
+	struct sched_param p = { 0 };
+	struct kattr k;
+
+	if (getparam && !param)
+		return -EINVAL;
+	kattr_get(gp, &k);
+	if (!getparam)
+		return k.policy;
+	p.sched_priority = k.prio;
+	return copy_out(param, &p, sizeof(p)) ? 0 : -EFAULT;
+}
+
 /* musl's answer ENOSYS (POSIX's are per process), and stay musl's. */
 #ifdef __GLIBC__
 SPROUT_EXPORT int sched_setscheduler(pid_t pid, int policy,
 				     const struct sched_param *param)
 {
-	if (!shim_on() || !tid_g(pid))
+	struct g *gp;
+
+	if (!shim_on() || !(gp = tid_g(pid)))
 		return REAL(sched_setscheduler)(pid, policy, param);
-	return sys_result(g_sched_call(false, policy, param)) ? -1 : 0;
+	return sys_result(g_sched_call(gp, false, policy, param)) ? -1 : 0;
 }
 
 SPROUT_EXPORT int sched_getscheduler(pid_t pid)
 {
 	struct g *gp;
-	struct kattr k;
 
 	if (!shim_on() || !(gp = tid_g(pid)))
 		return REAL(sched_getscheduler)(pid);
-	kattr_get(gp, &k);
-	return k.policy;
+	return (int)g_getsched(gp, false, NULL);
 }
 
 SPROUT_EXPORT int sched_setparam(pid_t pid, const struct sched_param *param)
 {
-	if (!shim_on() || !tid_g(pid))
+	struct g *gp;
+
+	if (!shim_on() || !(gp = tid_g(pid)))
 		return REAL(sched_setparam)(pid, param);
-	return sys_result(g_sched_call(true, 0, param)) ? -1 : 0;
+	return sys_result(g_sched_call(gp, true, 0, param)) ? -1 : 0;
 }
 
 SPROUT_EXPORT int sched_getparam(pid_t pid, struct sched_param *param)
 {
 	struct g *gp;
-	struct kattr k;
 
 	if (!shim_on() || !(gp = tid_g(pid)))
 		return REAL(sched_getparam)(pid, param);
-	if (!param)
-		return sys_result(-EINVAL);
-	kattr_get(gp, &k);
-	memset(param, 0, sizeof(*param));
-	param->sched_priority = k.prio;
-	return 0;
+	return (int)sys_result(g_getsched(gp, true, param));
 }
 #endif
 
 /*
- * {get,set}priority(PRIO_PROCESS) of the calling G, as the system call
- * answers: getpriority's 20 - nice (1 to 40), setpriority's 0; or -errno.
- * Linux keeps the value per thread; the callers have found the G by id.
+ * {get,set}priority(PRIO_PROCESS) of gp, as the system call answers:
+ * getpriority's 20 - nice (1 to 40), setpriority's 0; or -errno. Linux
+ * keeps the value per thread; the callers have found the G by id.
  */
-long g_priority_call(bool set, int nice)
+long g_priority_call(struct g *gp, bool set, int nice)
 {
-	struct g *gp = getg();
 	struct kattr k;
 	int err;
 
@@ -341,24 +375,29 @@ typedef __priority_which_t prio_which_t;
 typedef int prio_which_t;
 #endif
 
-/* The calling G's, for PRIO_PROCESS of 0 or its own id. */
-static bool own_priority(int which, id_t who)
+/* The G whose value PRIO_PROCESS of who is, or NULL: the kernel's. */
+static struct g *priority_g(int which, id_t who)
 {
-	return which == PRIO_PROCESS && tid_g((pid_t)who);
+	return which == PRIO_PROCESS && who <= INT_MAX ? tid_g((pid_t)who)
+						       : NULL;
 }
 
 SPROUT_EXPORT int getpriority(prio_which_t which, id_t who)
 {
-	if (!shim_on() || !own_priority(which, who))
+	struct g *gp;
+
+	if (!shim_on() || !(gp = priority_g(which, who)))
 		return REAL(getpriority)(which, who);
-	return 20 - (int)g_priority_call(false, 0);
+	return 20 - (int)g_priority_call(gp, false, 0);
 }
 
 SPROUT_EXPORT int setpriority(prio_which_t which, id_t who, int prio)
 {
-	if (!shim_on() || !own_priority(which, who))
+	struct g *gp;
+
+	if (!shim_on() || !(gp = priority_g(which, who)))
 		return REAL(setpriority)(which, who, prio);
-	return sys_result(g_priority_call(true, prio)) ? -1 : 0;
+	return sys_result(g_priority_call(gp, true, prio)) ? -1 : 0;
 }
 
 /*
@@ -373,16 +412,16 @@ SPROUT_EXPORT int nice(int inc)
 
 	if (!shim_on())
 		return REAL(nice)(inc);
-	prio = 20 - (int)g_priority_call(false, 0);
+	prio = 20 - (int)g_priority_call(getg(), false, 0);
 	/* No overflow: the kernel clamps to -20..19 anyway. */
 	inc = inc < -40 ? -40 : inc > 40 ? 40 : inc;
-	r = g_priority_call(true, prio + inc);
+	r = g_priority_call(getg(), true, prio + inc);
 	if (r < 0) {
 		errno = r == -EACCES ? EPERM : (int)-r;
 		return -1;
 	}
 	errno = saved;
-	return 20 - (int)g_priority_call(false, 0);
+	return 20 - (int)g_priority_call(getg(), false, 0);
 }
 
 /*

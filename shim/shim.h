@@ -112,12 +112,15 @@ void attr_defaults_init(const struct runtime_config *cfg) hidden;
 bool attr_sigmask(const pthread_attr_t *attr, uint64_t *mask) hidden;
 int attr_kattr(struct g *self, const pthread_attr_t *attr,
 	       struct kattr *k) hidden;
-/* shim/foreign.c: a G's own scheduling through the calls that take a tid. */
-struct g *tid_g(pid_t pid) hidden;
-long g_affinity_call(bool set, size_t size, cpu_set_t *mask) hidden;
-long g_priority_call(bool set, int nice) hidden;
-long g_sched_call(bool keep, int policy,
+/* shim/foreign.c: a G's scheduling through the calls that take a tid. */
+bool g_alive(struct g *gp) hidden;
+struct g *tid_g(pid_t tid) hidden;
+long g_affinity_call(struct g *gp, bool set, size_t size,
+		     cpu_set_t *mask) hidden;
+long g_priority_call(struct g *gp, bool set, int nice) hidden;
+long g_sched_call(struct g *gp, bool keep, int policy,
 		  const struct sched_param *param) hidden;
+long g_getsched(struct g *gp, bool getparam, struct sched_param *param) hidden;
 long sys_result(long r) hidden;
 
 /* cpuclock.c: the G whose CPU clock clk is, if any; its time now. */

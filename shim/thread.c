@@ -544,6 +544,7 @@ static pid_t kernel_tid(pid_t tid)
  */
 SPROUT_EXPORT long syscall(long number, ...)
 {
+	struct g *gp;
 	long a[6];
 	va_list ap;
 	int i;
@@ -563,41 +564,52 @@ SPROUT_EXPORT long syscall(long number, ...)
 			break;
 		case SYS_sched_setaffinity:
 		case SYS_sched_getaffinity:
-			if (tid_g((pid_t)a[0]))
+			if ((gp = tid_g((pid_t)a[0])))
 				return sys_result(g_affinity_call(
-					number == SYS_sched_setaffinity,
+					gp, number == SYS_sched_setaffinity,
 					(size_t)a[1], (cpu_set_t *)a[2]));
 			a[0] = kernel_tid((pid_t)a[0]);
 			break;
 		case SYS_sched_setattr:
-			if (tid_g((pid_t)a[0]))
-				return sys_result(
-					kattr_setattr(getg(), (void *)a[1],
-						      (unsigned int)a[2]));
+			if ((gp = tid_g((pid_t)a[0])) && gp != getg())
+				return sys_result(-ESRCH); /* HACKING.md */
+			if (gp)
+				return sys_result(kattr_setattr(
+					gp, (void *)a[1], (unsigned int)a[2]));
 			break;
 		case SYS_sched_setscheduler:
-			if (tid_g((pid_t)a[0]))
+			if ((gp = tid_g((pid_t)a[0])))
 				return sys_result(g_sched_call(
-					false, (int)a[1],
+					gp, false, (int)a[1],
 					(struct sched_param *)a[2]));
 			break;
 		case SYS_sched_setparam:
-			if (tid_g((pid_t)a[0]))
+			if ((gp = tid_g((pid_t)a[0])))
 				return sys_result(g_sched_call(
-					true, 0, (struct sched_param *)a[1]));
+					gp, true, 0,
+					(struct sched_param *)a[1]));
 			break;
-		case SYS_sched_getattr:
 		case SYS_sched_getscheduler:
 		case SYS_sched_getparam:
+			if ((gp = tid_g((pid_t)a[0])))
+				return sys_result(g_getsched(
+					gp, number == SYS_sched_getparam,
+					(struct sched_param *)a[1]));
+			break;
+		case SYS_sched_getattr:
 			/* The kernel thread's are the G's (kattr.c). */
-			if (tid_g((pid_t)a[0]))
+			if ((gp = tid_g((pid_t)a[0])) && gp != getg())
+				return sys_result(-ESRCH); /* HACKING.md */
+			if (gp)
 				a[0] = 0;
 			break;
 		case SYS_getpriority:
 		case SYS_setpriority:
-			if (a[0] == PRIO_PROCESS && tid_g((pid_t)a[1]))
+			if (a[0] == PRIO_PROCESS && a[1] <= INT_MAX &&
+			    (gp = tid_g((pid_t)a[1])))
 				return sys_result(g_priority_call(
-					number == SYS_setpriority, (int)a[2]));
+					gp, number == SYS_setpriority,
+					(int)a[2]));
 			break;
 		case SYS_tkill:
 			a[0] = kernel_tid((pid_t)a[0]);
@@ -641,8 +653,11 @@ SPROUT_EXPORT int sched_setaffinity(pid_t pid, size_t size,
 {
 	if (!shim_on())
 		return REAL(sched_setaffinity)(pid, size, set);
-	if (tid_g(pid))
-		return sys_result(g_affinity_call(true, size, (cpu_set_t *)set))
+	struct g *gp;
+
+	if ((gp = tid_g(pid)))
+		return sys_result(g_affinity_call(gp, true, size,
+						  (cpu_set_t *)set))
 			       ? -1
 			       : 0;
 	return REAL(sched_setaffinity)(kernel_tid(pid), size, set);
@@ -650,12 +665,13 @@ SPROUT_EXPORT int sched_setaffinity(pid_t pid, size_t size,
 
 SPROUT_EXPORT int sched_getaffinity(pid_t pid, size_t size, cpu_set_t *set)
 {
+	struct g *gp;
 	long r;
 
 	if (!shim_on())
 		return REAL(sched_getaffinity)(pid, size, set);
-	if (tid_g(pid)) {
-		r = sys_result(g_affinity_call(false, size, set));
+	if ((gp = tid_g(pid))) {
+		r = sys_result(g_affinity_call(gp, false, size, set));
 		if (r < 0)
 			return -1;
 		/* As glibc's: what the kernel did not fill is zeroed. */
