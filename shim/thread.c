@@ -591,13 +591,18 @@ SPROUT_EXPORT long syscall(long number, ...)
 			break;
 		case SYS_sched_getscheduler:
 		case SYS_sched_getparam:
-			if ((gp = tid_g((pid_t)a[0])))
+			/*
+			 * The caller's are its kernel thread's (kattr.c), with
+			 * a priority-protect boost; another G's, as kept.
+			 */
+			if ((gp = tid_g((pid_t)a[0])) && gp != getg())
 				return sys_result(g_getsched(
 					gp, number == SYS_sched_getparam,
 					(struct sched_param *)a[1]));
+			if (gp)
+				a[0] = 0;
 			break;
 		case SYS_sched_getattr:
-			/* The kernel thread's are the G's (kattr.c). */
 			if ((gp = tid_g((pid_t)a[0])) && gp != getg())
 				return sys_result(-ESRCH); /* HACKING.md */
 			if (gp)
