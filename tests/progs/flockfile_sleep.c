@@ -1,17 +1,20 @@
 /*
  * Proves that a thread blocked inside glibc, where the library cannot see
  * it, does not stop the others.  With stdout redirected to a temporary
- * file: thread A takes flockfile(stdout), lets thread B go, sleeps 200 ms
- * (nanosleep), prints "A\n", flushes and unlocks; B prints "B\n" and
- * flushes, which waits inside glibc on the FILE lock until A unlocks.
- * Meanwhile threads C and D count mutex + condvar ping-pong round trips
- * (until B is done, at most 10 s).  Checks: A and B complete, the file
- * holds exactly "A\nB\n", and C and D made at least 100 round trips while B
- * was blocked in printf.  With one processor under the library, A can only
- * wake up and C and D can only run if B's processor, stuck in glibc's
- * lock, is handed to another kernel thread; and C and D, which hand the
- * processor to each other, must not starve A and B (B's wait for A's
- * semaphore fails if it takes 10 s).  Watchdog 30 s.
+ * file: thread A takes flockfile(stdout), lets thread B go, sleeps
+ * (nanosleep, 20 ms at a time) until C and D below have made 100 round
+ * trips since B began to print (8 s at most; on a busy machine that may
+ * take longer than 200 ms natively too), prints "A\n", flushes and
+ * unlocks; B prints "B\n" and flushes, which waits inside glibc on the
+ * FILE lock until A unlocks. Meanwhile threads C and D count mutex +
+ * condvar ping-pong round trips (until B is done, at most 10 s).
+ * Checks: A and B complete, the file holds exactly "A\nB\n", and C and D
+ * made at least 100 round trips while B was blocked in printf. With one
+ * processor under the library, A can only wake up and C and D can only
+ * run if B's processor, stuck in glibc's lock, is handed to another
+ * kernel thread; and C and D, which hand the processor to each other,
+ * must not starve A and B (B's wait for A's semaphore fails if it takes
+ * 10 s).  Watchdog 30 s.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +31,8 @@
 static sem_t go;
 static atomic_long trips;
 static atomic_bool stop;
-static long b_before, b_after;
+static atomic_long b_before = -1; /* trips when B began to print */
+static long b_after;
 
 static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t c = PTHREAD_COND_INITIALIZER;
@@ -38,12 +42,20 @@ static struct timespec pp_deadline;
 
 static void *thread_a(void *arg)
 {
-	struct timespec ts = { 0, 200 * MS };
+	struct timespec ts = { 0, 20 * MS };
+	long b;
+	int i;
 
 	(void)arg;
 	flockfile(stdout);
 	CHECK(sem_post(&go) == 0, "sem_post: %s", strerror(errno));
-	CHECK(nanosleep(&ts, NULL) == 0, "nanosleep: %s", strerror(errno));
+	for (i = 0; i < 400; i++) {
+		CHECK(nanosleep(&ts, NULL) == 0, "nanosleep: %s",
+		      strerror(errno));
+		b = atomic_load(&b_before);
+		if (b >= 0 && atomic_load(&trips) - b >= MIN_TRIPS)
+			break;
+	}
 	CHECK(printf("A\n") == 2, "printf A: %s", strerror(errno));
 	CHECK(fflush(stdout) == 0, "fflush A: %s", strerror(errno));
 	funlockfile(stdout);
@@ -54,7 +66,7 @@ static void *thread_b(void *arg)
 {
 	(void)arg;
 	sem_wait20(&go, "B waiting for A");
-	b_before = atomic_load(&trips);
+	atomic_store(&b_before, atomic_load(&trips));
 	CHECK(printf("B\n") == 2, "printf B: %s", strerror(errno));
 	CHECK(fflush(stdout) == 0, "fflush B: %s", strerror(errno));
 	b_after = atomic_load(&trips);
