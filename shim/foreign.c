@@ -376,7 +376,7 @@ typedef int prio_which_t;
 #endif
 
 /* The G whose value PRIO_PROCESS of who is, or NULL: the kernel's. */
-static struct g *priority_g(int which, id_t who)
+struct g *priority_g(int which, id_t who)
 {
 	return which == PRIO_PROCESS && who <= INT_MAX ? tid_g((pid_t)who)
 						       : NULL;

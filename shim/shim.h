@@ -115,6 +115,7 @@ int attr_kattr(struct g *self, const pthread_attr_t *attr,
 /* shim/foreign.c: a G's scheduling through the calls that take a tid. */
 bool g_alive(struct g *gp) hidden;
 struct g *tid_g(pid_t tid) hidden;
+struct g *priority_g(int which, id_t who) hidden;
 long g_affinity_call(struct g *gp, bool set, size_t size,
 		     cpu_set_t *mask) hidden;
 long g_priority_call(struct g *gp, bool set, int nice) hidden;

@@ -610,8 +610,7 @@ SPROUT_EXPORT long syscall(long number, ...)
 			break;
 		case SYS_getpriority:
 		case SYS_setpriority:
-			if (a[0] == PRIO_PROCESS && a[1] <= INT_MAX &&
-			    (gp = tid_g((pid_t)a[1])))
+			if ((gp = priority_g((int)a[0], (id_t)a[1])))
 				return sys_result(g_priority_call(
 					gp, number == SYS_setpriority,
 					(int)a[2]));
@@ -656,10 +655,10 @@ SPROUT_EXPORT int tgkill(pid_t tgid, pid_t tid, int sig)
 SPROUT_EXPORT int sched_setaffinity(pid_t pid, size_t size,
 				    const cpu_set_t *set)
 {
-	if (!shim_on())
-		return REAL(sched_setaffinity)(pid, size, set);
 	struct g *gp;
 
+	if (!shim_on())
+		return REAL(sched_setaffinity)(pid, size, set);
 	if ((gp = tid_g(pid)))
 		return sys_result(g_affinity_call(gp, true, size,
 						  (cpu_set_t *)set))
